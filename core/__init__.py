@@ -1,0 +1,1 @@
+"""The engine of centreon-canopsis-connector: events, hooks, dispatcher, cache, outbox, sources, CLI."""

@@ -1,0 +1,5 @@
+"""Command line entry point (skeleton)."""
+
+
+def main(argv=None) -> int:
+    return 0

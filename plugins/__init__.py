@@ -1,0 +1,1 @@
+"""Plugins shipped with the connector: ``builtin`` (always loaded) and ``contrib`` (opt-in examples)."""

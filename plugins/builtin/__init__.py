@@ -1,0 +1,1 @@
+"""Builtin plugins: ordinary pluggy plugins registered through the ``centreon_canopsis`` entry points."""

@@ -1,0 +1,1 @@
+"""Optional plugins maintained with the connector: examples to copy and customer overrides."""
