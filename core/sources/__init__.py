@@ -1,0 +1,1 @@
+"""Event sources: where Broker events come from (JSON lines, BBDO over TCP)."""

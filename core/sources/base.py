@@ -1,0 +1,53 @@
+"""The contract between a source and the pipeline.
+
+A source yields :class:`Batch` objects. The pipeline runs every event of a batch through the
+stages, commits what they produced to the outbox together with ``batch.position`` in one
+transaction, and only then calls ``batch.on_commit()``. So a source may tell its peer that events
+are safe (a BBDO ``ack``, for example) from ``on_commit`` and nowhere else: what was committed is
+in the outbox or was deliberately dropped by a filter.
+
+Backpressure is the pipeline not asking for the next batch: a source must never buffer without
+bound while it waits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+Event = dict[str, Any]
+
+
+@dataclass(slots=True)
+class Batch:
+    """Events read together, and what to do once they are committed."""
+
+    events: list[Event]
+    #: Opaque resume token stored with the commit (for a file: the byte offset after the batch).
+    #: ``None`` for sources that cannot resume (standard input, BBDO: Broker replays instead).
+    position: str | None = None
+    #: Called by the pipeline once the batch is committed; may be None.
+    on_commit: Callable[[], None] | None = None
+    #: Where the batch comes from, for log lines ("events.jsonl", "broker 10.0.0.5:41234").
+    origin: str = ""
+    #: Per-event labels for error messages (line numbers for a file); empty when not known.
+    labels: list[str] = field(default_factory=list)
+
+
+class Source(Protocol):
+    """What the pipeline needs from a source."""
+
+    #: Stable name, used as the key of the stored resume position.
+    name: str
+
+    def batches(self, resume: str | None) -> Iterator[Batch]:
+        """Yield batches until the source ends (end of a replayed file) or ``close`` is called.
+
+        ``resume`` is the position committed last time for this source name, or None.
+        """
+        ...
+
+    def close(self) -> None:
+        """Stop reading (called from another thread, e.g. on SIGTERM); ``batches`` then returns."""
+        ...
