@@ -31,8 +31,12 @@ class Batch:
     on_commit: Callable[[], None] | None = None
     #: Where the batch comes from, for log lines ("events.jsonl", "broker 10.0.0.5:41234").
     origin: str = ""
-    #: Per-event labels for error messages (line numbers for a file); empty when not known.
-    labels: list[str] = field(default_factory=list)
+    #: Per-event positions for error messages (line numbers for a file), shown as
+    #: ``<origin>:<label>``; empty when not known.
+    labels: list[Any] = field(default_factory=list)
+    #: Input the source could not decode at all: ``(label, reason)``; reported and counted by
+    #: the pipeline like events that are not Broker events.
+    rejected: list[tuple[Any, str]] = field(default_factory=list)
 
 
 class Source(Protocol):

@@ -1,0 +1,124 @@
+"""``centreon-canopsis replay``: push a whole JSON-lines file through the pipeline and report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from centreon_canopsis.core.cli.common import add_config_argument, config_error, error, load_config
+from centreon_canopsis.core.cli.exitcodes import FAILED, OK, UNAVAILABLE, USAGE
+from centreon_canopsis.core.config import ConfigError
+from centreon_canopsis.core.pipeline import Pipeline
+from centreon_canopsis.core.sources.jsonl import JsonLinesSource
+from centreon_canopsis.core.store import StateDirError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "replay",
+        help="process a JSON-lines file of Broker events, deliver everything, report and exit",
+        description="Reads the whole file (or - for standard input), waits until every payload is "
+        "delivered or dead-lettered, prints the counts per outcome. Exit code 0 when nothing "
+        "failed, 1 when some input was invalid or some payload was dead-lettered or not delivered "
+        "in time.",
+    )
+    add_config_argument(parser)
+    parser.add_argument("events", metavar="EVENTS.jsonl", help="the file to replay, or - for standard input")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="give up waiting for delivery after this long (default: wait)",
+    )
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show a progress bar (default: when standard error is a terminal)",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.config)
+        pipeline = Pipeline(config)
+    except ConfigError as problem:
+        config_error(problem)
+        return USAGE
+    except StateDirError as problem:
+        error(str(problem))
+        return UNAVAILABLE
+    try:
+        source = JsonLinesSource(args.events, follow=False)
+        show_progress = sys.stderr.isatty() if args.progress is None else args.progress
+        pipeline.start()
+        try:
+            _read(pipeline, source, show_progress)
+        except OSError as problem:
+            error(f"cannot read {args.events}: {problem.strerror or problem}")
+            return UNAVAILABLE
+        drained = pipeline.drain(args.timeout)
+    finally:
+        pipeline.close()
+    report = summarize(pipeline)
+    print(report.render())
+    if not drained:
+        print(f"not delivered in time: {pipeline.outbox.depth()} payloads wait in the outbox")
+    return OK if drained and report.ok else FAILED
+
+
+def _read(pipeline: Pipeline, source: JsonLinesSource, show_progress: bool) -> None:
+    bar = None
+    if show_progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=source.size(), unit="B", unit_scale=True, desc="replay", file=sys.stderr)
+    done = 0
+    for batch in source.batches(None):
+        pipeline.process_batch(batch)  # no position stored: a replay always reads the whole file
+        if bar is not None:
+            bar.update(source.offset - done)
+            done = source.offset
+    if bar is not None:
+        bar.close()
+
+
+class Report:
+    def __init__(self, rows: list[tuple[str, int]], ok: bool) -> None:
+        self.rows = rows
+        self.ok = ok
+
+    def render(self) -> str:
+        width = max(len(label) for label, _ in self.rows)
+        return "\n".join(f"{label:<{width}}  {count}" for label, count in self.rows)
+
+
+def summarize(pipeline: Pipeline) -> Report:
+    metrics = pipeline.context.metrics
+    events = {dict(labels)["outcome"]: count for labels, count in metrics.series("events_total").items()}
+    dropped = {
+        dict(labels)["reason"]: count for labels, count in metrics.series("events_dropped_total").items()
+    }
+    deliveries: dict[str, int] = {}
+    for labels, count in metrics.series("deliveries_total").items():
+        outcome = dict(labels)["outcome"]
+        deliveries[outcome] = deliveries.get(outcome, 0) + int(count)
+    invalid = int(metrics.value("events_invalid_total"))
+    read = int(sum(events.values())) + invalid
+    rows = [
+        ("events read", read),
+        ("invalid input", invalid),
+        ("queued for Canopsis", int(events.get("queued", 0))),
+        ("dropped by filters", int(events.get("dropped", 0))),
+    ]
+    rows += [(f"  {reason}", int(count)) for reason, count in sorted(dropped.items())]
+    rows += [
+        ("plugin errors (dead-lettered)", int(events.get("error", 0))),
+        ("payloads delivered", deliveries.get("delivered", 0)),
+        ("delivery retries", deliveries.get("retry", 0)),
+        ("payloads dead-lettered", deliveries.get("failed", 0)),
+    ]
+    ok = invalid == 0 and not events.get("error") and not deliveries.get("failed")
+    return Report(rows, ok)

@@ -1,0 +1,50 @@
+"""``centreon-canopsis validate``: check a configuration file without starting anything."""
+
+from __future__ import annotations
+
+import argparse
+
+import orjson
+from centreon_canopsis.core.cli.common import add_config_argument, config_error, load_config
+from centreon_canopsis.core.cli.exitcodes import OK, USAGE
+from centreon_canopsis.core.config import ConfigError
+from centreon_canopsis.core.pipeline import build_context
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "validate",
+        help="check a configuration file (every problem at once) and exit",
+        description="Validates the configuration and the plugins' settings; uses no network and "
+        "writes nothing. Exit code 0 when valid, 2 otherwise.",
+    )
+    add_config_argument(parser)
+    parser.add_argument(
+        "--show", action="store_true", help="print every setting, defaults included (secrets masked)"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.config, log=False)
+        context = build_context(config)
+    except ConfigError as problem:
+        config_error(problem)
+        return USAGE
+    for warning in config.warnings:
+        print(f"warning: {warning}")
+    if args.show:
+        print(orjson.dumps(config.as_dict(), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode())
+    source = config.source
+    where = (
+        source["path"] if source["type"] == "jsonl" else f"{source['mode']} {source['host']}:{source['port']}"
+    )
+    plugins = sorted(name for name, info in context.plugins.infos.items() if info.plugin is not None)
+    print(f"configuration {args.config} is valid")
+    print(f"  Canopsis: {config.sending_protocol}://{config.canopsis_host}:{config.canopsis_port}")
+    print(f"  source:   {source['type']} {where}")
+    print(f"  elements: {config.accepted_elements} (categories {config.accepted_categories})")
+    print(f"  state:    {config.state_dir}")
+    print(f"  plugins:  {', '.join(plugins)}")
+    return OK

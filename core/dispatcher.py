@@ -1,0 +1,120 @@
+"""Runs each event through the stages: cache -> accept -> transform -> route -> outbox.
+
+The per-event path is kept lean: hook callers, the accepted type ids and the cache handler of
+each type are resolved once; counts are kept locally and added to the metrics once per batch.
+A plugin that raises does not stop the stream: the error names the plugin, the hook and the
+event, and the event is kept as a dead letter (``deadletters retry`` replays it once fixed).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from typing import Any
+
+from centreon_canopsis.core.context import Context
+from centreon_canopsis.core.elements import Element, parse_category_list
+from centreon_canopsis.core.events import identity
+from centreon_canopsis.core.model import Event
+from centreon_canopsis.core.outbox import PIPELINE_STAGE, Outbox
+
+log = logging.getLogger(__name__)
+
+# Outcomes of one event.
+QUEUED = "queued"
+DROPPED = "dropped"
+ERROR = "error"
+
+
+class Dispatcher:
+    def __init__(self, context: Context, outbox: Outbox | None) -> None:
+        from centreon_canopsis.core.config import split_list
+
+        self.context = context
+        self.outbox = outbox
+        config = context.config
+        registry = context.registry
+        categories = parse_category_list(config.accepted_categories)
+        self.accepted: frozenset[int] = frozenset(
+            element.type_id
+            for name in split_list(config.accepted_elements)
+            for element in registry.resolve_any(name, categories)
+            if element.category in categories
+        )
+        self._types = registry.by_type
+        self._cache_handlers: dict[int, Any] = {}
+        hook = context.plugins.hook
+        self._accept = hook.connector_accept
+        self._transform = hook.connector_transform
+        self._route = hook.connector_route
+        #: Events by outcome, and dropped events by reason, since the last :meth:`flush_counts`.
+        self.counts: Counter[str] = Counter()
+        self.dropped: Counter[str] = Counter()
+        self._debug = log.isEnabledFor(logging.DEBUG)
+
+    def process(self, event: Event, type_id: int) -> str:
+        """Runs one event (already checked by the source) through the stages; returns its outcome."""
+        element = self._types.get(type_id)
+        if element is None:
+            return self._drop(event, None, "unknown_element")
+        handler = self._cache_handlers.get(type_id, False)
+        if handler is False:
+            handler = self._cache_handlers[type_id] = self.context.cache.handler_for(element)
+        if handler is not None:
+            handler(event)
+        if type_id not in self.accepted:
+            return self._drop(event, element, "not_accepted")
+        stage = "connector_accept"
+        context = self.context
+        try:
+            verdict = self._accept(event=event, element=element, context=context)
+            if verdict is not None and verdict is not True:
+                return self._drop(
+                    event, element, verdict if isinstance(verdict, str) and verdict else "rejected"
+                )
+            stage = "connector_transform"
+            payloads = self._transform(event=event, element=element, context=context)
+            if payloads is None:
+                return self._drop(event, element, "no_transform")
+            stage = "connector_route"
+            routed = []
+            for payload in payloads:
+                route = self._route(payload=payload, context=context)
+                if route is None:
+                    self._dead_letter(
+                        event, element, f"no_route: no plugin routes payloads of kind {payload.kind!r}"
+                    )
+                    return ERROR
+                routed.append((route, payload))
+            for route, payload in routed:  # all or nothing: never half of an event's payloads
+                self.outbox.add(route, payload)
+        except Exception as error:  # a plugin's bug must not stop the stream
+            plugin = self.context.plugins.owner_of(error) or "unknown plugin"
+            reason = f"plugin {plugin} raised in {stage}: {type(error).__name__}: {error}"
+            log.error("%s, event %s", reason, identity(event, element), exc_info=self._debug)
+            self._dead_letter(event, element, reason)
+            return ERROR
+        self.counts[QUEUED] += 1
+        return QUEUED
+
+    def _drop(self, event: Event, element: Element | None, reason: str) -> str:
+        self.counts[DROPPED] += 1
+        self.dropped[reason] += 1
+        if self._debug and reason != "not_accepted":
+            log.debug("dropped (%s): %s", reason, identity(event, element))
+        return DROPPED
+
+    def _dead_letter(self, event: Event, element: Element | None, reason: str) -> None:
+        self.counts[ERROR] += 1
+        if self.outbox is not None:
+            self.outbox.add_dead_letter(PIPELINE_STAGE, event, reason, key=identity(event, element))
+
+    def flush_counts(self) -> None:
+        """Adds the local counts to the metrics registry."""
+        metrics = self.context.metrics
+        for outcome, count in self.counts.items():
+            metrics.inc("events_total", count, outcome=outcome)
+        for reason, count in self.dropped.items():
+            metrics.inc("events_dropped_total", count, reason=reason)
+        self.counts.clear()
+        self.dropped.clear()

@@ -1,0 +1,140 @@
+"""Counters, gauges and histograms of the pipeline, rendered in the Prometheus text format.
+
+Hot paths do not touch this registry per event: the dispatcher and the sender keep local counts
+and add them here once per batch.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+Labels = tuple[tuple[str, str], ...]
+
+# Send latencies: from a loopback sandbox (~1 ms) to a timeout (60 s).
+DEFAULT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+
+
+@dataclass(slots=True)
+class Histogram:
+    buckets: tuple[float, ...] = DEFAULT_BUCKETS
+    counts: list[int] = field(default_factory=list)
+    total: float = 0.0
+    count: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.counts:
+            self.counts = [0] * (len(self.buckets) + 1)
+
+    def observe(self, value: float) -> None:
+        self.counts[bisect.bisect_left(self.buckets, value)] += 1
+        self.total += value
+        self.count += 1
+
+
+@dataclass(frozen=True, slots=True)
+class MetricInfo:
+    name: str
+    kind: str  # counter, gauge, histogram
+    help: str
+
+
+class Metrics:
+    """A small, thread-safe metrics registry."""
+
+    def __init__(self, namespace: str = "centreon_canopsis") -> None:
+        self.namespace = namespace
+        self._lock = threading.Lock()
+        self._info: dict[str, MetricInfo] = {}
+        self._values: dict[str, dict[Labels, float]] = {}
+        self._histograms: dict[str, dict[Labels, Histogram]] = {}
+        self._gauge_functions: dict[str, Callable[[], Iterable[tuple[Labels, float]]]] = {}
+
+    def describe(self, name: str, kind: str, help: str) -> None:
+        self._info.setdefault(name, MetricInfo(name, kind, help))
+
+    def inc(self, name: str, value: float = 1, **labels: str) -> None:
+        key = tuple(sorted(labels.items()))
+        with self._lock:
+            series = self._values.setdefault(name, {})
+            series[key] = series.get(key, 0) + value
+
+    def set(self, name: str, value: float, **labels: str) -> None:
+        key = tuple(sorted(labels.items()))
+        with self._lock:
+            self._values.setdefault(name, {})[key] = value
+
+    def observe(self, name: str, value: float, **labels: str) -> None:
+        key = tuple(sorted(labels.items()))
+        with self._lock:
+            series = self._histograms.setdefault(name, {})
+            histogram = series.get(key)
+            if histogram is None:
+                histogram = series[key] = Histogram()
+            histogram.observe(value)
+
+    def gauge_function(self, name: str, function: Callable[[], Iterable[tuple[Labels, float]]]) -> None:
+        """A gauge computed when read (outbox depth, age of its oldest item)."""
+        self._gauge_functions[name] = function
+
+    def value(self, name: str, **labels: str) -> float:
+        """One series' current value (0 when never set): for tests and ``status``."""
+        key = tuple(sorted(labels.items()))
+        if name in self._gauge_functions:
+            return dict(self._gauge_functions[name]()).get(key, 0)
+        with self._lock:
+            return self._values.get(name, {}).get(key, 0)
+
+    def series(self, name: str) -> dict[Labels, float]:
+        if name in self._gauge_functions:
+            return dict(self._gauge_functions[name]())
+        with self._lock:
+            return dict(self._values.get(name, {}))
+
+    def histogram(self, name: str, **labels: str) -> Histogram | None:
+        with self._lock:
+            return self._histograms.get(name, {}).get(tuple(sorted(labels.items())))
+
+    def render(self) -> str:
+        """The Prometheus text exposition format (version 0.0.4)."""
+        lines: list[str] = []
+        with self._lock:
+            values = {name: dict(series) for name, series in self._values.items()}
+            histograms = {name: dict(series) for name, series in self._histograms.items()}
+        for name, function in self._gauge_functions.items():
+            values[name] = dict(function())
+        for name in sorted(set(values) | set(histograms) | set(self._info)):
+            info = self._info.get(name)
+            full = f"{self.namespace}_{name}"
+            kind = info.kind if info else ("histogram" if name in histograms else "gauge")
+            if info:
+                lines.append(f"# HELP {full} {info.help}")
+            lines.append(f"# TYPE {full} {kind}")
+            for labels, value in sorted(values.get(name, {}).items()):
+                lines.append(f"{full}{_labels(labels)} {_number(value)}")
+            for labels, histogram in sorted(histograms.get(name, {}).items()):
+                cumulative = 0
+                for bound, count in zip((*histogram.buckets, float("inf")), histogram.counts, strict=True):
+                    cumulative += count
+                    le = "+Inf" if bound == float("inf") else _number(bound)
+                    lines.append(f"{full}_bucket{_labels((*labels, ('le', le)))} {cumulative}")
+                lines.append(f"{full}_sum{_labels(labels)} {_number(histogram.total)}")
+                lines.append(f"{full}_count{_labels(labels)} {histogram.count}")
+        return "\n".join(lines) + "\n"
+
+
+def _labels(labels: Labels) -> str:
+    if not labels:
+        return ""
+    body = ",".join(f'{key}="{_escape(value)}"' for key, value in labels)
+    return "{" + body + "}"
+
+
+def _escape(value: str) -> str:
+    return str(value).replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))

@@ -1,0 +1,99 @@
+"""Reading Canopsis answers: which are retried, which are permanent, which events failed.
+
+``POST /api/v4/event`` always answers 200 once the body parses, listing the events it could not
+take in ``failed_events`` (canopsis-api.md 2.5). The list carries no index and the API rewrites
+some fields of each event (author, user_id, role, source_type, a numeric-string state) before
+listing it, so failed events are matched to ours on fields it leaves alone.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import requests
+from centreon_canopsis.core.model import Outcome, Result
+
+#: Fields of an event the API never rewrites.
+MATCH_FIELDS = ("event_type", "connector", "connector_name", "component", "resource", "timestamp", "output")
+#: Answers that mean "the connector is misconfigured" rather than "this event is bad": retrying
+#: (loudly) keeps the events until an admin fixes the authkey, the rights or the route.
+CONFIGURATION_STATUSES = {
+    401: "authentication failed: check canopsis_authkey",
+    403: "the authkey's user lacks the API rights (see the README)",
+    405: "the route does not accept this method: check the canopsis_*_route settings",
+}
+RESPONSE_EXCERPT = 2000
+
+
+class RetryStatuses:
+    """The ``delivery.retry_statuses`` setting: codes and ``Nxx`` classes."""
+
+    def __init__(self, spec: Iterable[int | str]) -> None:
+        self.codes = {int(item) for item in spec if isinstance(item, int) or str(item).isdigit()}
+        self.classes = {int(str(item)[0]) for item in spec if isinstance(item, str) and item.endswith("xx")}
+
+    def __contains__(self, status: int) -> bool:
+        return status in self.codes or status // 100 in self.classes
+
+
+def retry_after(response: requests.Response) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date), or None."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, moment.timestamp() - time.time())
+
+
+def excerpt(response: requests.Response) -> str:
+    text = response.text
+    return text if len(text) <= RESPONSE_EXCERPT else text[:RESPONSE_EXCERPT] + "..."
+
+
+def http_error(response: requests.Response, retryable: RetryStatuses, count: int) -> list[Result]:
+    """Results for a non-2xx answer that applies to the whole request."""
+    status = response.status_code
+    body = excerpt(response)
+    if status in retryable:
+        result = Result(Outcome.RETRY, status, f"HTTP {status}: {body[:200]}", retry_after(response), body)
+    elif status in CONFIGURATION_STATUSES:
+        result = Result(
+            Outcome.RETRY,
+            status,
+            f"HTTP {status}: {CONFIGURATION_STATUSES[status]}",
+            retry_after(response),
+            body,
+        )
+    else:
+        result = Result(Outcome.FAILED, status, f"HTTP {status}: {body[:200]}", None, body)
+    return [result] * count
+
+
+def match_key(event: Any) -> tuple:
+    if not isinstance(event, dict):
+        return ()
+    return tuple(str(event.get(field, "")) for field in MATCH_FIELDS)
+
+
+def failed_indexes(bodies: Sequence[Any], failed_events: Iterable[Any]) -> tuple[list[int], int]:
+    """Indexes of ``bodies`` listed in ``failed_events``, and how many failed events matched none."""
+    positions: dict[tuple, list[int]] = {}
+    for index, body in enumerate(bodies):
+        positions.setdefault(match_key(body), []).append(index)
+    matched, unmatched = [], 0
+    for event in failed_events:
+        slots = positions.get(match_key(event))
+        if slots:
+            matched.append(slots.pop(0))
+        else:
+            unmatched += 1
+    return sorted(matched), unmatched

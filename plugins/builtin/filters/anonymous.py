@@ -1,0 +1,49 @@
+"""``skip_nil_id`` and ``skip_anon_events``: events without ids, or about objects whose names are
+not known (lua-connector.md 4.2, first step of every element).
+
+Unlike the Lua connector (defect B14), ``skip_anon_events = 0`` really lets such events through:
+they are sent with the ids as names, and the configured ``connector_name`` as poller.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from centreon_canopsis.core.events import is_service_event, is_set
+from centreon_canopsis.core.hookspecs import hookimpl
+
+HOST_KINDS = frozenset({"host_status", "service_status", "acknowledgement", "downtime"})
+
+
+class AnonymousEventsFilter:
+    skip_nil_id: bool
+    skip_anon: bool
+
+    @hookimpl
+    def connector_configure(self, config, context) -> None:
+        self.skip_nil_id = bool(config.skip_nil_id)
+        self.skip_anon = bool(config.skip_anon_events)
+
+    @hookimpl
+    def connector_accept(self, event: dict[str, Any], element, context) -> str | None:
+        kind = element.kind
+        cache = context.cache
+        if kind in HOST_KINDS:
+            host_id = event.get("host_id")
+            if not is_set(host_id):
+                return "skip_nil_id" if self.skip_nil_id else None
+            if self.skip_anon and cache.host(host_id) is None:
+                return "skip_anon_events"
+            if kind == "service_status" or (kind != "host_status" and is_service_event(event)):
+                service_id = event.get("service_id")
+                if not is_set(service_id):
+                    return "skip_nil_id" if self.skip_nil_id else None
+                if self.skip_anon and cache.service(host_id, service_id) is None:
+                    return "skip_anon_events"
+        elif kind == "ba_status":
+            ba_id = event.get("ba_id")
+            if not is_set(ba_id):
+                return "skip_nil_id" if self.skip_nil_id else None
+            if self.skip_anon and cache.ba(ba_id) is None:
+                return "skip_anon_events"
+        return None

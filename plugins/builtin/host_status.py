@@ -1,0 +1,50 @@
+"""Host checks -> Canopsis ``check`` events on the component (lua-connector.md 3.2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from centreon_canopsis.core.hookspecs import hookimpl
+from centreon_canopsis.core.model import Payload
+from centreon_canopsis.plugins.builtin.mapping import HOST_STATES, Mapping
+
+
+class HostStatusPlugin:
+    """Builds the check event of a ``host_status`` / ``pb_host_status`` event."""
+
+    mapping: Mapping
+
+    @hookimpl
+    def connector_configure(self, config, context) -> None:
+        self.mapping = Mapping(config, context.cache)
+
+    @hookimpl(trylast=True)
+    def connector_transform(self, event: dict[str, Any], element, context) -> list[Payload] | None:
+        if element.kind != "host_status":
+            return None
+        mapping = self.mapping
+        host_id = event.get("host_id")
+        host = context.cache.host(host_id)
+        state = mapping.state(HOST_STATES, event, host_id)
+        if state is None:
+            return []  # PENDING or unknown: Canopsis has no such state (its check would be refused)
+        output, long_output = mapping.outputs(event)
+        component = mapping.host_name(event, host)
+        body = {
+            "event_type": "check",
+            "source_type": "component",
+            "connector": mapping.connector,
+            "connector_name": mapping.connector_name(host),
+            "component": component,
+            "output": output,
+            "long_output": long_output,
+            "state": state,
+            "timestamp": mapping.timestamp(event),
+            "hostgroups": mapping.hostgroups(host_id),
+            "notes_url": (host or {}).get("notes_url") or "",
+            "action_url": (host or {}).get("action_url") or "",
+            "host_id": str(host_id),
+        }
+        if body["timestamp"] is None:
+            del body["timestamp"]  # Canopsis then uses its reception time
+        return [Payload("event", body, component)]
