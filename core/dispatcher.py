@@ -76,6 +76,8 @@ class Dispatcher:
             payloads = self._transform(event=event, element=element, context=context)
             if payloads is None:
                 return self._drop(event, element, "no_transform")
+            if not payloads:  # handled, nothing to send (a PENDING state, for example)
+                return self._drop(event, element, "no_payload")
             stage = "connector_route"
             routed = []
             for payload in payloads:

@@ -136,9 +136,9 @@ def connector_transform(event: Event, element: Element, context: Context) -> Seq
 
     Stops at the first answer that is not None. Event-type plugins answer for the kinds they
     handle and None for the others; format files (``format_file``) answer before the builtin
-    mappings. An empty sequence means "handled, nothing to send" (a downtime scheduled in the
-    future, for example). When nobody answers, the event is dropped with reason
-    ``no_transform``.
+    mappings. An empty sequence means "handled, nothing to send" (counted as dropped with
+    reason ``no_payload``; veto in :func:`connector_accept` instead to give a precise reason).
+    When nobody answers, the event is dropped with reason ``no_transform``.
     """
 
 

@@ -28,10 +28,26 @@ DISTRIBUTION = "centreon-canopsis-connector"
 #: Builtin plugins in the order their hooks are asked. Filters follow the order in which the Lua
 #: connector checks an event (lua-connector.md section 4); mappings and routes do not overlap.
 BUILTIN_ORDER: tuple[str, ...] = (
+    # accept: the Lua connector's checks, in its order
     "anonymous_events",
+    "bam_host",
+    "name_patterns",
+    "states",
+    "dedup",
+    "state_flags",
+    "authors",
+    "pollers",
+    "severities",
+    "groups",
+    "bvs",
+    # transform
+    "format_file",
     "host_status",
     "service_status",
     "acknowledgement",
+    "downtime",
+    "ba_status",
+    # route and send
     "canopsis_routes",
     "canopsis_sender",
 )
