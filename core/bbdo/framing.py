@@ -1,0 +1,247 @@
+"""Packets on the wire: splitting a payload into packets and reassembling a byte stream.
+
+reference/bbdo.md 2.1 (resynchronisation) and 2.2 (splitting). A payload larger than one packet
+travels as packets of exactly 0xFFFF bytes ("more follows") then a shorter one, all with the same
+(id, source_id, destination_id). Mapped (BBDO 2) events whose size is an exact multiple of 0xFFFF
+end with an empty packet; protobuf events do not (a Broker quirk), so a reader must also time out
+partial events that never end.
+"""
+
+from __future__ import annotations
+
+import logging
+import struct
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from .crc import crc16_x25
+from .diag import LogLimiter
+from .header import pack_header
+from .ids import HEADER_SIZE, MAX_PACKET_SIZE, type_name
+
+log = logging.getLogger(__name__)
+
+_HEADER = struct.Struct(">HHIII")
+
+#: Larger reassembled events are discarded (counted, acknowledged) instead of buffered.
+DEFAULT_MAX_EVENT_SIZE = 64 * 1024 * 1024
+#: Broker purges its partial buffers when more than a handful are pending.
+DEFAULT_MAX_PENDING = 4
+DEFAULT_PARTIAL_TIMEOUT = 60.0
+
+
+def frame_event(
+    event_id: int,
+    payload: bytes,
+    *,
+    source_id: int = 0,
+    destination_id: int = 0,
+    mapped: bool = True,
+) -> bytes:
+    """Header(s) + payload of one event, split into packets the way Broker writes them.
+
+    ``mapped`` selects the BBDO 2 behaviour (a payload that is an exact, non-zero multiple of 0xFFFF
+    gets a final empty packet); protobuf payloads (``mapped=False``) do not get one.
+    """
+    size = len(payload)
+    if size < MAX_PACKET_SIZE:
+        return pack_header(size, event_id, source_id, destination_id) + payload
+    out = []
+    full = pack_header(MAX_PACKET_SIZE, event_id, source_id, destination_id)
+    start = 0
+    while size - start >= MAX_PACKET_SIZE:
+        out.append(full)
+        out.append(payload[start : start + MAX_PACKET_SIZE])
+        start += MAX_PACKET_SIZE
+    if start < size or mapped:
+        out.append(pack_header(size - start, event_id, source_id, destination_id))
+        out.append(payload[start:])
+    return b"".join(out)
+
+
+class RawEvent(NamedTuple):
+    """One complete event read from the stream, before decoding."""
+
+    event_id: int
+    source_id: int
+    destination_id: int
+    #: The reassembled payload; None when it was larger than the limit and was discarded.
+    payload: bytes | None
+    #: Stream offset of the header of its first packet (for log lines).
+    offset: int
+
+
+@dataclass(slots=True)
+class _Partial:
+    offset: int
+    last_seen: float
+    size: int = 0
+    parts: list[bytes] = field(default_factory=list)
+    oversized: bool = False
+
+
+@dataclass(slots=True)
+class ReassemblyStats:
+    packets: int = 0
+    corrupted_bytes: int = 0
+    resyncs: int = 0
+    partials_dropped: int = 0
+    oversized_events: int = 0
+
+
+class Reassembler:
+    """Turns the bytes of one BBDO stream into :class:`RawEvent` objects.
+
+    On a header checksum mismatch it drops one byte and tries again, like Broker; it keeps at most
+    ``max_pending`` partial events, forgets partials idle for ``partial_timeout`` seconds, and never
+    holds more than ``max_event_size`` bytes for one event.
+    """
+
+    def __init__(
+        self,
+        label: str = "stream",
+        *,
+        max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+        max_pending: int = DEFAULT_MAX_PENDING,
+        partial_timeout: float = DEFAULT_PARTIAL_TIMEOUT,
+        clock: Callable[[], float] = time.monotonic,
+        warn: LogLimiter | None = None,
+    ) -> None:
+        self.label = label
+        self.max_event_size = max_event_size
+        self.max_pending = max_pending
+        self.partial_timeout = partial_timeout
+        self.stats = ReassemblyStats()
+        self._clock = clock
+        self._warn = warn or LogLimiter(log)
+        self._buf = bytearray()
+        self._base = 0  # stream offset of _buf[0]
+        self._partials: dict[tuple[int, int, int], _Partial] = {}
+        self._corrupt_since = -1  # stream offset where the current run of bad bytes started
+
+    @property
+    def offset(self) -> int:
+        """Stream offset of the first byte not consumed yet."""
+        return self._base
+
+    @property
+    def buffered(self) -> int:
+        """Bytes received but not yet part of a complete packet."""
+        return len(self._buf)
+
+    @property
+    def pending_events(self) -> int:
+        """Split events started but not finished."""
+        return len(self._partials)
+
+    def feed(self, data: bytes) -> list[RawEvent]:
+        """Adds bytes from the stream; returns the events they complete, in stream order."""
+        buf = self._buf
+        buf += data
+        out: list[RawEvent] = []
+        pos = 0
+        end = len(buf)
+        unpack = _HEADER.unpack_from
+        while end - pos >= HEADER_SIZE:
+            checksum, size, event_id, source_id, destination_id = unpack(buf, pos)
+            if checksum != crc16_x25(buf[pos + 2 : pos + HEADER_SIZE]):
+                if self._corrupt_since < 0:
+                    self._corrupt_since = self._base + pos
+                    self._warn.warning(
+                        "corrupt",
+                        "%s: corrupted data at offset %d (bad header checksum), resynchronising",
+                        self.label,
+                        self._corrupt_since,
+                    )
+                pos += 1
+                continue
+            if end - pos < HEADER_SIZE + size:
+                break  # wait for the rest of the payload
+            if self._corrupt_since >= 0:
+                skipped = self._base + pos - self._corrupt_since
+                self.stats.corrupted_bytes += skipped
+                self.stats.resyncs += 1
+                self._warn.warning(
+                    "corrupt",
+                    "%s: skipped %d corrupted bytes, resuming at offset %d",
+                    self.label,
+                    skipped,
+                    self._base + pos,
+                )
+                self._corrupt_since = -1
+            offset = self._base + pos
+            payload = bytes(buf[pos + HEADER_SIZE : pos + HEADER_SIZE + size])
+            pos += HEADER_SIZE + size
+            self.stats.packets += 1
+            event = self._packet(event_id, source_id, destination_id, payload, offset)
+            if event is not None:
+                out.append(event)
+        if pos:
+            del buf[:pos]
+            self._base += pos
+        if self._partials:
+            self.expire()
+        return out
+
+    def _packet(
+        self, event_id: int, source_id: int, destination_id: int, payload: bytes, offset: int
+    ) -> RawEvent | None:
+        key = (event_id, source_id, destination_id)
+        partial = self._partials.get(key)
+        if partial is None:
+            if len(payload) < MAX_PACKET_SIZE:
+                return RawEvent(event_id, source_id, destination_id, payload, offset)
+            partial = self._start_partial(key, offset)
+        partial.last_seen = self._clock()
+        partial.size += len(payload)
+        if not partial.oversized:
+            if partial.size > self.max_event_size:
+                partial.oversized = True
+                partial.parts.clear()
+                self._warn.warning(
+                    "oversized",
+                    "%s: event %s at offset %d exceeds %d bytes, discarding it",
+                    self.label,
+                    type_name(event_id),
+                    partial.offset,
+                    self.max_event_size,
+                )
+            else:
+                partial.parts.append(payload)
+        if len(payload) == MAX_PACKET_SIZE:
+            return None
+        del self._partials[key]
+        if partial.oversized:
+            self.stats.oversized_events += 1
+            return RawEvent(event_id, source_id, destination_id, None, partial.offset)
+        return RawEvent(event_id, source_id, destination_id, b"".join(partial.parts), partial.offset)
+
+    def _start_partial(self, key: tuple[int, int, int], offset: int) -> _Partial:
+        if len(self._partials) >= self.max_pending:
+            oldest_key = min(self._partials, key=lambda k: self._partials[k].last_seen)
+            self._drop(oldest_key, "too many split events pending")
+        partial = _Partial(offset=offset, last_seen=self._clock())
+        self._partials[key] = partial
+        return partial
+
+    def expire(self, now: float | None = None) -> None:
+        """Forgets split events that received nothing for ``partial_timeout`` seconds."""
+        now = self._clock() if now is None else now
+        limit = now - self.partial_timeout
+        for key in [k for k, p in self._partials.items() if p.last_seen < limit]:
+            self._drop(key, f"no continuation for {self.partial_timeout:g} s")
+
+    def _drop(self, key: tuple[int, int, int], why: str) -> None:
+        partial = self._partials.pop(key)
+        self.stats.partials_dropped += 1
+        self._warn.warning(
+            "partial",
+            "%s: dropping split event %s started at offset %d (%d bytes): %s",
+            self.label,
+            type_name(key[0]),
+            partial.offset,
+            partial.size,
+            why,
+        )

@@ -1,0 +1,244 @@
+"""BBDO 3 (protobuf) events: encode and decode (reference/bbdo.md 4, broker-events-json.md 3).
+
+The payload of a protobuf event is the serialized message, nothing else; the header id says which
+message it is. The event dict has every field of the message in declaration order with its default
+when absent (proto3 ``optional`` fields only when set), enums and 64-bit integers as ints, uint64
+values above 2**63-1 shown as negative numbers like Lua's ``lua_pushinteger`` does (so a "not set"
+2**64-1 downtime time reads -1), ``header`` as ``{"conf_version": n}`` and ``tags`` as a list of
+``{"id", "type"}``. Per-field converters are worked out once per message type, at import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from google.protobuf import message as _pb_message
+from google.protobuf import message_factory
+from google.protobuf.descriptor import FieldDescriptor
+
+from .errors import DecodeError, EncodeError
+from .ids import make_type
+from .proto import bam_pb2, bbdo_pb2, neb_pb2
+
+_U64 = 1 << 64
+_I64_MAX = (1 << 63) - 1
+_MASK64 = _U64 - 1
+
+
+def _signed64(value: int) -> int:
+    return value - _U64 if value > _I64_MAX else value
+
+
+def _text(value: bytes) -> str:
+    return value.decode("utf-8", "replace")
+
+
+def _to_bytes(value: Any) -> bytes:
+    return value.encode("utf-8", "surrogateescape") if isinstance(value, str) else bytes(value)
+
+
+class MessageCodec:
+    """Converts one protobuf message type to and from a plain dict."""
+
+    _cache: dict[str, MessageCodec] = {}
+
+    def __init__(self, message_cls: type[_pb_message.Message]) -> None:
+        self.message_cls = message_cls
+        desc = message_cls.DESCRIPTOR
+        self.defaults: dict[str, Any] = {}  # non-optional fields, declaration order
+        self.fresh: list[tuple[str, Callable[[], Any]]] = []  # mutable defaults, made per event
+        self.convert: dict[Any, tuple[str, Callable[[Any], Any] | None]] = {}
+        self.setters: dict[str, Callable[[Any, Any], None]] = {}
+        for fd in desc.fields:
+            self._add_field(fd)
+
+    @classmethod
+    def for_message(cls, message_cls: type[_pb_message.Message]) -> MessageCodec:
+        name = message_cls.DESCRIPTOR.full_name
+        codec = cls._cache.get(name)
+        if codec is None:
+            codec = cls._cache[name] = cls(message_cls)
+        return codec
+
+    def _add_field(self, fd: FieldDescriptor) -> None:
+        name = fd.name
+        optional = fd.has_presence and fd.type != FieldDescriptor.TYPE_MESSAGE and not fd.is_repeated
+        conv: Callable[[Any], Any] | None
+        default: Any
+        if fd.type == FieldDescriptor.TYPE_MESSAGE:
+            sub = MessageCodec.for_message(message_factory.GetMessageClass(fd.message_type))
+            if fd.is_repeated:
+                conv = sub.list_to_dicts
+                self.fresh.append((name, list))
+                self.setters[name] = lambda msg, v, n=name, s=sub: s.fill_list(getattr(msg, n), v)
+            else:
+                conv = sub.to_dict
+                self.fresh.append((name, sub.empty_dict))
+                self.setters[name] = lambda msg, v, n=name, s=sub: s.fill_sub(getattr(msg, n), v)
+            default = None  # replaced by a fresh value when the field is absent
+        elif fd.is_repeated:
+            raise TypeError(f"repeated scalar field {fd.full_name} is not supported")
+        elif fd.type == FieldDescriptor.TYPE_BYTES:
+            conv, default = _text, ""
+            self.setters[name] = lambda msg, v, n=name: setattr(msg, n, _to_bytes(v))
+        elif fd.type == FieldDescriptor.TYPE_UINT64:
+            conv, default = _signed64, 0
+            self.setters[name] = lambda msg, v, n=name: setattr(msg, n, v & _MASK64)
+        else:
+            conv, default = None, fd.default_value
+            self.setters[name] = lambda msg, v, n=name: setattr(msg, n, v)
+        self.convert[fd] = (name, conv)
+        if not optional:
+            self.defaults[name] = default
+
+    def to_dict(self, msg: _pb_message.Message, prefix: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        out = dict(prefix) if prefix else {}
+        out.update(self.defaults)
+        convert = self.convert
+        for fd, value in msg.ListFields():
+            name, conv = convert[fd]
+            out[name] = value if conv is None else conv(value)
+        for name, factory in self.fresh:
+            if out[name] is None:
+                out[name] = factory()
+        return out
+
+    def empty_dict(self) -> dict[str, Any]:
+        return self.to_dict(self.message_cls())
+
+    def list_to_dicts(self, items: Any) -> list[dict[str, Any]]:
+        return [self.to_dict(item) for item in items]
+
+    def fill(self, msg: _pb_message.Message, values: Mapping[str, Any]) -> None:
+        setters = self.setters
+        for name, value in values.items():
+            setter = setters.get(name)
+            if setter is not None and value is not None:
+                setter(msg, value)
+
+    def fill_sub(self, msg: _pb_message.Message, values: Mapping[str, Any]) -> None:
+        msg.SetInParent()  # an empty sub-message is still "present", as Broker sends it
+        self.fill(msg, values)
+
+    def fill_list(self, container: Any, items: Any) -> None:
+        for item in items:
+            self.fill(container.add(), item)
+
+
+class ProtobufEventType:
+    """One BBDO 3 event type: message class plus ``decode`` / ``encode`` of its payload."""
+
+    def __init__(self, category: int, element: int, name: str, message_cls: type[_pb_message.Message]):
+        self.category = category
+        self.element = element
+        self.name = name
+        self.event_id = make_type(category, element)
+        self.message_cls = message_cls
+        self.codec = MessageCodec.for_message(message_cls)
+        self._prefix = {"_type": self.event_id, "category": category, "element": element}
+        self._parse = message_cls.FromString
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(fd.name for fd in self.message_cls.DESCRIPTOR.fields)
+
+    def decode(self, payload: bytes) -> dict[str, Any]:
+        try:
+            msg = self._parse(payload)
+        except _pb_message.DecodeError as exc:
+            raise DecodeError(f"{self.name}: {exc}") from exc
+        return self.codec.to_dict(msg, self._prefix)
+
+    def encode(self, event: Mapping[str, Any]) -> bytes:
+        msg = self.message_cls()
+        try:
+            self.codec.fill(msg, event)
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise EncodeError(f"{self.name}: {exc}") from exc
+        return msg.SerializeToString()
+
+
+_NEB = 1
+_BBDO = 2
+_BAM = 6
+_EVENTS: list[tuple[int, int, str, type[_pb_message.Message]]] = [
+    (_NEB, 27, "pb_service", neb_pb2.Service),
+    (_NEB, 28, "pb_adaptive_service", neb_pb2.AdaptiveService),
+    (_NEB, 29, "pb_service_status", neb_pb2.ServiceStatus),
+    (_NEB, 30, "pb_host", neb_pb2.Host),
+    (_NEB, 31, "pb_adaptive_host", neb_pb2.AdaptiveHost),
+    (_NEB, 32, "pb_host_status", neb_pb2.HostStatus),
+    (_NEB, 33, "pb_severity", neb_pb2.Severity),
+    (_NEB, 36, "pb_downtime", neb_pb2.Downtime),
+    (_NEB, 37, "pb_custom_variable", neb_pb2.CustomVariable),
+    (_NEB, 42, "pb_instance_status", neb_pb2.InstanceStatus),
+    (_NEB, 44, "pb_instance", neb_pb2.Instance),
+    (_NEB, 45, "pb_acknowledgement", neb_pb2.Acknowledgement),
+    (_NEB, 49, "pb_host_group", neb_pb2.HostGroup),
+    (_NEB, 50, "pb_host_group_member", neb_pb2.HostGroupMember),
+    (_NEB, 51, "pb_service_group", neb_pb2.ServiceGroup),
+    (_NEB, 52, "pb_service_group_member", neb_pb2.ServiceGroupMember),
+    (_NEB, 55, "pb_adaptive_service_status", neb_pb2.AdaptiveServiceStatus),
+    (_NEB, 56, "pb_adaptive_host_status", neb_pb2.AdaptiveHostStatus),
+    (_BAM, 19, "pb_ba_status", bam_pb2.BaStatus),
+    (_BAM, 20, "pb_ba_event", bam_pb2.BaEvent),
+    (_BAM, 22, "pb_dimension_bv_event", bam_pb2.DimensionBvEvent),
+    (_BAM, 23, "pb_dimension_ba_bv_relation_event", bam_pb2.DimensionBaBvRelationEvent),
+    (_BAM, 25, "pb_dimension_ba_event", bam_pb2.DimensionBaEvent),
+    (_BAM, 30, "pb_dimension_truncate_table_signal", bam_pb2.DimensionTruncateTableSignal),
+    (_BBDO, 7, "welcome", bbdo_pb2.Welcome),
+    (_BBDO, 8, "pb_ack", bbdo_pb2.Ack),
+    (_BBDO, 9, "pb_stop", bbdo_pb2.Stop),
+]
+
+#: Every BBDO 3 event type we know, by type id (pb_ba_status in its 24.04+ numbering).
+PROTOBUF_TYPES: dict[int, ProtobufEventType] = {
+    make_type(c, e): ProtobufEventType(c, e, n, cls) for c, e, n, cls in _EVENTS
+}
+#: pb_ba_status as Broker 23.04 / 23.10 number its fields.
+BA_STATUS_V23 = ProtobufEventType(_BAM, 19, "pb_ba_status", bam_pb2.BaStatusV23)
+BA_STATUS = PROTOBUF_TYPES[make_type(_BAM, 19)]
+
+
+def ba_status_is_v23(payload: bytes) -> bool:
+    """Guesses the BaStatus numbering from the payload (reference/bbdo.md 4.4).
+
+    24.04+ always sends field 1 (ba_id is never 0); 23.x never has a field 1 and puts the output in
+    field 10. So: field 1 present and no field 10 means 24.04+.
+    """
+    seen_1 = seen_10 = False
+    pos, end = 0, len(payload)
+    try:
+        while pos < end:
+            key, pos = _varint(payload, pos)
+            number, wire = key >> 3, key & 7
+            seen_1 |= number == 1
+            seen_10 |= number == 10
+            if wire == 0:
+                _, pos = _varint(payload, pos)
+            elif wire == 1:
+                pos += 8
+            elif wire == 2:
+                length, pos = _varint(payload, pos)
+                pos += length
+            elif wire == 5:
+                pos += 4
+            else:
+                break
+    except IndexError:
+        pass
+    return seen_10 or not seen_1
+
+
+def _varint(data: bytes, pos: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return result, pos
+        shift += 7
+        if shift > 63:
+            raise IndexError("varint too long")

@@ -1,0 +1,1 @@
+"""Protobuf messages of BBDO 3 (our own .proto files and their generated modules)."""

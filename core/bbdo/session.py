@@ -1,0 +1,384 @@
+"""One BBDO connection seen from the connector: handshake, events -> batches, acks, stop.
+
+Runs in its own thread. All socket I/O happens in that thread (TLS objects are not safe to share);
+the pipeline thread only records commits in the :class:`AckTracker` and, when an ack is due,
+wakes this thread through a socket pair.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import selectors
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from ..sources.base import Batch
+from .acks import AckTracker
+from .codec import BBDOCodec
+from .connection import BBDOConnection, HandshakeError, PeerClosed
+from .diag import BBDOCounters, LogLimiter
+from .errors import DecodeError, UnknownEventError
+from .framing import RawEvent, Reassembler
+from .handshake import COMPRESSION, TLS, Welcome, encode_ack
+from .ids import ACKS, STOPS, WELCOMES, type_name
+from .settings import BBDOSettings
+
+log = logging.getLogger("centreon_canopsis.core.sources.bbdo")
+
+#: Longest sleep of the session loop, so that idle and partial-event timeouts are checked.
+_TICK = 1.0
+
+
+class SessionClosing(Exception):
+    """The source is closing; the session stops without further I/O."""
+
+
+class PeerSession:
+    """Serves one peer until it goes away or the source closes."""
+
+    def __init__(
+        self,
+        sock: socket.socket,
+        label: str,
+        *,
+        role: str,
+        settings: BBDOSettings,
+        codec: BBDOCodec,
+        deliver: Callable[[Batch, Callable[[], None]], bool],
+        closing: threading.Event,
+        tls_context: ssl.SSLContext | None = None,
+    ) -> None:
+        if role not in ("acceptor", "connector"):
+            raise ValueError(f"role {role!r}")
+        self.label = label
+        self.role = role
+        self.settings = settings
+        self.codec = codec
+        self.counters = BBDOCounters()
+        self.handshake_ok = False
+        self.peer_welcome: Welcome | None = None
+        self._deliver = deliver
+        self._closing = closing
+        self._aborted = False
+        self._tls_context = tls_context
+        self._warn = LogLimiter(log)
+        self.conn = BBDOConnection(
+            sock,
+            label,
+            reassembler=Reassembler(
+                label,
+                max_event_size=settings.max_event_size,
+                partial_timeout=settings.partial_timeout,
+                warn=self._warn,
+            ),
+            warn=self._warn,
+        )
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self.tracker = AckTracker(settings.ack_events, settings.ack_interval, wake=self.wake)
+        self._flushed = 0  # sequence number covered by the last batch or handled_without_batch
+        self._events: list[dict[str, Any]] = []
+        self._labels: list[str] = []
+        self._unknown_seen: set[int] = set()
+
+    # -- called from other threads -------------------------------------------------------------
+
+    def wake(self) -> None:
+        with contextlib.suppress(OSError):  # already awake (buffer full) or closed
+            self._wake_w.send(b"\0")
+
+    def abort(self) -> None:
+        """Stops the session from another thread (source closing)."""
+        self._aborted = True
+        self.wake()
+        with contextlib.suppress(OSError):
+            self.conn.sock.shutdown(socket.SHUT_RDWR)
+
+    # -- the session thread ----------------------------------------------------------------------
+
+    def run(self) -> None:
+        try:
+            if self.role == "acceptor":
+                self._accept_handshake()
+            else:
+                self._connect_handshake()
+            self.handshake_ok = True
+            self.counters.handshakes += 1
+            self._serve()
+        except SessionClosing:
+            pass
+        except PeerClosed:
+            if self.handshake_ok:
+                log.info("%s: peer closed the connection at offset %d", self.label, self.conn.offset)
+            else:
+                self.counters.handshake_failures += 1
+                log.warning("%s: peer closed the connection during the handshake", self.label)
+        except HandshakeError as exc:
+            self.counters.handshake_failures += 1
+            log.warning("%s", exc)
+        except (OSError, ssl.SSLError) as exc:
+            if not (self._aborted or self._closing.is_set()):
+                self.counters.peer_errors += 1
+                log.warning("%s: connection error at offset %d: %s", self.label, self.conn.offset, exc)
+        except Exception:
+            self.counters.peer_errors += 1
+            log.exception(
+                "%s: unexpected error at offset %d, dropping the peer", self.label, self.conn.offset
+            )
+        finally:
+            self._finish()
+
+    def _finish(self) -> None:
+        r = self.conn.reassembler
+        if r.buffered or r.pending_events:
+            self.counters.truncated_streams += 1
+            log.warning(
+                "%s: connection ended in the middle of a packet at offset %d (%d bytes, %d split events "
+                "left incomplete)",
+                self.label,
+                r.offset,
+                r.buffered,
+                r.pending_events,
+            )
+        self.counters = self.snapshot()
+        if self.handshake_ok:
+            log.info(
+                "%s: session over: %d events received, %d acknowledged",
+                self.label,
+                self.tracker.received,
+                self.tracker.acked,
+            )
+        self.conn.close()
+        self._wake_r.close()
+        self._wake_w.close()
+
+    def snapshot(self) -> BBDOCounters:
+        """A copy of the counters, with the byte-level ones of the stream filled in."""
+        c = replace(self.counters)
+        s = self.conn.reassembler.stats
+        c.bytes_received = self.conn.bytes_received
+        c.corrupted_bytes = s.corrupted_bytes
+        c.resyncs = s.resyncs
+        c.partials_dropped = s.partials_dropped
+        return c
+
+    def _accept_handshake(self) -> None:
+        expected = self.settings.version[0]
+
+        def reply(theirs: Welcome) -> Welcome:
+            if theirs.major != expected:
+                self.counters.version_mismatches += 1
+                log.warning(
+                    "%s: peer speaks BBDO %s but bbdo_version is %s; answering with major %d so that the "
+                    "session works (both BBDO 2 and 3 events are decoded), but check the Broker "
+                    "configuration",
+                    self.label,
+                    theirs.version,
+                    self.settings.bbdo_version,
+                    theirs.major,
+                )
+            return theirs.reply((TLS,) if self._tls_context is not None else ())
+
+        theirs, ours = self.conn.accept_handshake(self.settings.handshake_timeout, reply)
+        self._negotiated(theirs, ours)
+        if TLS in theirs.extensions and self._tls_context is not None:
+            self.conn.start_tls(self._tls_context, server_side=True, timeout=self.settings.handshake_timeout)
+            log.info("%s: TLS established (%s)", self.label, self.conn.sock.version())  # type: ignore[attr-defined]
+        elif self._tls_context is not None:
+            log.warning(
+                "%s: TLS is configured but the peer did not offer it; continuing in clear", self.label
+            )
+
+    def _connect_handshake(self) -> None:
+        ours = Welcome.for_version(self.settings.bbdo_version)
+        theirs = self.conn.connect_handshake(ours, self.settings.handshake_timeout)
+        if theirs.major != ours.major:
+            self.counters.version_mismatches += 1
+            raise HandshakeError(
+                f"{self.label}: Broker speaks BBDO {theirs.version}, we are configured with bbdo_version "
+                f"{self.settings.bbdo_version}: the majors must match, Broker drops the connection"
+            )
+        self._negotiated(theirs, ours)
+
+    def _negotiated(self, theirs: Welcome, ours: Welcome) -> None:
+        self.peer_welcome = theirs
+        log.info(
+            "%s: BBDO %s (%s) negotiated; peer extensions: %s; ours: %s",
+            self.label,
+            theirs.version,
+            "pb_welcome" if theirs.protobuf else "version_response",
+            " ".join(theirs.extensions) or "none",
+            " ".join(ours.extensions) or "none",
+        )
+        if COMPRESSION in theirs.extensions:
+            log.info("%s: peer offers compression; not negotiated, the stream stays uncompressed", self.label)
+
+    def _serve(self) -> None:
+        conn = self.conn
+        conn.sock.settimeout(5.0)  # a select()-ready socket never blocks longer than a partial TLS record
+        sel = selectors.DefaultSelector()
+        sel.register(conn.sock, selectors.EVENT_READ, "peer")
+        sel.register(self._wake_r, selectors.EVENT_READ, "wake")
+        idle = self.settings.idle_timeout
+        last_rx = time.monotonic()
+        try:
+            if conn.backlog:  # events that came with the welcome
+                self._handle(list(conn.backlog))
+                conn.backlog.clear()
+            while not (self._aborted or self._closing.is_set()):
+                due = self.tracker.seconds_until_due()
+                timeout = _TICK if due is None else min(due, _TICK)
+                ready = {"peer"} if conn.pending_tls_bytes() else {k.data for k, _ in sel.select(timeout)}
+                if "wake" in ready:
+                    self._drain_wake()
+                if "peer" in ready:
+                    try:
+                        events = conn.recv()
+                    except (TimeoutError, ssl.SSLWantReadError):
+                        events = []
+                    last_rx = time.monotonic()
+                    self._handle(events)
+                else:
+                    conn.reassembler.expire()
+                self._send_due_ack()
+                if idle and time.monotonic() - last_rx > idle:
+                    self.counters.idle_timeouts += 1
+                    log.warning(
+                        "%s: nothing received for %g s (idle_timeout), dropping the peer", self.label, idle
+                    )
+                    return
+        finally:
+            sel.close()
+
+    def _drain_wake(self) -> None:
+        try:
+            while self._wake_r.recv(4096):
+                pass
+        except OSError:
+            pass
+
+    def _handle(self, raw_events: list[RawEvent]) -> None:
+        for raw in raw_events:
+            if raw.event_id >> 16 == 2:
+                self._control(raw)
+                continue
+            self.tracker.received += 1
+            self.counters.events_received += 1
+            event = self._decode(raw)
+            if event is not None:
+                self._events.append(event)
+                self._labels.append(f"{self.label} offset {raw.offset}")
+                if len(self._events) >= self.settings.max_batch_events:
+                    self._flush()
+        self._flush()
+
+    def _decode(self, raw: RawEvent) -> dict[str, Any] | None:
+        if raw.payload is None:
+            self.counters.events_oversized += 1
+            return None
+        try:
+            event = self.codec.decode(raw.event_id, raw.payload)
+        except UnknownEventError:
+            self.counters.events_unknown += 1
+            if raw.event_id not in self._unknown_seen:
+                self._unknown_seen.add(raw.event_id)
+                log.info(
+                    "%s: skipping events of type %s (first at offset %d): no decoder; they are counted and "
+                    "acknowledged",
+                    self.label,
+                    type_name(raw.event_id),
+                    raw.offset,
+                )
+            return None
+        except DecodeError as exc:
+            self.counters.events_undecodable += 1
+            self._warn.warning(
+                "undecodable", "%s: offset %d: undecodable event: %s", self.label, raw.offset, exc
+            )
+            return None
+        except Exception as exc:  # a codec bug must not drop the peer; the event is counted
+            self.counters.events_undecodable += 1
+            self._warn.warning(
+                "undecodable",
+                "%s: offset %d: decoder failure on %s: %r",
+                self.label,
+                raw.offset,
+                type_name(raw.event_id),
+                exc,
+            )
+            return None
+        self.counters.events_decoded += 1
+        return event
+
+    def _flush(self) -> None:
+        """Hands the decoded events over as one batch; accounts for events that went into none."""
+        end = self.tracker.received
+        if self._events:
+            batch = Batch(
+                events=self._events,
+                position=None,
+                on_commit=self.tracker.batch_done_callback(end),
+                origin=f"broker {self.label}",
+                labels=self._labels,
+            )
+            self._events, self._labels = [], []
+            self.counters.batches += 1
+            if not self._deliver(batch, self._send_due_ack):
+                raise SessionClosing
+        elif end > self._flushed:
+            self.tracker.handled_without_batch(end)
+        self._flushed = end
+
+    def _control(self, raw: RawEvent) -> None:
+        self.counters.control_messages += 1
+        event_id = raw.event_id
+        if event_id in STOPS:
+            self._stop(raw)
+        elif event_id in ACKS:
+            log.debug("%s: ignoring an ack from the peer at offset %d", self.label, raw.offset)
+        elif event_id in WELCOMES:
+            self._warn.warning(
+                "control", "%s: ignoring a second welcome at offset %d", self.label, raw.offset
+            )
+        else:
+            log.debug(
+                "%s: ignoring control message %s at offset %d", self.label, type_name(event_id), raw.offset
+            )
+
+    def _stop(self, raw: RawEvent) -> None:
+        self._flush()
+        self.counters.stops_received += 1
+        if not self.tracker.wait_committed(self.settings.stop_wait):
+            log.warning(
+                "%s: stop received but %d batches are not committed after %g s; acknowledging what is",
+                self.label,
+                self.tracker.in_flight,
+                self.settings.stop_wait,
+            )
+        count = self.tracker.take_due(force=True)
+        self._send_ack(count)
+        log.info(
+            "%s: stop received at offset %d: final ack of %d events (%d of %d acknowledged in this session)",
+            self.label,
+            raw.offset,
+            count,
+            self.tracker.acked,
+            self.tracker.received,
+        )
+
+    def _send_due_ack(self) -> None:
+        count = self.tracker.take_due()
+        if count:
+            self._send_ack(count)
+
+    def _send_ack(self, count: int) -> None:
+        self.conn.send(encode_ack(count))
+        self.counters.acks_sent += 1
+        self.counters.events_acked += count
