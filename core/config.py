@@ -142,9 +142,10 @@ def from_mapping(
     env = os.environ if env is None else env
     errors: list[str] = []
     warnings: list[str] = []
-    data = _apply_deprecated(dict(raw), errors, warnings)
+    renamed: dict[str, str] = {}
+    data = _apply_deprecated(dict(raw), errors, warnings, renamed)
     schema_errors, bad_keys = _schema_errors(data)
-    errors += schema_errors
+    errors += [_user_names(message, renamed) for message in schema_errors]
     # Keep checking what is valid, so that one run reports every problem.
     data = {key: value for key, value in data.items() if key not in bad_keys}
     values = _complete(data)
@@ -158,7 +159,9 @@ def from_mapping(
     return Config(values, path, warnings)
 
 
-def _apply_deprecated(data: dict[str, Any], errors: list[str], warnings: list[str]) -> dict[str, Any]:
+def _apply_deprecated(
+    data: dict[str, Any], errors: list[str], warnings: list[str], renamed: dict[str, str]
+) -> dict[str, Any]:
     for old, new in DEPRECATED.items():
         if old not in data:
             continue
@@ -166,10 +169,19 @@ def _apply_deprecated(data: dict[str, Any], errors: list[str], warnings: list[st
             errors.append(f"{old} is the deprecated name of {new}; set only {new}")
             continue
         data[new] = data.pop(old)
+        renamed[new] = old
         warnings.append(f"{old} is deprecated: use {new}")
     if "allow_insecure_connection" in data:
         warnings.append("allow_insecure_connection is deprecated: use verify_certificate")
     return data
+
+
+def _user_names(message: str, renamed: Mapping[str, str]) -> str:
+    """A message about a renamed parameter names it as the user wrote it."""
+    for new, old in renamed.items():
+        if message.startswith(f"{new} "):
+            return f"{old} (now {new}){message[len(new) :]}"
+    return message
 
 
 def _schema_errors(data: Mapping[str, Any]) -> tuple[list[str], set[str]]:
@@ -204,6 +216,8 @@ def _describe(error: jsonschema.ValidationError) -> list[str]:
     if error.validator == "enum":
         allowed = ", ".join(_show(v) for v in error.validator_value)
         return [f"{where} = {shown} is not allowed; expected one of {allowed}"]
+    if "x-expected" in error.schema:
+        return [f"{where} = {shown} is not valid; expected {error.schema['x-expected']}"]
     if error.validator in ("anyOf", "oneOf", "$ref") or "$ref" in error.schema:
         return [f"{where} = {shown} is not valid; expected {_expected(error.schema)}"]
     if error.validator == "type":

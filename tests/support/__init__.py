@@ -1,0 +1,1 @@
+"""Test helpers shared by the connector's own test folders."""
