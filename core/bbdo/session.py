@@ -86,6 +86,7 @@ class PeerSession:
         self._flushed = 0  # sequence number covered by the last batch or handled_without_batch
         self._events: list[dict[str, Any]] = []
         self._labels: list[str] = []
+        self._rejected: list[tuple[str, str]] = []  # undecodable events, reported by the pipeline
         self._unknown_seen: set[int] = set()
 
     # -- called from other threads -------------------------------------------------------------
@@ -274,7 +275,7 @@ class PeerSession:
             event = self._decode(raw)
             if event is not None:
                 self._events.append(event)
-                self._labels.append(f"{self.label} offset {raw.offset}")
+                self._labels.append(f"offset {raw.offset}")
                 if len(self._events) >= self.settings.max_batch_events:
                     self._flush()
         self._flush()
@@ -282,6 +283,9 @@ class PeerSession:
     def _decode(self, raw: RawEvent) -> dict[str, Any] | None:
         if raw.payload is None:
             self.counters.events_oversized += 1
+            self._rejected.append(
+                (f"offset {raw.offset}", f"{type_name(raw.event_id)} larger than the limit")
+            )
             return None
         try:
             event = self.codec.decode(raw.event_id, raw.payload)
@@ -299,19 +303,12 @@ class PeerSession:
             return None
         except DecodeError as exc:
             self.counters.events_undecodable += 1
-            self._warn.warning(
-                "undecodable", "%s: offset %d: undecodable event: %s", self.label, raw.offset, exc
-            )
+            self._rejected.append((f"offset {raw.offset}", f"undecodable BBDO event: {exc}"))
             return None
         except Exception as exc:  # a codec bug must not drop the peer; the event is counted
             self.counters.events_undecodable += 1
-            self._warn.warning(
-                "undecodable",
-                "%s: offset %d: decoder failure on %s: %r",
-                self.label,
-                raw.offset,
-                type_name(raw.event_id),
-                exc,
+            self._rejected.append(
+                (f"offset {raw.offset}", f"decoder failure on {type_name(raw.event_id)}: {exc!r}")
             )
             return None
         self.counters.events_decoded += 1
@@ -320,15 +317,16 @@ class PeerSession:
     def _flush(self) -> None:
         """Hands the decoded events over as one batch; accounts for events that went into none."""
         end = self.tracker.received
-        if self._events:
+        if self._events or self._rejected:
             batch = Batch(
                 events=self._events,
                 position=None,
                 on_commit=self.tracker.batch_done_callback(end),
                 origin=f"broker {self.label}",
                 labels=self._labels,
+                rejected=self._rejected,
             )
-            self._events, self._labels = [], []
+            self._events, self._labels, self._rejected = [], [], []
             self.counters.batches += 1
             if not self._deliver(batch, self._send_due_ack):
                 raise SessionClosing
