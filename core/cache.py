@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
+
 from centreon_canopsis.core.elements import Element
 
 log = logging.getLogger(__name__)

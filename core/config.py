@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+
 from centreon_canopsis.core.secrets import REDACTOR, Secret
 
 AUTHKEY_ENV = "CANOPSIS_AUTHKEY"

@@ -18,6 +18,7 @@ from dataclasses import asdict
 from typing import Any
 
 import orjson
+
 from centreon_canopsis.core.cache import Cache
 from centreon_canopsis.core.model import OutboxItem, Outcome, Payload, Result, Route
 from centreon_canopsis.core.store import Store

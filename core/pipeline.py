@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import jsonschema
+
 from centreon_canopsis.core.cache import Cache
 from centreon_canopsis.core.config import Config, ConfigError
 from centreon_canopsis.core.context import Context

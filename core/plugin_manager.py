@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pluggy
+
 from centreon_canopsis.core import hookspecs
 
 log = logging.getLogger(__name__)

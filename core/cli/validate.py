@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 import orjson
+
 from centreon_canopsis.core.cli.common import add_config_argument, config_error, load_config
 from centreon_canopsis.core.cli.exitcodes import OK, USAGE
 from centreon_canopsis.core.config import ConfigError

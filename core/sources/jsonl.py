@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 import orjson
+
 from centreon_canopsis.core.sources.base import Batch
 
 log = logging.getLogger(__name__)

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import requests
+
 from centreon_canopsis.core.model import Outcome, Result
 
 #: Fields of an event the API never rewrites.

@@ -17,6 +17,7 @@ from urllib.parse import quote, urlencode
 
 import orjson
 import requests
+
 from centreon_canopsis.core.config import Config
 from centreon_canopsis.core.logsetup import NOTICE
 from centreon_canopsis.core.secrets import MASK, Secret

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import requests
+
 from centreon_canopsis.core.model import OutboxItem, Outcome, Result, Route
 from centreon_canopsis.plugins.builtin.canopsis.answers import RetryStatuses, excerpt, http_error
 from centreon_canopsis.plugins.builtin.canopsis.client import CanopsisClient

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 import orjson
 import requests
+
 from centreon_canopsis.core.hookspecs import hookimpl
 from centreon_canopsis.core.logsetup import NOTICE
 from centreon_canopsis.core.model import OutboxItem, Outcome, Result, Route
