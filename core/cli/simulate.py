@@ -10,6 +10,7 @@ from collections import Counter
 from typing import BinaryIO
 
 import orjson
+
 from centreon_canopsis.core.cli.exitcodes import FAILED, OK, USAGE
 from centreon_canopsis.core.simulate import (
     BROKER_VERSIONS,

@@ -201,6 +201,9 @@ class StreamChecker:
         self.downtimes: dict[tuple[int, int], _Downtime] = {}  # (instance_id, id)
         self.finished_downtimes: set[tuple[int, int]] = set()
         self.expect: _Expectation | None = None
+        # The object whose acknowledgement removal cbmod sends next, and the one it may send now.
+        self._removal_due: tuple[int, int] | None = None
+        self._removal_allowed: tuple[int, int] | None = None
         self._label = ""
         self._dispatch: dict[str, Callable[[Event], None]] = {
             "instance": self._instance,
@@ -259,6 +262,7 @@ class StreamChecker:
         if spec is None:
             return
         expectation, self.expect = self.expect, None
+        self._removal_allowed, self._removal_due = self._removal_due, None
         if expectation is not None and not expectation[1](event):
             self.problem(f"expected {expectation[0]}")
         handler = self._dispatch.get(spec.name)
@@ -521,6 +525,7 @@ class StreamChecker:
                     )
 
                 self.expect = (f"the removal of the acknowledgement of {key[0]}:{key[1]}", removal)
+                self._removal_due = key
                 self.acks[key] = remembered  # consumed by the removal event
 
     # -- acknowledgements ------------------------------------------------------------------------
@@ -560,6 +565,8 @@ class StreamChecker:
             self.expect = (f"a status of {key[0]}:{key[1]} with acknowledgement_type {wanted}", shows_ack)
             return
         self.tick(deletion_time, "deletion_time")
+        if self._removal_allowed != key:
+            self.problem("an acknowledgement removal must follow a status without that acknowledgement")
         remembered = self.acks.pop(key, None)
         if remembered is None:
             self.problem("removal of an acknowledgement cbmod does not remember")

@@ -1,0 +1,50 @@
+"""The same options give the same bytes; the seed and the clock matter."""
+
+from __future__ import annotations
+
+import orjson
+
+from centreon_canopsis.core.simulate import SimulatedBroker, SimulationOptions
+
+OPTIONS = {"seed": 11, "hosts": 8, "services_per_host": 3, "events": 2000, "start": 1_700_000_000}
+
+
+def dump(broker: SimulatedBroker) -> bytes:
+    return b"".join(orjson.dumps(e) + b"\n" for e in broker.events())
+
+
+def test_same_seed_gives_identical_bytes() -> None:
+    first = dump(SimulatedBroker(**OPTIONS))
+    second = dump(SimulatedBroker(SimulationOptions(**OPTIONS)))
+    assert first == second
+    assert first.count(b"\n") > 2000
+
+
+def test_a_broker_replays_its_stream_and_truth() -> None:
+    broker = SimulatedBroker(**OPTIONS)
+    first, truth = dump(broker), broker.truth()
+    assert dump(broker) == first
+    assert broker.truth() == truth
+
+
+def test_a_different_seed_gives_a_different_stream() -> None:
+    first = dump(SimulatedBroker(**OPTIONS))
+    other = dump(SimulatedBroker(**{**OPTIONS, "seed": 12}))
+    assert first != other
+
+
+def test_a_shorter_stream_is_a_prefix_of_a_longer_one() -> None:
+    short = dump(SimulatedBroker(**{**OPTIONS, "events": 500}))
+    long = dump(SimulatedBroker(**OPTIONS))
+    assert long.startswith(short)
+
+
+def test_start_fixes_the_clock() -> None:
+    events = list(SimulatedBroker(**{**OPTIONS, "start": 1_234_567_890}).events())
+    assert events[0]["element"] == 44
+    assert events[0]["start_time"] == 1_234_567_890
+    first_check = next(e for e in events if e["element"] in (29, 32))
+    assert 1_234_567_890 < first_check["last_check"] <= 1_234_567_890 + 600
+    shifted = list(SimulatedBroker(**{**OPTIONS, "start": 1_234_567_990}).events())
+    assert shifted[0]["start_time"] == 1_234_567_990
+    assert len(shifted) == len(events)
