@@ -66,6 +66,8 @@ class AlarmEngine:
         self._due: list[tuple[float, int, str, float]] = []
         self._seq = itertools.count()
         self.resolver: PbhResolver = lambda entity: None
+        # (connector, connector_name, component, resource) -> (entity id, entity)
+        self._entity_cache: dict[tuple[str, str, str, str], tuple[str, dict[str, Any]]] = {}
 
     # --- entities --------------------------------------------------------------------------------
     def _ensure_entities(self, ev: dict[str, Any], now_i: int) -> tuple[str, dict[str, Any]]:
@@ -83,7 +85,6 @@ class AlarmEngine:
             comp["component"] = component
             entities[component] = comp
         if not resource:
-            comp["last_event_date"] = now_i
             return component, comp
         res_id = f"{resource}/{component}"
         res = entities.get(res_id)
@@ -92,7 +93,6 @@ class AlarmEngine:
             res["connector"] = conn_id
             res["component"] = component
             entities[res_id] = res
-        res["last_event_date"] = now_i
         return res_id, res
 
     @staticmethod
@@ -128,16 +128,21 @@ class AlarmEngine:
         return None
 
     def _check(self, ev: dict[str, Any], ts: int, now: float) -> str | None:
+        # Hot path (every check event): entity look-up through a cache, steps built inline.
         now_i = int(now)
-        eid, entity = self._ensure_entities(ev, now_i)
+        key = (ev["connector"], ev["connector_name"], ev["component"], ev.get("resource") or "")
+        hit = self._entity_cache.get(key)
+        if hit is None:
+            hit = self._entity_cache[key] = self._ensure_entities(ev, now_i)
+        eid, entity = hit
+        entity["last_event_date"] = now_i
         state = int(ev.get("state") or 0)
         output = ev.get("output") or ""
         long_output = ev.get("long_output") or ""
         alarm = self.open_by_entity.get(eid)
         if alarm is None:
-            if state == STATE_OK:
-                return None
-            self._open(ev, eid, entity, state, output, long_output, ts, now)
+            if state != STATE_OK:
+                self._open(ev, eid, entity, state, output, long_output, ts, now)
             return None
         v = alarm.v
         v["output"] = output
@@ -148,18 +153,30 @@ class AlarmEngine:
             for tag in _tags_of(ev):
                 if tag not in alarm.tags:
                     alarm.tags.append(tag)
-        locked = "change_state" in v
-        if state != v["state"]["val"] and (not locked or state == STATE_OK):
-            if locked:
-                del v["change_state"]
-            author = f"{ev['connector']}.{ev['connector_name']}"
-            kind = "stateinc" if state > v["state"]["val"] else "statedec"
-            step = self._step(kind, ts, author, output, ev, val=state)
-            v["state"] = step
-            v["last_update_date"] = ts
-            v["total_state_changes"] += 1
-            self._add_step(alarm, step, now)
-            self._update_status(alarm, ts, author, output, ev, now)
+        current = v["state"]["val"]
+        if state == current or ("change_state" in v and state != STATE_OK):
+            return None
+        v.pop("change_state", None)  # a check with state 0 resets a locked state
+        author = f"{ev['connector']}.{ev['connector_name']}"
+        initiator = ev.get("initiator") or "external"
+        steps = v["steps"]
+        step = {"_t": "stateinc" if state > current else "statedec", "t": ts, "a": author, "m": output,
+                "val": state, "initiator": initiator}  # fmt: skip
+        v["state"] = step
+        steps.append(step)
+        v["last_update_date"] = ts
+        v["total_state_changes"] += 1
+        canceled = "canceled" in v
+        status = STATUS_CANCELLED if canceled else (STATUS_ONGOING if state != STATE_OK else STATUS_OFF)
+        current_status = v["status"]["val"]
+        if status != current_status:
+            step = {"_t": "statusinc" if status > current_status else "statusdec", "t": ts, "a": author,
+                    "m": output, "val": status, "initiator": initiator}  # fmt: skip
+            v["status"] = step
+            steps.append(step)
+        alarm.last_step_at = now
+        if state == STATE_OK and not canceled:
+            heapq.heappush(self._due, (now + self.resolve_delay, next(self._seq), alarm.id, now))
         return None
 
     def _open(
