@@ -236,6 +236,8 @@ class PeerSession:
             while not (self._aborted or self._closing.is_set()):
                 due = self.tracker.seconds_until_due()
                 timeout = _TICK if due is None else min(due, _TICK)
+                if idle:
+                    timeout = min(timeout, max(0.0, last_rx + idle - time.monotonic()))
                 ready = {"peer"} if conn.pending_tls_bytes() else {k.data for k, _ in sel.select(timeout)}
                 if "wake" in ready:
                     self._drain_wake()
@@ -377,6 +379,7 @@ class PeerSession:
             self._send_ack(count)
 
     def _send_ack(self, count: int) -> None:
-        self.conn.send(encode_ack(count))
+        # Counted first: the tracker has already moved, and a failed send ends the session anyway.
         self.counters.acks_sent += 1
         self.counters.events_acked += count
+        self.conn.send(encode_ack(count))

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from centreon_canopsis.core.sources.base import Batch
 from centreon_canopsis.core.sources.bbdo import BBDOSource
 

@@ -10,8 +10,12 @@ from hypothesis import strategies as st
 
 FIELDS: dict[str, Any] = json.loads((Path(__file__).parent / "data" / "bbdo_fields.json").read_text())
 EVENTS: dict[str, dict[str, Any]] = FIELDS["events"]
-MAPPED_KEYS = sorted((k for k, v in EVENTS.items() if v["bbdo"] == 2), key=lambda k: tuple(map(int, k.split(":"))))
-PROTOBUF_KEYS = sorted((k for k, v in EVENTS.items() if v["bbdo"] == 3), key=lambda k: tuple(map(int, k.split(":"))))
+MAPPED_KEYS = sorted(
+    (k for k, v in EVENTS.items() if v["bbdo"] == 2), key=lambda k: tuple(map(int, k.split(":")))
+)
+PROTOBUF_KEYS = sorted(
+    (k for k, v in EVENTS.items() if v["bbdo"] == 3), key=lambda k: tuple(map(int, k.split(":")))
+)
 ALL_KEYS = MAPPED_KEYS + PROTOBUF_KEYS
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from centreon_canopsis.core.bbdo import Reassembler, frame_event, pack_header, unpack_header
 from centreon_canopsis.core.bbdo.ids import MAX_PACKET_SIZE
 

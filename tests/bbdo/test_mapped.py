@@ -6,6 +6,7 @@ import math
 import struct
 
 import pytest
+
 from centreon_canopsis.core.bbdo import DecodeError, EncodeError, decode_event, encode_event
 from centreon_canopsis.core.bbdo.mapped import MAPPED_TYPES
 from centreon_canopsis.core.bbdo.mapped_tables import MAPPED_EVENTS
@@ -60,7 +61,9 @@ def test_invalid_values_are_absent() -> None:
 
 
 def test_zero_time_present_when_not_flagged_and_minus_one_kept_for_z() -> None:
-    status = decode_event(393217, payload_of({"category": 6, "element": 1, "ba_id": 0, "last_state_change": -1}))
+    status = decode_event(
+        393217, payload_of({"category": 6, "element": 1, "ba_id": 0, "last_state_change": -1})
+    )
     assert status["ba_id"] == 0 and status["last_state_change"] == -1
     host_status = decode_event(65550, payload_of({"category": 1, "element": 14, "last_check": -1}))
     assert host_status["last_check"] == -1  # z only hides 0
@@ -132,7 +135,9 @@ def test_lenient_double_and_string_decoding() -> None:
         value = decoded["level_acknowledgement"]
         assert (math.isnan(value) and math.isnan(expected)) or value == expected
         assert decoded["level_downtime"] == 1.5 and decoded["level_nominal"] == 2.0
-    bad_utf8 = payload_of({"category": 1, "element": 10, "hostgroup_id": 1, "name": "X"}).replace(b"X", b"\xff\xfe")
+    bad_utf8 = payload_of({"category": 1, "element": 10, "hostgroup_id": 1, "name": "X"}).replace(
+        b"X", b"\xff\xfe"
+    )
     assert decode_event(65546, bad_utf8)["name"] == "\ufffd\ufffd"
     nan_ba = decode_event(393217, payload_of({"category": 6, "element": 1, "level_nominal": math.nan}))
     assert math.isnan(nan_ba["level_nominal"])

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from google.protobuf.descriptor import FieldDescriptor as FD
+
 from centreon_canopsis.core.bbdo import BBDOCodec, DecodeError, decode_event, encode_event
 from centreon_canopsis.core.bbdo.pb import BA_STATUS_V23, PROTOBUF_TYPES, ba_status_is_v23
 from centreon_canopsis.core.bbdo.proto import bam_pb2, neb_pb2
-from google.protobuf.descriptor import FieldDescriptor as FD
 
 from .samples import EVENTS, PROTOBUF_KEYS, prefix, sample_event, split_key
 
@@ -40,7 +41,13 @@ def test_messages_match_the_contract(key: str) -> None:
     for number, fd in enumerate(t.message_cls.DESCRIPTOR.fields, 1):
         assert fd.number == number  # bbdo.md 4.4: numbered in declaration order
         kind = f"message:{fd.message_type.name}" if fd.type == FD.TYPE_MESSAGE else _PB_TYPES[fd.type]
-        flags = ["repeated"] if fd.is_repeated else ["optional"] if fd.has_presence and fd.type != FD.TYPE_MESSAGE else []
+        flags = (
+            ["repeated"]
+            if fd.is_repeated
+            else ["optional"]
+            if fd.has_presence and fd.type != FD.TYPE_MESSAGE
+            else []
+        )
         got.append([fd.name, kind, *flags])
     assert got == spec["fields"]
 
@@ -58,7 +65,7 @@ def test_empty_payload_gives_every_default(key: str) -> None:
     decoded = decode_event(type_id(key), b"")
     fields = [f for f in EVENTS[key]["fields"] if "optional" not in f[2:]]
     assert list(decoded) == [*prefix(key), *(f[0] for f in fields)]
-    for name, kind, *flags in fields:
+    for name, kind, *_flags in fields:
         expected = {
             "message:BBDOHeader": {"conf_version": 0},
             "message:TagInfo": [],
@@ -79,7 +86,9 @@ def test_mutable_defaults_are_not_shared() -> None:
 
 
 def test_uint64_max_downtime_times_read_minus_one() -> None:
-    msg = neb_pb2.Downtime(id=3, host_id=1, actual_start_time=2**64 - 1, actual_end_time=2**64 - 1, deletion_time=5)
+    msg = neb_pb2.Downtime(
+        id=3, host_id=1, actual_start_time=2**64 - 1, actual_end_time=2**64 - 1, deletion_time=5
+    )
     decoded = decode_event(type_id("1:36"), msg.SerializeToString())
     assert decoded["actual_start_time"] == -1 and decoded["actual_end_time"] == -1
     assert decoded["deletion_time"] == 5 and decoded["id"] == 3
@@ -91,7 +100,14 @@ def test_uint64_max_downtime_times_read_minus_one() -> None:
 def test_adaptive_optional_fields_only_when_set() -> None:
     msg = neb_pb2.AdaptiveServiceStatus(host_id=1, service_id=2, notification_number=0)
     decoded = decode_event(type_id("1:55"), msg.SerializeToString())
-    assert decoded == {**prefix("1:55"), "host_id": 1, "service_id": 2, "type": 0, "internal_id": 0, "notification_number": 0}
+    assert decoded == {
+        **prefix("1:55"),
+        "host_id": 1,
+        "service_id": 2,
+        "type": 0,
+        "internal_id": 0,
+        "notification_number": 0,
+    }
     assert "scheduled_downtime_depth" not in decoded and "acknowledgement_type" not in decoded
     host = decode_event(type_id("1:56"), neb_pb2.AdaptiveHostStatus(host_id=4).SerializeToString())
     assert host == {**prefix("1:56"), "host_id": 4}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from centreon_canopsis.core.bbdo.proto import regenerate
 
 pytest.importorskip("grpc_tools", reason="grpcio-tools (dev extra) regenerates the modules")
