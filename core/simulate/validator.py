@@ -72,7 +72,8 @@ def _type_problem(spec: EventSpec, name: str, typ: str, flag: str, value: Any) -
     if typ == "string":
         return None if type(value) is str else f"{name} must be a string, not {value!r}"
     if typ == "double":
-        return None if type(value) is float else f"{name} must be a float, not {value!r}"
+        # Any JSON number: Lua coerces it by the declared type (broker-events-json.md section 2).
+        return None if type(value) in (float, int) else f"{name} must be a number, not {value!r}"
     if typ in _INTEGER:
         if type(value) is not int:
             return f"{name} must be an integer, not {value!r}"

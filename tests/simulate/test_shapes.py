@@ -49,6 +49,16 @@ EXTRA_V2 = {
 }
 
 
+# What the generator writes for each declared type (readers are more lenient; see the validator).
+PYTHON_TYPES = {
+    "bool": bool,
+    "string": str,
+    "double": float,
+    "message:BBDOHeader": dict,
+    "message:TagInfo": list,
+}
+
+
 def reference_of(event: dict[str, Any]) -> dict[str, Any] | None:
     return REFERENCE.get(f"{event['category']}:{event['element']}")
 
@@ -79,6 +89,9 @@ def test_protobuf_events_carry_exactly_their_fields_in_order(bbdo: int, version:
         expected = [f[0] for f in ref["fields"] if f[2:] != ["optional"] or f[0] in event]
         assert list(event) == HEAD + expected, ref["name"]
         assert event["_type"] == event["category"] << 16 | event["element"]
+        for name, typ, *_ in ref["fields"]:
+            if name in event:
+                assert type(event[name]) is PYTHON_TYPES.get(typ, int), (ref["name"], name)
         checked += 1
     assert checked > 0 or bbdo == 2
 
@@ -99,7 +112,9 @@ def test_mapped_events_never_carry_an_invalid_value_or_an_unknown_field(bbdo: in
         names = [f[0] for f in fields]
         assert list(event)[:3] == HEAD
         assert list(event)[3:] == [n for n in names if n in event], ref["name"]
-        for name, _, *flag in ref["fields"]:
+        for name, typ, *flag in ref["fields"]:
+            if name in event:
+                assert type(event[name]) is PYTHON_TYPES.get(typ, int), (ref["name"], name)
             if flag == ["z"]:
                 assert event.get(name, 1) != 0, (ref["name"], name)
             elif flag == ["m"]:

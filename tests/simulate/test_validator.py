@@ -151,7 +151,6 @@ def test_protobuf_shape_problems() -> None:
     del status["perfdata"]
     status["surprise"] = 1
     events[i + 1]["_type"] = 1
-    events[i + 2]["latency"] = 0
     text = problems_after(events)
     assert "missing fields ['perfdata']" in text
     assert "unknown fields ['surprise']" in text
@@ -164,10 +163,14 @@ def test_protobuf_field_order_and_types() -> None:
     status = events[i]
     events[i] = {"_type": status["_type"], "category": 1, "element": 29, "service_id": status["service_id"]}
     events[i].update({k: v for k, v in status.items() if k not in events[i]})
-    events[i]["latency"] = 1
+    events[i]["latency"] = "0.2"
+    events[i]["check_attempt"] = 1.0
+    events[i]["flapping"] = 0
     text = problems_after(events)
     assert "fields out of declaration order" in text
-    assert "latency must be a float, not 1" in text
+    assert "latency must be a number, not '0.2'" in text
+    assert "check_attempt must be an integer, not 1.0" in text
+    assert "flapping must be a boolean, not 0" in text
 
 
 @pytest.mark.parametrize("version", ["22.10", "24.10"])
