@@ -405,6 +405,63 @@ MAPPED_EVENTS: dict[tuple[int, int], tuple[str, str]] = {
         state_changed bool
         """,
     ),
+    # Not in bbdo_fields.json, but emitted by a 22.10 Broker or a BBDO 2 Engine: instance_status
+    # (bbdo.md 3.2) and the BBDO 2 forms of the BAM dimension events that name BAs and BVs on 22.10
+    # (same fields in the same order as their protobuf twins, bbdo.md 4.4).
+    (1, 16): (
+        "instance_status",
+        """
+        active_host_checks bool
+        active_service_checks bool
+        check_hosts_freshness bool
+        check_services_freshness bool
+        event_handlers bool
+        flap_detection bool
+        instance_id uint z
+        last_alive time
+        last_command_check time
+        notifications bool
+        obsess_over_hosts bool
+        obsess_over_services bool
+        passive_host_checks bool
+        passive_service_checks bool
+        global_host_event_handler string
+        global_service_event_handler string
+        """,
+    ),
+    (6, 7): (
+        "dimension_ba_event",
+        """
+        ba_id uint
+        ba_name string
+        ba_description string
+        sla_month_percent_crit double
+        sla_month_percent_warn double
+        sla_duration_crit uint
+        sla_duration_warn uint
+        """,
+    ),
+    (6, 9): (
+        "dimension_ba_bv_relation_event",
+        """
+        ba_id uint
+        bv_id uint
+        """,
+    ),
+    (6, 10): (
+        "dimension_bv_event",
+        """
+        bv_id uint
+        bv_name string
+        bv_description string
+        """,
+    ),
+    (6, 11): (
+        "dimension_truncate_table_signal",
+        """
+        update_started bool
+        """,
+    ),
     (2, 1): (
         "version_response",
         """

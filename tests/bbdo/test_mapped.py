@@ -31,8 +31,23 @@ def test_tables_match_the_contract(key: str) -> None:
     assert list(t.keys) == [f[0] for f in spec["fields"]] + [f[0] for f in spec.get("wire_only", [])]
 
 
+EXTRA = {(1, 16), (6, 7), (6, 9), (6, 10), (6, 11)}  # 22.10 / BBDO 2 events outside the contract
+
+
 def test_every_contract_event_has_a_table() -> None:
-    assert {split_key(k) for k in MAPPED_KEYS} | {(2, 1), (2, 2), (2, 3)} == set(MAPPED_EVENTS)
+    assert {split_key(k) for k in MAPPED_KEYS} | EXTRA | {(2, 1), (2, 2), (2, 3)} == set(MAPPED_EVENTS)
+
+
+def test_events_outside_the_contract_round_trip() -> None:
+    relation = {"category": 6, "element": 9, "ba_id": 3, "bv_id": 4}
+    assert decode_event(393225, payload_of(relation)) == {"_type": 393225, **relation}
+    dimension = {"category": 6, "element": 7, "ba_id": 3, "ba_name": "Web", "ba_description": "d"}
+    decoded = decode_event(393223, payload_of(dimension))
+    assert decoded["ba_name"] == "Web" and decoded["sla_month_percent_crit"] == 0.0
+    status = decode_event(
+        65552, payload_of({"category": 1, "element": 16, "instance_id": 0, "last_alive": 5})
+    )
+    assert "instance_id" not in status and status["last_alive"] == 5
 
 
 @pytest.mark.parametrize("key", MAPPED_KEYS)
