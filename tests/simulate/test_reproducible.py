@@ -45,6 +45,25 @@ def test_start_fixes_the_clock() -> None:
     assert events[0]["start_time"] == 1_234_567_890
     first_check = next(e for e in events if e["element"] in (29, 32))
     assert 1_234_567_890 < first_check["last_check"] <= 1_234_567_890 + 600
-    shifted = list(SimulatedBroker(**{**OPTIONS, "start": 1_234_567_990}).events())
-    assert shifted[0]["start_time"] == 1_234_567_990
+
+
+def test_another_start_shifts_the_same_story() -> None:
+    # The demo relies on it: it measures a stream's span, then replays it to end now.
+    first = SimulatedBroker(**{**OPTIONS, "start": 1_234_567_890})
+    events = list(first.events())
+    second = SimulatedBroker(**{**OPTIONS, "start": 1_234_567_990})
+    shifted = list(second.events())
     assert len(shifted) == len(events)
+    assert [(e["_type"], e.get("host_id"), e.get("state")) for e in shifted] == [
+        (e["_type"], e.get("host_id"), e.get("state")) for e in events
+    ]
+    before, after = first.truth(), second.truth()
+    assert after.time - before.time == 100
+    for key, service in before.services.items():
+        moved = after.services[key]
+        assert moved.last_check - service.last_check == (100 if service.last_check else 0)
+        assert (moved.state, moved.acknowledged, len(moved.downtimes)) == (
+            service.state,
+            service.acknowledged,
+            len(service.downtimes),
+        )
