@@ -78,13 +78,6 @@ def parse_spec(spec: str) -> list[MappedField]:
     return out
 
 
-def _text(payload: bytes, off: int) -> tuple[bytes, int]:
-    end = payload.find(0, off)
-    if end < 0:
-        raise DecodeError(f"string or double at payload offset {off} has no NUL terminator")
-    return payload[off:end], end + 1
-
-
 def _to_float(text: bytes) -> float:
     """Lenient ``strtod``: the longest numeric prefix, 0.0 when there is none."""
     try:
@@ -171,23 +164,26 @@ class MappedEventType:
         """The event dict of a payload (fields absent when they hold their invalid value)."""
         values: list[Any] = []
         append = values.append
+        find = payload.find
         off = 0
         try:
             for step in self._steps:
-                if step is _STRING:
-                    text, off = _text(payload, off)
-                    append(text.decode("utf-8", "replace"))
-                elif step is _DOUBLE:
-                    text, off = _text(payload, off)
-                    append(_to_float(text))
+                if step is _STRING or step is _DOUBLE:
+                    end = find(0, off)
+                    if end < 0:
+                        raise DecodeError(f"{self.name}: unterminated text field at payload offset {off}")
+                    if step is _STRING:
+                        append(payload[off:end].decode("utf-8", "replace"))
+                    else:
+                        append(_to_float(payload[off:end]))
+                    off = end + 1
                 else:
                     values.extend(step.unpack_from(payload, off))  # type: ignore[union-attr]
                     off += step.size  # type: ignore[union-attr]
         except struct.error as exc:
             raise DecodeError(f"{self.name}: payload too short ({len(payload)} bytes)") from exc
         event = dict(self._prefix)
-        if self.keys:
-            event.update(zip(self.keys, self._pick(values), strict=True))
+        event.update(zip(self.keys, self._pick(values), strict=True))
         for key in self._zero:
             if event[key] == 0:
                 del event[key]
