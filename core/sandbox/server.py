@@ -257,7 +257,7 @@ class Sandbox:
         self._server = _Server((self.host, self._requested_port), self.state)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.1},
+            kwargs={"poll_interval": 0.05},
             name="canopsis-sandbox",
             daemon=True,
         )

@@ -48,6 +48,7 @@ class SandboxState:
         self.clock = clock
         self.seed = seed
         self.resolve_delay = resolve_delay
+        self.initial_resolve_delay = resolve_delay
         self.cancel_resolve_delay = cancel_resolve_delay
         self.allow_change_severity_to_info = allow_change_severity_to_info
         self.allow_double_ack = allow_double_ack
@@ -71,8 +72,13 @@ class SandboxState:
         self._pbh_boundary = float("inf")
 
     def reset(self) -> None:
-        """Back to a fresh install: no entities, alarms, pbehaviors; default reasons/types; no faults."""
+        """Back to a fresh install: no entities, alarms, pbehaviors; default reasons/types; no faults.
+
+        The clock offset and the resolve delay go back to their initial values too; users stay.
+        """
         with self.lock:
+            self.clock.reset()
+            self.resolve_delay = self.initial_resolve_delay
             self._build()
             self.journal.clear()
             self.faults.clear()
