@@ -42,8 +42,11 @@ def test_alarm_lifecycle_open_change_recover_resolve_reopen(api: Api, sandbox: S
     assert steps(alarm) == [("stateinc", 2), ("statusinc", 1)]
     assert v["state"]["a"] == "centreon-stream.Central" and v["state"]["m"] == "CPU 95%"
     assert (v["component"], v["resource"], v["connector"], v["connector_name"]) == (
-        "h1", "cpu", "centreon-stream", "Central"
-    )  # fmt: skip
+        "h1",
+        "cpu",
+        "centreon-stream",
+        "Central",
+    )
     assert (v["output"], v["initial_output"], v["long_output"]) == ("CPU 95%", "CPU 95%", "details")
     assert re.fullmatch(r"[A-Z]{3}-[A-Z]{3}-[A-Z]{3}", v["display_name"])
     assert v["events_count"] == 1 and "resolved" not in v
@@ -84,8 +87,14 @@ def test_problem_again_before_resolution_continues_the_same_alarm(api: Api, sand
     api.events([check("h1", state=2)])
     sandbox.advance(120)
     alarm = only_alarm(sandbox)
-    assert steps(alarm) == [("stateinc", 2), ("statusinc", 1), ("statedec", 0), ("statusdec", 0),
-                            ("stateinc", 2), ("statusinc", 1)]  # fmt: skip
+    assert steps(alarm) == [
+        ("stateinc", 2),
+        ("statusinc", 1),
+        ("statedec", 0),
+        ("statusdec", 0),
+        ("stateinc", 2),
+        ("statusinc", 1),
+    ]
 
 
 def test_resolve_delay_zero_resolves_at_the_next_request(make_sandbox: Any) -> None:
@@ -114,8 +123,13 @@ def test_ack_only_on_open_alarms(api: Api, sandbox: Sandbox) -> None:
     alarm = only_alarm(sandbox)
     ack = alarm["v"]["ack"]
     assert (ack["_t"], ack["a"], ack["m"], ack["user_id"], ack["role"], ack["initiator"]) == (
-        "ack", "alice", "looking", "root", "admin", "external"
-    )  # fmt: skip
+        "ack",
+        "alice",
+        "looking",
+        "root",
+        "admin",
+        "external",
+    )
     count = len(alarm["v"]["steps"])
     api.events([action("ack", "h1", "cpu", output="again")])  # double ack: no-op
     assert len(only_alarm(sandbox)["v"]["steps"]) == count

@@ -29,15 +29,39 @@ def test_fresh_reasons(api: Api) -> None:
 def test_fresh_types_24_04(api: Api) -> None:
     body = api.get("/api/v4/pbehavior-types").json()
     assert strip_ids(body["data"]) == [
-        {"name": "Default active", "description": "Default active", "type": "active", "priority": 2,
-         "icon_name": "", "color": "#2FAB63"},
-        {"name": "Default inactive", "description": "Default inactive", "type": "inactive", "priority": 1,
-         "icon_name": "brightness_3", "color": "#979797"},
-        {"name": "Default maintenance", "description": "Default maintenance", "type": "maintenance",
-         "priority": 3, "icon_name": "build", "color": "#BF360C"},
-        {"name": "Default pause", "description": "Default pause", "type": "pause", "priority": 4,
-         "icon_name": "pause", "color": "#5A6D80"},
-    ]  # fmt: skip
+        {
+            "name": "Default active",
+            "description": "Default active",
+            "type": "active",
+            "priority": 2,
+            "icon_name": "",
+            "color": "#2FAB63",
+        },
+        {
+            "name": "Default inactive",
+            "description": "Default inactive",
+            "type": "inactive",
+            "priority": 1,
+            "icon_name": "brightness_3",
+            "color": "#979797",
+        },
+        {
+            "name": "Default maintenance",
+            "description": "Default maintenance",
+            "type": "maintenance",
+            "priority": 3,
+            "icon_name": "build",
+            "color": "#BF360C",
+        },
+        {
+            "name": "Default pause",
+            "description": "Default pause",
+            "type": "pause",
+            "priority": 4,
+            "icon_name": "pause",
+            "color": "#5A6D80",
+        },
+    ]
 
 
 def test_ids_are_reproducible_with_a_seed(make_sandbox: Any) -> None:
@@ -140,8 +164,14 @@ def test_empty_list_has_one_page(api: Api) -> None:
 
 
 def test_type_crud_and_validation(api: Api, sandbox: Sandbox) -> None:
-    body = {"name": "Night", "description": "night", "type": "inactive", "priority": 7, "icon_name": "moon",
-            "color": "#000000"}  # fmt: skip
+    body = {
+        "name": "Night",
+        "description": "night",
+        "type": "inactive",
+        "priority": 7,
+        "icon_name": "moon",
+        "color": "#000000",
+    }
     created = api.post("/api/v4/pbehavior-types", json=body)
     assert created.status_code == 201
     assert created.json() == {"_id": created.json()["_id"], **body}
@@ -156,11 +186,13 @@ def test_type_crud_and_validation(api: Api, sandbox: Sandbox) -> None:
         "/api/v4/pbehavior-types", json={**body, "name": "N2", "type": "holiday", "color": "red"}
     )
     assert wrong.content == (
-        b'{"errors":{"color":"Color is not valid.","type":"Type must be one of [active inactive maintenance pause]."}}'
+        b'{"errors":{"color":"Color is not valid.",'
+        b'"type":"Type must be one of [active inactive maintenance pause]."}}'
     )
     default_id = sandbox.type_id("Default pause")
-    for response in (api.delete(f"/api/v4/pbehavior-types/{default_id}"),
-                     api.put(f"/api/v4/pbehavior-types/{default_id}", json=body | {"name": "P"})):  # fmt: skip
+    deleted = api.delete(f"/api/v4/pbehavior-types/{default_id}")
+    updated = api.put(f"/api/v4/pbehavior-types/{default_id}", json=body | {"name": "P"})
+    for response in (deleted, updated):
         assert (response.status_code, response.content) == (400, b'{"error":"type is default"}')
     flags = api.get("/api/v4/pbehavior-types?with_flags=true&default=true").json()["data"]
     assert {(t["default"], t["deletable"]) for t in flags} == {(True, False)} and len(flags) == 4

@@ -22,8 +22,16 @@ def post(api: Api, body: Any) -> dict[str, Any]:
 
 
 def test_worked_example_of_section_2_5(api: Api) -> None:
-    first = {"event_type": "check", "connector": "c", "connector_name": "cn", "component": "h1", "resource": "cpu",
-             "source_type": "component", "state": "2", "hostgroups": ["g1"]}  # fmt: skip
+    first = {
+        "event_type": "check",
+        "connector": "c",
+        "connector_name": "cn",
+        "component": "h1",
+        "resource": "cpu",
+        "source_type": "component",
+        "state": "2",
+        "hostgroups": ["g1"],
+    }
     second = {"event_type": "check", "connector": "c", "connector_name": "cn", "state": 1}
     response = api.events([first, second])
     assert response.content == (
@@ -49,17 +57,17 @@ def test_single_object_and_empty_array(api: Api) -> None:
             b'{"a":',
             "cannot parse JSON: cannot parse object: cannot parse object value: cannot parse empty string; "
             'unparsed tail: \\"\\"',
-        ),  # fmt: skip
+        ),
         (
             b"[1,",
             "cannot parse JSON: cannot parse array: cannot parse array value: cannot parse empty string; "
             'unparsed tail: \\"\\"',
-        ),  # fmt: skip
+        ),
         (
             b"{x}",
             'cannot parse JSON: cannot parse object: cannot find opening \'\\"\\" for object key; '
             'unparsed tail: \\"x}\\"',
-        ),  # fmt: skip
+        ),
         (b"[] []", 'unexpected tail: \\"[]\\"'),
         (
             b"not json",
@@ -219,8 +227,16 @@ def test_non_check_event_for_an_unknown_entity_is_dropped(api: Api, sandbox: San
 
 
 def test_ref_rk_bypasses_the_entity_checks(api: Api, sandbox: Sandbox) -> None:
-    event = {"event_type": "check", "ref_rk": "cpu/h1", "state": 2, "connector": "c", "connector_name": "cn",
-             "component": "h1", "resource": "cpu", "source_type": "resource"}  # fmt: skip
+    event = {
+        "event_type": "check",
+        "ref_rk": "cpu/h1",
+        "state": 2,
+        "connector": "c",
+        "connector_name": "cn",
+        "component": "h1",
+        "resource": "cpu",
+        "source_type": "resource",
+    }
     data = post(api, [event])
     assert data["sent_events"][0]["source_type"] == "resource"
     assert [a["entity"]["_id"] for a in sandbox.alarms()] == ["cpu/h1"]
