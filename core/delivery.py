@@ -5,6 +5,11 @@ A lane is sent when more than ``max_buffer_size`` items wait or its oldest item 
 request is in flight go together in the next one). A transient failure keeps the items at the
 head of their lane and waits with exponential backoff and full jitter, capped, honouring
 ``Retry-After``; other lanes go on.
+
+A sender plugin that raises is not allowed to stall a lane: the batch is split in halves until
+the items it raises on are alone, and such an item is dead-lettered after
+``delivery.failed_event_attempts`` attempts, like an item the receiver refuses. When every item
+of a batch makes it raise, the plugin itself is broken: the batch waits and is retried.
 """
 
 from __future__ import annotations
@@ -13,15 +18,23 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from centreon_canopsis.core.context import Context
-from centreon_canopsis.core.model import Outcome, Result
+from centreon_canopsis.core.model import OutboxItem, Outcome, Result, Route
 from centreon_canopsis.core.outbox import Outbox
 
 log = logging.getLogger(__name__)
+DELIVERED = Outcome.DELIVERED
 
 IDLE_POLL = 1.0  # seconds between checks of an idle lane (commits wake senders at once anyway)
+WATCH_PERIOD = 1.0  # seconds between looks for outbox changes made by other processes
+DEAD_LETTER_COUNT_ROUNDS = 5  # the dead letters are counted every 5 watcher rounds
+#: Longest ``Retry-After`` honoured: a date far in the future must not stall a lane for days.
+MAX_RETRY_AFTER = 3600.0
+#: Pause after an unexpected error in a sender loop (a locked or full disk): doubles up to the cap.
+ERROR_PAUSE, ERROR_PAUSE_CAP = 1.0, 30.0
 
 
 class RetryPolicy:
@@ -36,8 +49,21 @@ class RetryPolicy:
         ceiling = min(self.cap, self.initial * (2 ** min(attempts, 32)))
         wait = self.rng() * ceiling
         if retry_after is not None:
-            wait = max(wait, retry_after)  # the server knows better than our backoff
+            # The server knows better than our backoff (within reason).
+            wait = max(wait, min(retry_after, MAX_RETRY_AFTER))
         return wait
+
+
+@dataclass
+class LaneState:
+    """What readiness and ``status`` want to know about a lane (times are ``time.time()``)."""
+
+    last_attempt_at: float = 0.0
+    last_delivery_at: float = 0.0
+    #: Start of the current run of attempts that did not reach the receiver (0: none).
+    failing_since: float = 0.0
+    last_error: str = ""
+    retry_at: float = 0.0
 
 
 class LaneSender(threading.Thread):
@@ -45,47 +71,62 @@ class LaneSender(threading.Thread):
         super().__init__(name=f"sender-{lane}", daemon=True)
         self.delivery = delivery
         self.lane = lane
+        self.state = delivery.lane_states.setdefault(lane, LaneState())
+        #: Set while a batch is being sent (for shutdown logs).
         self.busy = False
 
     def run(self) -> None:
         delivery = self.delivery
         outbox = delivery.outbox
         connection = outbox.store.connect()
-        version = outbox.version
+        pause = ERROR_PAUSE
         try:
+            head = outbox.head(connection, self.lane)
+            if head is not None:  # a retry scheduled before a restart still waits its turn
+                self.state.retry_at = head[1]
             while not delivery.stopping.is_set():
-                wait = self._next_wait(connection)
-                if wait > 0:
-                    version = outbox.wait_for_change(version, min(wait, IDLE_POLL))
-                    continue
-                taken = outbox.take(connection, self.lane, delivery.batch_limit)
-                if not taken or not taken[1]:
-                    continue
-                self.busy = True
                 try:
-                    delivery.send(connection, self.lane, *taken)
-                finally:
-                    self.busy = False
-        except Exception:  # the sender must never die silently: the outbox would only grow
-            log.exception("sender of lane %s stopped on an unexpected error", self.lane)
-            delivery.failed_lanes.add(self.lane)
+                    self._step(connection)
+                    pause = ERROR_PAUSE
+                except Exception:  # a locked or full disk: log, wait, go on; never die silently
+                    log.exception(
+                        "sender of lane %s: unexpected error; trying again in %.0fs", self.lane, pause
+                    )
+                    delivery.context.metrics.inc("sender_errors_total", lane=self.lane)
+                    connection.rollback()
+                    delivery.stopping.wait(pause)
+                    pause = min(pause * 2, ERROR_PAUSE_CAP)
         finally:
             connection.close()
 
-    def _next_wait(self, connection) -> float:
-        """Seconds until this lane should send (0: now)."""
+    def _step(self, connection) -> None:
         delivery = self.delivery
-        head = delivery.outbox.head(connection, self.lane)
-        connection.commit()
-        if head is None:
-            return IDLE_POLL
-        enqueued_at, next_attempt_at = head
+        outbox = delivery.outbox
+        version = outbox.version
         now = time.time()
-        if next_attempt_at > now:
-            return next_attempt_at - now
-        if delivery.outbox.depth(self.lane) > delivery.max_buffer_size or delivery.draining.is_set():
-            return 0
-        return max(0.0, enqueued_at + delivery.max_age - now)
+        draining = delivery.draining.is_set()
+        if self.state.retry_at > now:
+            outbox.wait_for_change(version, min(self.state.retry_at - now, IDLE_POLL))
+            return
+        depth = outbox.depth(self.lane)
+        if depth == 0:
+            outbox.wait_for_change(version, IDLE_POLL)
+            return
+        if depth <= delivery.max_buffer_size and not draining:
+            head = outbox.head(connection, self.lane)
+            due = (head[0] + delivery.max_age) if head else now + IDLE_POLL
+            if due > now:
+                outbox.wait_for_change(version, min(due - now, IDLE_POLL))
+                return
+        taken = outbox.take(connection, self.lane, delivery.batch_limit)
+        if not taken or not taken[1]:
+            outbox.wait_for_change(version, IDLE_POLL)
+            return
+        self.busy = True
+        try:
+            delivery.send(connection, self.lane, *taken)
+        finally:
+            self.busy = False
 
 
 class Delivery:
@@ -100,47 +141,103 @@ class Delivery:
         self.batch_limit: int | None = None
         delivery = config.delivery
         self.policy = RetryPolicy(float(delivery["retry_initial_delay"]), float(delivery["retry_max_delay"]))
+        self.item_attempts = int(delivery["failed_event_attempts"])
         self.stopping = threading.Event()
-        #: Set by ``replay``: send what waits without lingering.
+        #: Set by ``replay`` and ``drain``: send what waits without lingering.
         self.draining = threading.Event()
-        self.failed_lanes: set[str] = set()
+        self.lane_states: dict[str, LaneState] = {}
+        #: ``enqueued_at`` of each lane's oldest item, refreshed by the watcher every second.
+        self.oldest: dict[str, float] = {}
+        #: Dead letters stored now, per stage, refreshed by the watcher.
+        self.dead_letters: dict[str, int] = {}
         self._senders: dict[str, LaneSender] = {}
+        self._watcher: threading.Thread | None = None
         self._lock = threading.Lock()
         self._send = context.plugins.hook.connector_send
-        metrics = context.metrics
-        metrics.describe("outbox_items", "gauge", "Payloads waiting in the outbox, per lane.")
+        self._register_gauges()
+
+    def _register_gauges(self) -> None:
+        metrics = self.context.metrics
+        outbox = self.outbox
         metrics.gauge_function(
             "outbox_items", lambda: [((("lane", lane),), outbox.depth(lane)) for lane in outbox.lanes()]
         )
+        metrics.gauge_function("outbox_oldest_age_seconds", self._oldest_ages)
+        metrics.gauge_function(
+            "dead_letters", lambda: [((("stage", stage),), n) for stage, n in self.dead_letters.items()]
+        )
+        metrics.gauge_function(
+            "sender_up",
+            lambda: [((("lane", lane),), int(sender.is_alive())) for lane, sender in self._senders.items()],
+        )
+        metrics.gauge_function(
+            "last_delivery_timestamp_seconds",
+            lambda: [((("lane", lane),), state.last_delivery_at) for lane, state in self.lane_states.items()],
+        )
+
+    def _oldest_ages(self):
+        now = time.time()
+        oldest = self.oldest
+        return [
+            ((("lane", lane),), now - oldest[lane] if lane in oldest and self.outbox.depth(lane) else 0.0)
+            for lane in self.outbox.lanes()
+        ]
 
     def start(self) -> None:
         self.ensure_senders()
+        if self._watcher is None:
+            self._watcher = threading.Thread(target=self._watch, name="outbox-watch", daemon=True)
+            self._watcher.start()
 
     def ensure_senders(self) -> None:
         """Starts a sender for every lane that has none (lanes appear with new routes)."""
         with self._lock:
+            if self.stopping.is_set():
+                return
             for lane in self.outbox.lanes():
-                if lane not in self._senders and not self.stopping.is_set():
+                if lane not in self._senders:
                     sender = self._senders[lane] = LaneSender(self, lane)
                     sender.start()
 
-    def send(self, connection, lane: str, route, items) -> None:
-        context = self.context
-        started = time.monotonic()
+    def senders_alive(self) -> dict[str, bool]:
+        return {lane: sender.is_alive() for lane, sender in self._senders.items()}
+
+    def _watch(self) -> None:
+        """Notices changes other processes made (``deadletters retry``), tracks the oldest items
+        and counts the dead letters, for the metrics and readiness."""
+        connection = self.outbox.store.connect()
+        rounds = 0
         try:
-            results = self._send(route=route, items=items, context=context)
-            if results is None:
-                results = [
-                    Result(Outcome.FAILED, reason=f"no_sender: no plugin sends route {route.name!r}")
-                ] * len(items)
-            elif len(results) != len(items):
-                raise RuntimeError(f"answered {len(results)} results for {len(items)} items")
-        except Exception as error:  # a sender plugin's bug: keep the items, try again later
-            plugin = context.plugins.owner_of(error) or "unknown plugin"
-            reason = f"plugin {plugin} raised in connector_send: {type(error).__name__}: {error}"
-            log.error("%s (route %s, %d items)", reason, route.name, len(items))
-            results = [Result(Outcome.RETRY, reason=reason)] * len(items)
+            while True:
+                try:
+                    if self.outbox.refresh(connection):
+                        log.info("outbox changed by another process: %d payloads wait", self.outbox.depth())
+                        self.ensure_senders()
+                    self.oldest = self.outbox.oldest(connection)
+                    if rounds % DEAD_LETTER_COUNT_ROUNDS == 0:
+                        self.dead_letters = dict(
+                            connection.execute("SELECT stage, COUNT(*) FROM dead_letters GROUP BY stage")
+                        )
+                        connection.commit()
+                    rounds += 1
+                except Exception:
+                    log.exception("outbox watcher: unexpected error")
+                    connection.rollback()
+                if self.stopping.wait(WATCH_PERIOD):
+                    break
+        finally:
+            connection.close()
+
+    # -- one batch ---------------------------------------------------------------------------
+
+    def send(self, connection, lane: str, route: Route, items: Sequence[OutboxItem]) -> None:
+        state = self.lane_states.setdefault(lane, LaneState())
+        started = time.monotonic()
+        state.last_attempt_at = time.time()
+        causes: dict[int, str] = {}
+        results = self._isolated(route, items, self._call(route, items, causes), causes)
         elapsed = time.monotonic() - started
+        now = time.time()
         retried = [
             (item, result)
             for item, result in zip(items, results, strict=True)
@@ -151,9 +248,9 @@ class Delivery:
             attempts = max(item.attempts for item, _ in retried)
             hints = [result.retry_after for _, result in retried if result.retry_after is not None]
             wait = self.policy.delay(attempts, max(hints) if hints else None)
-            retry_at = time.time() + wait
+            retry_at = now + wait
             log.warning(
-                "route %s: %d of %d items will be retried in %.1fs (attempt %d): %s",
+                "route %s: %d of %d payloads will be retried in %.1fs (attempt %d): %s",
                 route.name,
                 len(retried),
                 len(items),
@@ -164,17 +261,99 @@ class Delivery:
         for item, result in zip(items, results, strict=True):
             if result.outcome is Outcome.FAILED:
                 log.error(
-                    "route %s: item %s dead-lettered: %s", route.name, item.key or item.id, result.reason
+                    "route %s: payload %s dead-lettered: %s", route.name, item.key or item.id, result.reason
                 )
-        counts = self.outbox.settle(connection, lane, items, results, retry_at)
-        metrics = context.metrics
-        metrics.observe("send_duration_seconds", elapsed, route=route.name)
-        for outcome, count in counts.items():
-            if count:
-                metrics.inc("deliveries_total", count, route=route.name, outcome=outcome.value)
-        for result in results:
-            if result.status is not None:
-                metrics.inc("canopsis_responses_total", 1, route=route.name, status=str(result.status))
+        counts = self.outbox.settle(connection, lane, items, results, retry_at, route)
+        state.retry_at = retry_at
+        self._account(route, items, results, causes, counts, state, elapsed, now)
+
+    def _account(self, route, items, results, causes, counts, state: LaneState, elapsed, now) -> None:
+        """Metrics and lane state after a settle (once per batch, not per item)."""
+        metrics = self.context.metrics
+        name = route.name
+        metrics.observe("send_duration_seconds", elapsed, route=name)
+        metrics.inc("payloads_sent_total", len(items), route=name)
+        delivered = counts[Outcome.DELIVERED]
+        if delivered:
+            metrics.inc("payloads_delivered_total", delivered, route=name)
+            state.last_delivery_at = now
+            first = next(
+                item
+                for item, result in zip(items, results, strict=True)
+                if result.outcome is Outcome.DELIVERED
+            )
+            metrics.observe("delivery_delay_seconds", max(0.0, now - first.enqueued_at), route=name)
+        if counts[Outcome.RETRY]:
+            metrics.inc("payloads_retried_total", counts[Outcome.RETRY], route=name)
+        if counts[Outcome.FAILED]:
+            metrics.inc("payloads_dead_lettered_total", counts[Outcome.FAILED], route=name)
+            metrics.inc("dead_letters_total", counts[Outcome.FAILED], stage="delivery")
+        failures: dict[str, int] = {}
+        reached = False
+        last_error = ""
+        for index, result in enumerate(results):
+            if result.outcome is Outcome.DELIVERED:
+                reached = True
+                continue
+            cause = causes.get(index) or _cause(result)
+            failures[cause] = failures.get(cause, 0) + 1
+            if result.status is not None and result.status < 500:
+                reached = True  # the receiver answered: it is up, it refused
+            last_error = result.reason
+        for cause, count in failures.items():
+            metrics.inc("send_failures_total", count, route=name, cause=cause)
+        if reached:
+            state.failing_since = 0.0
+        elif not state.failing_since:
+            state.failing_since = now
+        if last_error:
+            state.last_error = last_error[:300]
+
+    def _call(
+        self, route: Route, items: Sequence[OutboxItem], causes: dict[int, str], offset: int = 0
+    ) -> list[Result]:
+        """Asks the send hook; when it raises, splits the batch to isolate the items it fails on."""
+        context = self.context
+        try:
+            results = self._send(route=route, items=items, context=context)
+            if results is None:
+                reason = f"no_sender: no plugin sends route {route.name!r}"
+                for index in range(len(items)):
+                    causes[offset + index] = "no_sender"
+                return [Result(Outcome.FAILED, reason=reason)] * len(items)
+            if len(results) != len(items):
+                raise RuntimeError(f"answered {len(results)} results for {len(items)} items")
+            return list(results)
+        except Exception as error:  # a sender plugin's bug
+            if len(items) > 1:
+                middle = len(items) // 2
+                return self._call(route, items[:middle], causes, offset) + self._call(
+                    route, items[middle:], causes, offset + middle
+                )
+            plugin = context.plugins.owner_of(error) or "unknown plugin"
+            reason = f"plugin {plugin} raised in connector_send: {type(error).__name__}: {error}"
+            log.debug("%s (route %s, payload %s)", reason, route.name, items[0].key or items[0].id)
+            causes[offset] = "plugin_error"
+            outcome = Outcome.FAILED if items[0].rejections + 1 >= self.item_attempts else Outcome.RETRY
+            return [Result(outcome, reason=reason, rejected=True)]
+
+    def _isolated(
+        self, route: Route, items: Sequence[OutboxItem], results: list[Result], causes
+    ) -> list[Result]:
+        """Judges the items a plugin raised on: alone, they are suspects; all of them, the plugin is."""
+        raised = [index for index, cause in causes.items() if cause == "plugin_error"]
+        if not raised:
+            return results
+        reason = results[raised[0]].reason
+        if len(raised) == len(items) > 1:
+            log.error(
+                "route %s: %s, on all %d payloads; they wait for a retry", route.name, reason, len(items)
+            )
+            return [Result(Outcome.RETRY, reason=reason)] * len(items)
+        log.error("route %s: %s, on %d of %d payloads", route.name, reason, len(raised), len(items))
+        return results
+
+    # -- whole outbox ------------------------------------------------------------------------
 
     def drain(self, timeout: float | None = None) -> bool:
         """Waits until the outbox is empty; False if ``timeout`` passed first."""
@@ -183,8 +362,6 @@ class Delivery:
         deadline = None if timeout is None else time.monotonic() + timeout
         version = self.outbox.version
         while self.outbox.depth() > 0:
-            if self.failed_lanes:
-                return False
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
                 return False
@@ -197,6 +374,23 @@ class Delivery:
         self.stopping.set()
         self.outbox.wake()
         deadline = time.monotonic() + timeout
-        for sender in list(self._senders.values()):
-            sender.join(max(0.0, deadline - time.monotonic()))
-        return not any(sender.is_alive() for sender in self._senders.values())
+        threads = [*self._senders.values(), *([self._watcher] if self._watcher else [])]
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        busy = [sender.lane for sender in self._senders.values() if sender.is_alive()]
+        if busy:
+            log.warning(
+                "lanes %s: the request in flight did not end within %.1fs; its payloads stay in the outbox "
+                "and are sent again after the restart",
+                ", ".join(busy),
+                timeout,
+            )
+        return not busy
+
+
+def _cause(result: Result) -> str:
+    if result.rejected:
+        return "rejected"
+    if result.status is None:
+        return "transport"
+    return str(result.status)

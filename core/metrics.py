@@ -39,6 +39,98 @@ class MetricInfo:
     name: str
     kind: str  # counter, gauge, histogram
     help: str
+    labels: tuple[str, ...] = ()
+
+
+#: Every metric of the connector core: name, kind, labels, help. ``docs/delivery.md`` lists the
+#: same; a test checks that what a run exposes is described here. Plugins add theirs with
+#: :meth:`Metrics.describe`.
+CATALOGUE: tuple[MetricInfo, ...] = (
+    # -- input
+    MetricInfo("events_received_total", "counter", "Events read from the source (invalid input included)."),
+    MetricInfo(
+        "events_total",
+        "counter",
+        "Events processed, by outcome: queued, dropped, error (dead-lettered).",
+        ("outcome",),
+    ),
+    MetricInfo("events_dropped_total", "counter", "Events dropped on purpose, by reason.", ("reason",)),
+    MetricInfo("events_invalid_total", "counter", "Input that was not a Broker event."),
+    # -- outbox
+    MetricInfo("payloads_queued_total", "counter", "Payloads committed to the outbox.", ("route",)),
+    MetricInfo("outbox_items", "gauge", "Payloads waiting in the outbox.", ("lane",)),
+    MetricInfo(
+        "outbox_oldest_age_seconds",
+        "gauge",
+        "Age of the oldest payload waiting in a lane (0 when empty).",
+        ("lane",),
+    ),
+    MetricInfo(
+        "outbox_max_items", "gauge", "delivery.max_outbox_events: the outbox size that pauses reading."
+    ),
+    MetricInfo(
+        "outbox_commit_duration_seconds", "histogram", "Time of one outbox commit (one source batch)."
+    ),
+    MetricInfo("outbox_commit_errors_total", "counter", "Outbox commits that failed and were tried again."),
+    MetricInfo("backpressure", "gauge", "1 while reading is paused because the outbox is full."),
+    MetricInfo("backpressure_pauses_total", "counter", "Times reading was paused by a full outbox."),
+    MetricInfo("backpressure_seconds_total", "counter", "Time spent with reading paused by a full outbox."),
+    # -- delivery
+    MetricInfo(
+        "payloads_sent_total", "counter", "Payloads put in a send attempt (retries count again).", ("route",)
+    ),
+    MetricInfo(
+        "payloads_delivered_total", "counter", "Payloads Canopsis accepted (or already had).", ("route",)
+    ),
+    MetricInfo(
+        "payloads_retried_total", "counter", "Payload attempts that failed and will be retried.", ("route",)
+    ),
+    MetricInfo(
+        "payloads_dead_lettered_total",
+        "counter",
+        "Payloads the sender moved to the dead letters.",
+        ("route",),
+    ),
+    MetricInfo(
+        "send_failures_total",
+        "counter",
+        "Payload attempts that failed, by cause: an HTTP status, transport (connection error, timeout), "
+        "rejected (listed in failed_events), plugin_error, no_sender.",
+        ("route", "cause"),
+    ),
+    MetricInfo(
+        "dead_letters_total", "counter", "Dead letters written, by stage: pipeline, delivery.", ("stage",)
+    ),
+    MetricInfo("dead_letters", "gauge", "Dead letters stored now, by stage.", ("stage",)),
+    MetricInfo(
+        "send_duration_seconds", "histogram", "Time of one send (one HTTP request for events).", ("route",)
+    ),
+    MetricInfo(
+        "delivery_delay_seconds",
+        "histogram",
+        "From the commit of the oldest payload of a delivered batch to its delivery.",
+        ("route",),
+    ),
+    MetricInfo(
+        "canopsis_responses_total",
+        "counter",
+        "Canopsis answers, by route and HTTP status (error: no answer: connection error, timeout).",
+        ("route", "status"),
+    ),
+    MetricInfo("sender_up", "gauge", "1 while the sender thread of a lane runs.", ("lane",)),
+    MetricInfo(
+        "sender_errors_total", "counter", "Unexpected errors in a sender loop (database trouble).", ("lane",)
+    ),
+    MetricInfo(
+        "last_delivery_timestamp_seconds",
+        "gauge",
+        "When a lane last had a payload delivered (Unix time).",
+        ("lane",),
+    ),
+    # -- process
+    MetricInfo("ready", "gauge", "1 when /readyz answers 200."),
+    MetricInfo("start_time_seconds", "gauge", "When the pipeline started (Unix time)."),
+)
 
 
 class Metrics:
@@ -51,9 +143,14 @@ class Metrics:
         self._values: dict[str, dict[Labels, float]] = {}
         self._histograms: dict[str, dict[Labels, Histogram]] = {}
         self._gauge_functions: dict[str, Callable[[], Iterable[tuple[Labels, float]]]] = {}
+        for info in CATALOGUE:
+            self._info[info.name] = info
 
-    def describe(self, name: str, kind: str, help: str) -> None:
-        self._info.setdefault(name, MetricInfo(name, kind, help))
+    def describe(self, name: str, kind: str, help: str, labels: tuple[str, ...] = ()) -> None:
+        self._info.setdefault(name, MetricInfo(name, kind, help, labels))
+
+    def described(self) -> dict[str, MetricInfo]:
+        return dict(self._info)
 
     def inc(self, name: str, value: float = 1, **labels: str) -> None:
         key = tuple(sorted(labels.items()))

@@ -57,6 +57,10 @@ class Result:
     retry_after: float | None = None
     #: The answer (or an excerpt), kept with a dead letter.
     response: str | None = None
+    #: RETRY because the receiver refused this very item (an event listed in ``failed_events``),
+    #: not because the request failed: counted in :attr:`OutboxItem.rejections`, so a sender can
+    #: dead-letter an item after a few refusals however many outages it went through.
+    rejected: bool = False
 
     @classmethod
     def delivered(cls, status: int | None = None, reason: str = "") -> Result:
@@ -73,3 +77,5 @@ class OutboxItem:
     body: Any
     attempts: int = 0
     enqueued_at: float = 0.0
+    #: Times the receiver refused this item itself (see :attr:`Result.rejected`).
+    rejections: int = 0

@@ -3,9 +3,15 @@
 The pipeline thread adds payloads and commits them in groups, together with the name cache
 changes and the source's read position, in one SQLite transaction: after a crash, either all of
 a batch is in the outbox and the source knows it, or none of it is. Sender threads take the
-oldest items of a lane, send them, and settle them: delivered items are deleted, retried ones
-stay at the head of their lane (so nothing overtakes them), failed ones move to the dead
-letters. Nothing is fsynced per event: one commit per source batch.
+oldest items of a lane, send them, and settle them in one transaction: delivered items are
+deleted, retried ones stay at the head of their lane (so nothing overtakes them), failed ones
+move to the dead letters. A crash between a send and its settle leaves the batch in the outbox:
+that batch, and only it, is sent again after the restart. Nothing is fsynced per event: one
+commit per source batch, one per request.
+
+The depth of each lane is kept in memory (counting rows in SQLite costs a scan); writes and
+depth updates happen under one lock so that :meth:`refresh` can recount exactly when another
+process (``deadletters retry``) changed the table.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -21,10 +27,58 @@ import orjson
 
 from centreon_canopsis.core.cache import Cache
 from centreon_canopsis.core.model import OutboxItem, Outcome, Payload, Result, Route
-from centreon_canopsis.core.store import Store
+from centreon_canopsis.core.store import Store, generation
 
 PIPELINE_STAGE = "pipeline"
 DELIVERY_STAGE = "delivery"
+REASON_LIMIT = 500
+
+_INSERT_DEAD = (
+    "INSERT INTO dead_letters (failed_at, stage, route, key, body, attempts, status, reason, response, "
+    "request, enqueued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_body_slot = OutboxItem.body  # the dataclass's slot, under the lazy property below
+
+
+class StoredItem(OutboxItem):
+    """An outbox item read from disk: its body is decoded only if someone reads it.
+
+    The builtin event sender joins the stored JSON as it is (:meth:`encoded`), which saves a
+    decode and an encode per event on the hot path.
+    """
+
+    __slots__ = ("raw",)
+
+    def __init__(
+        self, id: int, route: str, key: str, raw: bytes, attempts: int, enqueued_at: float, rejections: int
+    ) -> None:
+        self.id = id
+        self.route = route
+        self.key = key
+        self.raw: bytes | None = raw
+        self.attempts = attempts
+        self.enqueued_at = enqueued_at
+        self.rejections = rejections
+
+    @property  # type: ignore[override]
+    def body(self) -> Any:
+        raw = self.raw
+        if raw is not None:
+            # Once decoded, the dict is what counts: a plugin may have changed it.
+            _body_slot.__set__(self, orjson.loads(raw))
+            self.raw = None
+        return _body_slot.__get__(self, StoredItem)
+
+    @body.setter
+    def body(self, value: Any) -> None:
+        self.raw = None
+        _body_slot.__set__(self, value)
+
+
+def encoded(item: OutboxItem) -> bytes:
+    """The JSON of an item's body, without decoding it when it comes straight from disk."""
+    raw = getattr(item, "raw", None)
+    return raw if raw is not None else orjson.dumps(item.body)
 
 
 class Outbox:
@@ -32,85 +86,124 @@ class Outbox:
         self.store = store
         self.cache = cache
         self._writer = store.connect()
-        self._inserts: list[tuple[str, str, str, bytes, float]] = []
+        self._inserts: list[tuple[str, str, str, bytes]] = []
         self._dead: list[tuple[Any, ...]] = []
         self._new_routes: list[Route] = []
         self.routes: dict[str, Route] = {}
         self._depth: dict[str, int] = {}
+        #: Guards the depths and the version; notified when items are added or removed.
         self._changed = threading.Condition()
+        #: Held across a write and the depth update that follows it (see :meth:`refresh`).
+        self._write_lock = threading.Lock()
         self._version = 0
         for name, spec in self._writer.execute("SELECT name, spec FROM routes"):
             self.routes[name] = Route(**orjson.loads(spec))
-        for lane, count in self._writer.execute("SELECT lane, COUNT(*) FROM outbox GROUP BY lane"):
-            self._depth[lane] = count
+        self._generation = generation(self._writer)
+        self._depth = self._count(self._writer)
+        self._writer.commit()
 
     # -- pipeline side ---------------------------------------------------------------------
 
     def add(self, route: Route, payload: Payload, now: float | None = None) -> None:
-        """Buffers a payload; it is written by the next :meth:`commit`."""
+        """Buffers a payload; it is written by the next :meth:`commit` (``now`` is unused:
+        items carry the time of their commit)."""
         known = self.routes.get(route.name)
-        if known is None or known != route:
+        if known is not route and known != route:
             self.routes[route.name] = route
             self._new_routes.append(route)
-        self._inserts.append(
-            (route.lane, route.name, payload.key, orjson.dumps(payload.body), now or time.time())
-        )
+        self._inserts.append((route.lane, route.name, payload.key, orjson.dumps(payload.body)))
 
     def add_dead_letter(
         self, stage: str, body: Any, reason: str, route: str | None = None, key: str | None = None
     ) -> None:
         """Buffers a dead letter from the pipeline (an event a plugin failed on)."""
-        self._dead.append((time.time(), stage, route, key, orjson.dumps(body), 0, None, reason, None))
+        now = time.time()
+        self._dead.append((now, stage, route, key, orjson.dumps(body), 0, None, reason, None, None, now))
 
     @property
     def buffered(self) -> int:
         return len(self._inserts)
 
-    def commit(self, source: str | None = None, position: str | None = None) -> None:
-        """One transaction: buffered payloads, dead letters, cache changes, read position."""
+    @property
+    def dead_buffered(self) -> int:
+        return len(self._dead)
+
+    def routes_buffered(self) -> dict[str, int]:
+        """Buffered payloads per route name (for the metrics of a commit)."""
+        counts: dict[str, int] = {}
+        for _, name, _, _ in self._inserts:
+            counts[name] = counts.get(name, 0) + 1
+        return counts
+
+    def commit(
+        self,
+        source: str | None = None,
+        position: str | None = None,
+        also: Callable[[sqlite3.Connection], None] | None = None,
+    ) -> int:
+        """One transaction: buffered payloads, dead letters, cache changes, read position, and
+        whatever ``also`` writes. Returns the number of payloads committed.
+
+        On an error (disk full, a lock held too long) nothing is written and the buffers are
+        kept, so the caller may try again.
+        """
         connection = self._writer
-        with connection:
-            if self._new_routes:
-                connection.executemany(
-                    "INSERT INTO routes (name, spec) VALUES (?, ?) "
-                    "ON CONFLICT (name) DO UPDATE SET spec = excluded.spec",
-                    [(route.name, orjson.dumps(asdict(route))) for route in self._new_routes],
-                )
-            if self._inserts:
-                connection.executemany(
-                    "INSERT INTO outbox (lane, route, key, body, enqueued_at) VALUES (?, ?, ?, ?, ?)",
-                    self._inserts,
-                )
-            if self._dead:
-                connection.executemany(
-                    "INSERT INTO dead_letters (failed_at, stage, route, key, body, attempts, status, reason, "
-                    "response) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    self._dead,
-                )
-            if self.cache is not None:
-                self.cache.save(connection)
-            if source is not None and position is not None:
-                connection.execute(
-                    "INSERT INTO source_positions (source, position, updated_at) VALUES (?, ?, ?) "
-                    "ON CONFLICT (source) DO UPDATE SET position = excluded.position, "
-                    "updated_at = excluded.updated_at",
-                    (source, position, time.time()),
-                )
-        added: dict[str, int] = {}
-        for lane, *_ in self._inserts:
-            added[lane] = added.get(lane, 0) + 1
-        self._inserts.clear()
+        inserts = self._inserts
+        with self._write_lock:
+            with connection:
+                if self._new_routes:
+                    connection.executemany(
+                        "INSERT INTO routes (name, spec) VALUES (?, ?) "
+                        "ON CONFLICT (name) DO UPDATE SET spec = excluded.spec",
+                        [(route.name, orjson.dumps(asdict(route))) for route in self._new_routes],
+                    )
+                if inserts:
+                    # The time is a literal: one value for the whole commit, no per-row parameter.
+                    connection.executemany(
+                        "INSERT INTO outbox (lane, route, key, body, enqueued_at) "
+                        f"VALUES (?, ?, ?, ?, {time.time()!r})",
+                        inserts,
+                    )
+                if self._dead:
+                    connection.executemany(_INSERT_DEAD, self._dead)
+                if self.cache is not None:
+                    self.cache.save(connection)
+                if source is not None and position is not None:
+                    connection.execute(
+                        "INSERT INTO source_positions (source, position, updated_at) VALUES (?, ?, ?) "
+                        "ON CONFLICT (source) DO UPDATE SET position = excluded.position, "
+                        "updated_at = excluded.updated_at",
+                        (source, position, time.time()),
+                    )
+                if also is not None:
+                    also(connection)
+            added: dict[str, int] = {}
+            if inserts:
+                lane = inserts[0][0]
+                if all(item[0] == lane for item in inserts):
+                    added[lane] = len(inserts)
+                else:
+                    for item in inserts:
+                        added[item[0]] = added.get(item[0], 0) + 1
+            if added:
+                with self._changed:
+                    for lane, count in added.items():
+                        self._depth[lane] = self._depth.get(lane, 0) + count
+                    self._version += 1
+                    self._changed.notify_all()
+        count = len(inserts)
+        self._inserts = []
         self._dead.clear()
         self._new_routes.clear()
-        if added:
-            with self._changed:
-                for lane, count in added.items():
-                    self._depth[lane] = self._depth.get(lane, 0) + count
-                self._version += 1
-                self._changed.notify_all()
+        return count
 
     def position(self, source: str) -> str | None:
         return self.store.position(self._writer, source)
+
+    def wait_for_room(self, limit: int, timeout: float) -> bool:
+        """Blocks until the outbox holds fewer than ``limit`` items or ``timeout``; True if it does."""
+        with self._changed:
+            return self._changed.wait_for(lambda: sum(self._depth.values()) < limit, timeout)
 
     # -- sender side -----------------------------------------------------------------------
 
@@ -125,7 +218,7 @@ class Outbox:
             return self._depth.get(lane, 0)
 
     def wait_for_change(self, version: int, timeout: float | None) -> int:
-        """Blocks until a commit added items (or ``timeout``); returns the new version."""
+        """Blocks until items were added or removed (or ``timeout``); returns the new version."""
         with self._changed:
             if self._version == version:
                 self._changed.wait(timeout)
@@ -137,16 +230,30 @@ class Outbox:
             return self._version
 
     def wake(self) -> None:
-        """Wakes waiting senders (on shutdown)."""
+        """Wakes waiting senders (on shutdown, or to drain)."""
         with self._changed:
             self._version += 1
             self._changed.notify_all()
 
     def head(self, connection: sqlite3.Connection, lane: str) -> tuple[float, float] | None:
         """``(enqueued_at, next_attempt_at)`` of the lane's oldest item, or None when empty."""
-        return connection.execute(
+        row = connection.execute(
             "SELECT enqueued_at, next_attempt_at FROM outbox WHERE lane = ? ORDER BY id LIMIT 1", (lane,)
         ).fetchone()
+        connection.commit()
+        return row
+
+    def oldest(self, connection: sqlite3.Connection) -> dict[str, float]:
+        """``enqueued_at`` of the oldest item of each lane (one index seek per lane)."""
+        found = {}
+        for lane in self.lanes():
+            row = connection.execute(
+                "SELECT enqueued_at FROM outbox WHERE lane = ? ORDER BY id LIMIT 1", (lane,)
+            ).fetchone()
+            if row is not None:
+                found[lane] = row[0]
+        connection.commit()
+        return found
 
     def take(
         self, connection: sqlite3.Connection, lane: str, limit: int | None = None
@@ -156,20 +263,22 @@ class Outbox:
             "SELECT route FROM outbox WHERE lane = ? ORDER BY id LIMIT 1", (lane,)
         ).fetchone()
         if head is None:
+            connection.commit()
             return None
         route = self.routes.get(head[0]) or self._load_route(connection, head[0])
         size = min(route.batch, limit) if limit else route.batch
         rows = connection.execute(
-            "SELECT id, route, key, body, attempts, enqueued_at FROM outbox "
+            "SELECT id, route, key, body, attempts, enqueued_at, rejections FROM outbox "
             "WHERE lane = ? ORDER BY id LIMIT ?",
-            (lane, size),
+            (lane, max(1, size)),
         ).fetchall()
         connection.commit()  # end the read transaction so the WAL can be checkpointed
-        items = []
-        for item_id, route_name, key, body, attempts, enqueued_at in rows:
-            if route_name != route.name:
+        items: list[OutboxItem] = []
+        name = route.name
+        for item_id, route_name, key, body, attempts, enqueued_at, rejections in rows:
+            if route_name != name:
                 break
-            items.append(OutboxItem(item_id, route_name, key, orjson.loads(body), attempts, enqueued_at))
+            items.append(StoredItem(item_id, route_name, key, body, attempts, enqueued_at, rejections))
         return route, items
 
     def _load_route(self, connection: sqlite3.Connection, name: str) -> Route:
@@ -187,48 +296,82 @@ class Outbox:
         items: Sequence[OutboxItem],
         results: Sequence[Result],
         retry_at: float,
+        route: Route | None = None,
     ) -> dict[Outcome, int]:
-        """Applies the results of a send; ``retry_at`` is when RETRY items may be tried again."""
+        """Applies the results of a send in one transaction; ``retry_at`` is when RETRY items
+        may be tried again. Returns how many items had each outcome."""
         delivered, retried, failed = [], [], []
         now = time.time()
+        request = f"{route.method} {route.path}" if route is not None else None
         for item, result in zip(items, results, strict=True):
-            if result.outcome is Outcome.DELIVERED:
+            outcome = result.outcome
+            if outcome is Outcome.DELIVERED:
                 delivered.append((item.id,))
-            elif result.outcome is Outcome.RETRY:
-                retried.append((retry_at, result.reason[:500], item.id))
+            elif outcome is Outcome.RETRY:
+                retried.append((int(result.rejected), retry_at, result.reason[:REASON_LIMIT], item.id))
             else:
-                failed.append((item, result))
-        with connection:
-            connection.executemany("DELETE FROM outbox WHERE id = ?", delivered)
-            connection.executemany(
-                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?",
-                retried,
-            )
-            if failed:
-                connection.executemany(
-                    "INSERT INTO dead_letters (failed_at, stage, route, key, body, attempts, status, reason, "
-                    "response) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        (
-                            now,
-                            DELIVERY_STAGE,
-                            item.route,
-                            item.key,
-                            orjson.dumps(item.body),
-                            item.attempts + 1,
-                            result.status,
-                            result.reason or "failed",
-                            result.response,
-                        )
-                        for item, result in failed
-                    ],
+                failed.append(
+                    (
+                        now,
+                        DELIVERY_STAGE,
+                        item.route,
+                        item.key,
+                        encoded(item),
+                        item.attempts + 1,
+                        result.status,
+                        result.reason or "failed",
+                        result.response,
+                        request,
+                        item.enqueued_at,
+                    )
                 )
-                connection.executemany("DELETE FROM outbox WHERE id = ?", [(item.id,) for item, _ in failed])
-        removed = len(delivered) + len(failed)
-        if removed:
-            with self._changed:
-                self._depth[lane] = max(0, self._depth.get(lane, 0) - removed)
+        with self._write_lock:
+            with connection:
+                removed = 0
+                if delivered:
+                    removed += connection.executemany("DELETE FROM outbox WHERE id = ?", delivered).rowcount
+                if retried:
+                    connection.executemany(
+                        "UPDATE outbox SET attempts = attempts + 1, rejections = rejections + ?, "
+                        "next_attempt_at = ?, last_error = ? WHERE id = ?",
+                        retried,
+                    )
+                if failed:
+                    connection.executemany(_INSERT_DEAD, failed)
+                    removed += connection.executemany(
+                        "DELETE FROM outbox WHERE id = ?",
+                        [(item.id,) for item, result in zip(items, results, strict=True) if _failed(result)],
+                    ).rowcount
+            if removed:
+                with self._changed:
+                    self._depth[lane] = max(0, self._depth.get(lane, 0) - removed)
+                    self._version += 1
+                    self._changed.notify_all()
         return {Outcome.DELIVERED: len(delivered), Outcome.RETRY: len(retried), Outcome.FAILED: len(failed)}
+
+    def refresh(self, connection: sqlite3.Connection) -> bool:
+        """Recounts the lanes if another process changed the outbox; True if it did."""
+        current = generation(connection)
+        connection.commit()
+        if current == self._generation:
+            return False
+        with self._write_lock:
+            self._generation = generation(connection)
+            counts = self._count(connection)
+            connection.commit()
+            with self._changed:
+                self._depth = counts
+                self._version += 1
+                self._changed.notify_all()
+        return True
+
+    @staticmethod
+    def _count(connection: sqlite3.Connection) -> dict[str, int]:
+        return dict(connection.execute("SELECT lane, COUNT(*) FROM outbox GROUP BY lane").fetchall())
 
     def close(self) -> None:
         self._writer.close()
+
+
+def _failed(result: Result) -> bool:
+    return result.outcome is Outcome.FAILED

@@ -10,6 +10,7 @@ acknowledged to the source.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -32,6 +33,9 @@ from centreon_canopsis.core.sources.base import Batch, Source
 from centreon_canopsis.core.store import Store
 
 log = logging.getLogger(__name__)
+
+COMMIT_RETRY, COMMIT_RETRY_CAP = 1.0, 30.0  # seconds between attempts to commit on a failing disk
+BACKPRESSURE_LOG_PERIOD = 60.0  # seconds between two "still paused" warnings
 
 
 def build_context(config: Config, plugins: PluginManager | None = None) -> Context:
@@ -90,6 +94,11 @@ class Pipeline:
         self.dispatcher = Dispatcher(self.context, self.outbox)
         self.delivery = Delivery(self.context, self.outbox)
         self.context.state["outbox"] = self.outbox
+        self.max_outbox = int(config.delivery["max_outbox_events"])
+        #: True while reading is paused because the outbox is full.
+        self.backpressure = False
+        #: Set once the senders run and the source is being read (readiness).
+        self.started_at: float | None = None
         self._started = False
         self._closed = False
         self.invalid = 0
@@ -98,12 +107,12 @@ class Pipeline:
 
     def _metrics_init(self) -> None:
         metrics = self.context.metrics
-        metrics.describe("events_total", "counter", "Events read from the source, by outcome.")
-        metrics.describe("events_dropped_total", "counter", "Events dropped on purpose, by reason.")
-        metrics.describe("events_invalid_total", "counter", "Input that was not a Broker event.")
-        metrics.describe("deliveries_total", "counter", "Outbox items settled, by route and outcome.")
-        metrics.describe("canopsis_responses_total", "counter", "Canopsis answers, by route and HTTP status.")
-        metrics.describe("send_duration_seconds", "histogram", "Time of one request to Canopsis.")
+        metrics.set("outbox_max_items", self.max_outbox)
+        metrics.set("backpressure", 0)
+        # Present from the start, so that rates work from the first scrape.
+        metrics.inc("events_received_total", 0)
+        for stage in ("pipeline", "delivery"):
+            metrics.inc("dead_letters_total", 0, stage=stage)
 
     def start(self) -> None:
         """Calls ``connector_startup`` and starts the senders."""
@@ -111,11 +120,16 @@ class Pipeline:
             self._started = True
             self.context.plugins.hook.connector_startup(context=self.context)
             self.delivery.start()
+            self.started_at = time.time()
+            self.context.metrics.set("start_time_seconds", self.started_at)
 
-    def process_batch(self, batch: Batch, source_name: str | None = None) -> None:
-        """Processes, commits, then acknowledges one batch."""
+    def process_batch(self, batch: Batch, source_name: str | None = None) -> bool:
+        """Processes, commits, then acknowledges one batch. False if it could not be committed
+        before a stop (then it is neither committed nor acknowledged: the source sends it again)."""
         process = self.dispatcher.process
         labels = batch.labels
+        metrics = self.context.metrics
+        metrics.inc("events_received_total", len(batch.events) + len(batch.rejected))
         for label, reason in batch.rejected:
             self._report_invalid(f"{batch.origin}:{label}", reason)
         for index, event in enumerate(batch.events):
@@ -125,11 +139,42 @@ class Pipeline:
                 self._invalid(batch, index, labels, str(error))
                 continue
             process(event, type_id)
-        self.outbox.commit(source_name, batch.position)
+        if not self._commit(source_name, batch.position):
+            return False
         self.dispatcher.flush_counts()
         self.delivery.ensure_senders()
         if batch.on_commit is not None:
             batch.on_commit()
+        return True
+
+    def _commit(self, source_name: str | None, position: str | None) -> bool:
+        """Commits what the batch produced; a failing disk is retried, never skipped."""
+        outbox = self.outbox
+        metrics = self.context.metrics
+        per_route = outbox.routes_buffered()
+        dead = outbox.dead_buffered
+        pause = COMMIT_RETRY
+        while True:
+            started = time.monotonic()
+            try:
+                outbox.commit(source_name, position)
+                break
+            except sqlite3.Error as error:
+                metrics.inc("outbox_commit_errors_total")
+                if self.context.stopping.is_set():
+                    log.error("cannot commit the batch in flight (%s); it will be read again", error)
+                    return False
+                log.error(
+                    "cannot commit to the outbox (%s); trying again in %.0fs, the source waits", error, pause
+                )
+                self.context.stopping.wait(pause)
+                pause = min(pause * 2, COMMIT_RETRY_CAP)
+        metrics.observe("outbox_commit_duration_seconds", time.monotonic() - started)
+        for route, count in per_route.items():
+            metrics.inc("payloads_queued_total", count, route=route)
+        if dead:
+            metrics.inc("dead_letters_total", dead, stage="pipeline")
+        return True
 
     def _invalid(self, batch: Batch, index: int, labels: list[Any], reason: str) -> None:
         where = (
@@ -147,32 +192,71 @@ class Pipeline:
         self.start()
         self._source = source
         resume = self.outbox.position(source.name)
-        limit = int(self.config.delivery["max_outbox_events"])
-        warned = False
+        self.wait_for_room()
         for batch in source.batches(resume):
-            self.process_batch(batch, source.name)
-            while self.outbox.depth() >= limit and not self.context.stopping.is_set():
-                # Backpressure: stop reading; the source's peer keeps the rest (Broker retention).
-                if not warned:
-                    log.warning("outbox holds %d payloads (max_outbox_events): reading paused", limit)
-                    warned = True
-                self.outbox.wait_for_change(self.outbox.version, 0.5)
-            warned = False
-            if should_stop is not None and should_stop():
+            if not self.process_batch(batch, source.name):
                 break
+            self.wait_for_room()
+            if self.context.stopping.is_set() or (should_stop is not None and should_stop()):
+                break
+
+    def wait_for_room(self) -> None:
+        """Backpressure: while the outbox is full, do not ask the source for more.
+
+        The source's peer keeps what it has not been told is safe (Broker's retention); nothing
+        is dropped. Returns when there is room again or the pipeline stops.
+        """
+        outbox = self.outbox
+        limit = self.max_outbox
+        if outbox.depth() < limit:
+            return
+        context = self.context
+        metrics = context.metrics
+        self.backpressure = True
+        metrics.set("backpressure", 1)
+        metrics.inc("backpressure_pauses_total")
+        started = last_log = time.monotonic()
+        log.warning(
+            "the outbox holds %d payloads (delivery.max_outbox_events = %d): reading paused, "
+            "the source keeps the rest until Canopsis takes some",
+            outbox.depth(),
+            limit,
+        )
+        try:
+            while not context.stopping.is_set() and not outbox.wait_for_room(limit, 0.5):
+                if time.monotonic() - last_log >= BACKPRESSURE_LOG_PERIOD:
+                    last_log = time.monotonic()
+                    log.warning(
+                        "reading still paused after %.0fs: %d payloads wait in the outbox",
+                        last_log - started,
+                        outbox.depth(),
+                    )
+        finally:
+            paused = time.monotonic() - started
+            self.backpressure = False
+            metrics.set("backpressure", 0)
+            metrics.inc("backpressure_seconds_total", paused)
+        if not context.stopping.is_set():
+            notice(log, "reading resumed after %.1fs of backpressure", paused)
 
     def request_stop(self) -> None:
         """Asks a running :meth:`run` to stop (safe from a signal handler or another thread)."""
         self.context.stopping.set()
+        self.outbox.wake()
         source = self._source
         if source is not None:
-            threading.Thread(target=source.close, daemon=True).start()
+            threading.Thread(target=source.close, name="source-close", daemon=True).start()
 
     def drain(self, timeout: float | None = None) -> bool:
         return self.delivery.drain(timeout)
 
     def close(self, timeout: float | None = None) -> bool:
-        """Stops the senders (a request in flight may finish) and the plugins. True if clean."""
+        """Stops the senders (a request in flight may finish within ``timeout``) and the plugins.
+
+        True if every sender stopped in time. A sender still in a request keeps its payloads in
+        the outbox (sent again after a restart); the state directory's lock is then left to the
+        end of the process, so that no other process takes the outbox over while it runs.
+        """
         if self._closed:
             return True
         self._closed = True
@@ -183,7 +267,8 @@ class Pipeline:
         clean = self.delivery.stop(timeout)
         self.context.plugins.hook.connector_shutdown(context=self.context)
         self.outbox.close()
-        self.store.close()
+        if clean:
+            self.store.close()
         notice(
             log,
             "stopped in %.1fs; %d payloads wait in the outbox",

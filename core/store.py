@@ -2,7 +2,10 @@
 dead letters and the sources' read positions.
 
 WAL mode lets the sender read and delete while the pipeline writes. Each thread opens its own
-connection with :meth:`Store.connect`.
+connection with :meth:`Store.connect`. One daemon owns a state directory (a lock file); the
+``status`` and ``deadletters`` commands open the database beside it without that lock
+(:func:`open_database`): SQLite serialises their few writes with the daemon's, and they bump
+``meta.outbox_generation`` so that the daemon recounts its outbox (see ``Outbox.refresh``).
 """
 
 from __future__ import annotations
@@ -15,6 +18,11 @@ from pathlib import Path
 from centreon_canopsis.core.cache import Cache
 
 DB_NAME = "connector.db"
+LOCK_NAME = "connector.lock"
+#: Written by ``run`` while its metrics endpoint listens, so ``status`` finds a port chosen at random.
+METRICS_URL_NAME = "metrics.url"
+#: After a checkpoint, the WAL file is truncated to this size (it can grow large during an outage).
+JOURNAL_SIZE_LIMIT = 64 << 20
 
 SCHEMA = (
     Cache.SCHEMA,
@@ -28,7 +36,8 @@ SCHEMA = (
         enqueued_at REAL NOT NULL,
         attempts INTEGER NOT NULL DEFAULT 0,
         next_attempt_at REAL NOT NULL DEFAULT 0,
-        last_error TEXT
+        last_error TEXT,
+        rejections INTEGER NOT NULL DEFAULT 0
     )
     """,
     "CREATE INDEX IF NOT EXISTS outbox_lane ON outbox (lane, id)",
@@ -49,7 +58,9 @@ SCHEMA = (
         attempts INTEGER NOT NULL DEFAULT 0,
         status INTEGER,
         reason TEXT NOT NULL,
-        response TEXT
+        response TEXT,
+        request TEXT,
+        enqueued_at REAL
     )
     """,
     """
@@ -59,6 +70,19 @@ SCHEMA = (
         updated_at REAL NOT NULL
     )
     """,
+    """
+    CREATE TABLE IF NOT EXISTS meta (
+        name TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+    )
+    """,
+)
+
+#: Columns added after the first version of a table: (table, column, declaration).
+ADDED_COLUMNS = (
+    ("outbox", "rejections", "INTEGER NOT NULL DEFAULT 0"),
+    ("dead_letters", "request", "TEXT"),
+    ("dead_letters", "enqueued_at", "REAL"),
 )
 
 
@@ -67,7 +91,11 @@ class StateDirError(Exception):
 
 
 class Store:
-    def __init__(self, state_dir: str | os.PathLike[str], synchronous: str = "full") -> None:
+    """The state database of one daemon; ``lock=False`` for tools that work beside it."""
+
+    def __init__(
+        self, state_dir: str | os.PathLike[str], synchronous: str = "full", *, lock: bool = True
+    ) -> None:
         self.state_dir = Path(state_dir)
         self.synchronous = synchronous.upper()
         try:
@@ -79,14 +107,16 @@ class Store:
         if not os.access(self.state_dir, os.W_OK):
             raise StateDirError(f"state_dir {str(self.state_dir)!r} is not writable")
         self.path = self.state_dir / DB_NAME
-        self._lock_file = self._lock()
+        self._lock_file = self._lock() if lock else None
         with self.connect() as connection:
+            connection.execute("PRAGMA journal_mode=WAL")  # persistent: set once per file
             for statement in SCHEMA:
                 connection.execute(statement)
+            _add_missing_columns(connection)
 
     def _lock(self):
         """One process per state directory: two senders would deliver the same outbox twice."""
-        lock_path = self.state_dir / "connector.lock"
+        lock_path = self.state_dir / LOCK_NAME
         handle = open(lock_path, "a+")  # noqa: SIM115 - held for the life of the store
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -115,9 +145,9 @@ class Store:
         connection = sqlite3.connect(
             self.path, timeout=30.0, isolation_level="DEFERRED", check_same_thread=False
         )
-        connection.execute("PRAGMA journal_mode=WAL")
         connection.execute(f"PRAGMA synchronous={self.synchronous}")
         connection.execute("PRAGMA busy_timeout=30000")
+        connection.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
         return connection
 
     def position(self, connection: sqlite3.Connection, source: str) -> str | None:
@@ -125,3 +155,70 @@ class Store:
             "SELECT position FROM source_positions WHERE source = ?", (source,)
         ).fetchone()
         return row[0] if row else None
+
+
+def _add_missing_columns(connection: sqlite3.Connection) -> None:
+    for table, column, declaration in ADDED_COLUMNS:
+        present = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
+        if column not in present:
+            connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+
+
+def open_database(state_dir: str | os.PathLike[str], *, readonly: bool) -> sqlite3.Connection | None:
+    """A connection to the state database without the daemon's lock; None when there is none yet.
+
+    Read-only connections never write, so ``status`` and ``deadletters list`` are safe to run
+    beside a busy daemon.
+    """
+    path = Path(state_dir) / DB_NAME
+    if not path.exists():
+        return None
+    if readonly:
+        connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=30.0)
+    else:
+        connection = Store(state_dir, lock=False).connect()
+    connection.execute("PRAGMA busy_timeout=30000")
+    return connection
+
+
+def daemon_pid(state_dir: str | os.PathLike[str]) -> int | None:
+    """The pid of the daemon holding the state directory's lock, or None; never takes the lock.
+
+    Reads ``/proc/locks`` (the lock's owner, by inode) rather than trusting the pid written in
+    the lock file, which stays there after the daemon ends.
+    """
+    lock_path = Path(state_dir) / LOCK_NAME
+    try:
+        inode = lock_path.stat().st_ino
+        text = lock_path.read_text().strip()
+    except OSError:
+        return None
+    try:
+        with open("/proc/locks") as locks:
+            for line in locks:
+                parts = line.split()
+                # "1: FLOCK  ADVISORY  WRITE 1234 fd:01:5678 0 EOF"
+                if len(parts) >= 6 and parts[1] == "FLOCK" and parts[5].rsplit(":", 1)[-1] == str(inode):
+                    return int(parts[4])
+        return None
+    except OSError:
+        pass
+    try:  # no /proc/locks: fall back on the pid in the file
+        pid = int(text)
+        os.kill(pid, 0)
+        return pid
+    except (ValueError, OSError):
+        return None
+
+
+def bump_generation(connection: sqlite3.Connection) -> None:
+    """Tells a running daemon that another process changed the outbox (in the caller's transaction)."""
+    connection.execute(
+        "INSERT INTO meta (name, value) VALUES ('outbox_generation', 1) "
+        "ON CONFLICT (name) DO UPDATE SET value = value + 1"
+    )
+
+
+def generation(connection: sqlite3.Connection) -> int:
+    row = connection.execute("SELECT value FROM meta WHERE name = 'outbox_generation'").fetchone()
+    return row[0] if row else 0

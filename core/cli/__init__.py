@@ -15,7 +15,18 @@ from collections.abc import Sequence
 from centreon_canopsis.core.cli.exitcodes import INTERRUPTED, USAGE
 
 # Module names under centreon_canopsis.core.cli, in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = ("run", "replay", "validate", "plugins", "simulate", "demo", "sandbox", "check")
+COMMANDS: tuple[str, ...] = (
+    "run",
+    "replay",
+    "validate",
+    "plugins",
+    "simulate",
+    "demo",
+    "sandbox",
+    "check",
+    "status",
+    "deadletters",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -78,6 +78,7 @@ def _read(pipeline: Pipeline, source: JsonLinesSource, show_progress: bool) -> N
     done = 0
     for batch in source.batches(None):
         pipeline.process_batch(batch)  # no position stored: a replay always reads the whole file
+        pipeline.wait_for_room()  # a full outbox pauses the replay like it pauses ``run``
         if bar is not None:
             bar.update(source.offset - done)
             done = source.offset
@@ -101,10 +102,10 @@ def summarize(pipeline: Pipeline) -> Report:
     dropped = {
         dict(labels)["reason"]: count for labels, count in metrics.series("events_dropped_total").items()
     }
-    deliveries: dict[str, int] = {}
-    for labels, count in metrics.series("deliveries_total").items():
-        outcome = dict(labels)["outcome"]
-        deliveries[outcome] = deliveries.get(outcome, 0) + int(count)
+    deliveries = {
+        outcome: int(sum(metrics.series(f"payloads_{outcome}_total").values()))
+        for outcome in ("delivered", "retried", "dead_lettered")
+    }
     invalid = int(metrics.value("events_invalid_total"))
     read = int(sum(events.values())) + invalid
     rows = [
@@ -116,9 +117,9 @@ def summarize(pipeline: Pipeline) -> Report:
     rows += [(f"  {reason}", int(count)) for reason, count in sorted(dropped.items())]
     rows += [
         ("plugin errors (dead-lettered)", int(events.get("error", 0))),
-        ("payloads delivered", deliveries.get("delivered", 0)),
-        ("delivery retries", deliveries.get("retry", 0)),
-        ("payloads dead-lettered", deliveries.get("failed", 0)),
+        ("payloads delivered", deliveries["delivered"]),
+        ("delivery retries", deliveries["retried"]),
+        ("payloads dead-lettered", deliveries["dead_lettered"]),
     ]
-    ok = invalid == 0 and not events.get("error") and not deliveries.get("failed")
+    ok = invalid == 0 and not events.get("error") and not deliveries["dead_lettered"]
     return Report(rows, ok)

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
+from pathlib import Path
 
 from centreon_canopsis.core.cli.common import add_config_argument, config_error, error, load_config
-from centreon_canopsis.core.cli.exitcodes import FAILED, OK, UNAVAILABLE, USAGE
-from centreon_canopsis.core.config import ConfigError
+from centreon_canopsis.core.cli.exitcodes import FAILED, INTERRUPTED, OK, UNAVAILABLE, USAGE
+from centreon_canopsis.core.config import Config, ConfigError
+from centreon_canopsis.core.health import HealthServer
 from centreon_canopsis.core.logsetup import notice
 from centreon_canopsis.core.pipeline import Pipeline
 from centreon_canopsis.core.sources import build_source
-from centreon_canopsis.core.store import StateDirError
+from centreon_canopsis.core.store import METRICS_URL_NAME, StateDirError
 
 log = logging.getLogger("centreon_canopsis.run")
 
@@ -22,8 +25,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "run",
         help="run the connector: read the configured source, deliver to Canopsis",
         description="Runs until stopped (SIGTERM or SIGINT: stop reading, finish the request in "
-        "flight within delivery.shutdown_timeout, exit 0). What is not delivered yet stays in the "
-        "outbox and is sent after the next start.",
+        "flight within delivery.shutdown_timeout, exit 0; a second signal exits at once). What is "
+        "not delivered yet stays in the outbox and is sent after the next start. Serves /metrics, "
+        "/healthz and /readyz on the [metrics] address.",
     )
     add_config_argument(parser)
     parser.set_defaults(func=run)
@@ -41,10 +45,25 @@ def run(args: argparse.Namespace) -> int:
         return UNAVAILABLE
     for warning in config.warnings:
         log.warning("%s", warning)
+    try:
+        server = start_health_server(config, pipeline)
+    except OSError as problem:
+        settings = config.metrics
+        error(f"cannot serve metrics on {settings['host']}:{settings['port']}: {problem.strerror or problem}")
+        pipeline.close()
+        return UNAVAILABLE
     source = build_source(config)
+    stops = 0
 
     def stop(signum: int, frame) -> None:
-        notice(log, "%s received: stopping", signal.Signals(signum).name)
+        nonlocal stops
+        stops += 1
+        name = signal.Signals(signum).name
+        if stops > 1:
+            # Safe: what is committed is on disk, what is not was never acknowledged to the source.
+            notice(log, "%s received again: exiting now", name)
+            os._exit(INTERRUPTED)
+        notice(log, "%s received: stopping", name)
         pipeline.request_stop()
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
@@ -57,14 +76,34 @@ def run(args: argparse.Namespace) -> int:
         config.canopsis_port,
         config.state_dir,
     )
+    code = OK
     try:
         pipeline.run(source)
     except OSError as problem:
         log.error("source %s failed: %s", source.name, problem)
-        pipeline.close()
-        return UNAVAILABLE
+        code = UNAVAILABLE
+    except Exception:
+        log.exception("the pipeline stopped on an unexpected error")
+        code = FAILED
     finally:
+        pipeline.close()  # a request still in flight after shutdown_timeout stays in the outbox
+        if server is not None:
+            server.close()
+            (Path(config.state_dir) / METRICS_URL_NAME).unlink(missing_ok=True)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    clean = pipeline.close()
-    return OK if clean else FAILED
+    return code
+
+
+def start_health_server(config: Config, pipeline: Pipeline) -> HealthServer | None:
+    """Starts the ``[metrics]`` endpoint (None when disabled); records its address for ``status``."""
+    settings = config.metrics
+    if not settings["enabled"]:
+        return None
+    server = HealthServer(
+        pipeline, settings["host"], int(settings["port"]), float(settings["ready_stall_seconds"])
+    )
+    server.start()
+    (Path(config.state_dir) / METRICS_URL_NAME).write_text(server.url + "\n")
+    notice(log, "metrics on %s/metrics (health: /healthz, readiness: /readyz)", server.url)
+    return server

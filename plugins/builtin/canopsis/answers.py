@@ -20,10 +20,13 @@ from centreon_canopsis.core.model import Outcome, Result
 #: Fields of an event the API never rewrites.
 MATCH_FIELDS = ("event_type", "connector", "connector_name", "component", "resource", "timestamp", "output")
 #: Answers that mean "the connector is misconfigured" rather than "this event is bad": retrying
-#: (loudly) keeps the events until an admin fixes the authkey, the rights or the route.
+#: (loudly) keeps the events until an admin fixes the authkey, the rights or the route, where
+#: dead-lettering them would drop every event of the outage (Vector #10870). A 404 that means
+#: "already gone" for a pbehavior delete is handled before these.
 CONFIGURATION_STATUSES = {
     401: "authentication failed: check canopsis_authkey",
     403: "the authkey's user lacks the API rights (see the README)",
+    404: "no such route: check canopsis_host and the canopsis_*_route settings",
     405: "the route does not accept this method: check the canopsis_*_route settings",
 }
 RESPONSE_EXCERPT = 2000
@@ -46,8 +49,10 @@ def retry_after(response: requests.Response) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    try:
+        return max(0.0, float(value))  # delta-seconds (a fraction is tolerated)
+    except ValueError:
+        pass
     try:
         moment = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

@@ -1,0 +1,154 @@
+"""``/metrics``, ``/healthz`` and ``/readyz``: what a running connector tells its supervisor.
+
+- ``/healthz``: 200 while the process answers at all (liveness: restart me if this fails).
+- ``/readyz``: 200 when the connector does its job, 503 otherwise, with a JSON body naming each
+  check. Not ready when:
+
+  - the pipeline has not started reading yet, or is stopping;
+  - a lane's sender thread is not running;
+  - a lane is stuck: its oldest payload waits for more than ``metrics.ready_stall_seconds`` and
+    nothing was delivered on that lane for as long (a backlog that drains is not stuck);
+  - Canopsis is unreachable: every attempt of the last ``ready_stall_seconds`` failed without an
+    answer (connection refused, timeout) or with a 5xx.
+
+  Backpressure is reported in the body, not as a failure of its own (it is the outbox being
+  full, which the "stuck" check judges). Canopsis is only known through the requests the
+  senders make: an idle connector stays ready.
+- ``/metrics``: the Prometheus text format of :mod:`.metrics`.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+if TYPE_CHECKING:
+    from centreon_canopsis.core.pipeline import Pipeline
+
+log = logging.getLogger(__name__)
+
+PROMETHEUS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+@dataclass
+class Check:
+    ok: bool
+    detail: str
+
+
+@dataclass
+class Readiness:
+    ready: bool
+    checks: dict[str, Check] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ready": self.ready,
+            "checks": {name: {"ok": c.ok, "detail": c.detail} for name, c in self.checks.items()},
+        }
+
+
+def readiness(pipeline: Pipeline, stall: float, now: float | None = None) -> Readiness:
+    """Judges the running pipeline (see the module documentation)."""
+    now = time.time() if now is None else now
+    checks: dict[str, Check] = {}
+    stopping = pipeline.context.stopping.is_set()
+    if pipeline.started_at is None:
+        checks["started"] = Check(False, "not started yet")
+    elif stopping:
+        checks["started"] = Check(False, "stopping")
+    else:
+        checks["started"] = Check(True, f"running for {now - pipeline.started_at:.0f}s")
+    delivery = pipeline.delivery
+    dead = sorted(lane for lane, alive in delivery.senders_alive().items() if not alive and not stopping)
+    checks["senders"] = Check(not dead, f"not running: {', '.join(dead)}" if dead else "running")
+    outbox = pipeline.outbox
+    stuck, unreachable, waiting = [], [], []
+    for lane in outbox.lanes():
+        depth = outbox.depth(lane)
+        state = delivery.lane_states.get(lane)
+        oldest = delivery.oldest.get(lane)
+        if depth and oldest is not None:
+            age = now - oldest
+            waiting.append(f"{lane}: {depth} (oldest {age:.0f}s)")
+            last = state.last_delivery_at if state else 0.0
+            if age > stall and now - last > stall:
+                stuck.append(f"{lane}: oldest payload waits for {age:.0f}s, none delivered for {stall:.0f}s")
+        if state and state.failing_since and now - state.failing_since > stall:
+            unreachable.append(f"{lane}: no answer for {now - state.failing_since:.0f}s ({state.last_error})")
+    checks["outbox"] = Check(not stuck, "; ".join(stuck) or ("; ".join(waiting) or "empty"))
+    checks["canopsis"] = Check(not unreachable, "; ".join(unreachable) or "reachable (as far as we know)")
+    checks["backpressure"] = Check(
+        True, "reading paused: the outbox is full" if pipeline.backpressure else "reading"
+    )
+    return Readiness(all(check.ok for check in checks.values()), checks)
+
+
+class _IPv6Server(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
+class HealthServer:
+    """The HTTP endpoint, in a thread of its own; ``port`` is the one actually bound."""
+
+    def __init__(self, pipeline: Pipeline, host: str, port: int, stall: float) -> None:
+        self.pipeline = pipeline
+        self.stall = stall
+        metrics = pipeline.context.metrics
+        metrics.gauge_function("ready", lambda: [((), int(self.readiness().ready))])
+        server_self = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                path = self.path.split("?", 1)[0]
+                if path == "/metrics":
+                    self._answer(200, metrics.render().encode(), PROMETHEUS_TYPE)
+                elif path == "/healthz":
+                    self._answer(200, b'{"alive": true}\n', "application/json")
+                elif path == "/readyz":
+                    state = server_self.readiness()
+                    body = orjson.dumps(state.as_dict(), option=orjson.OPT_INDENT_2) + b"\n"
+                    self._answer(200 if state.ready else 503, body, "application/json")
+                else:
+                    self._answer(404, b'{"error": "Not found"}\n', "application/json")
+
+            def _answer(self, status: int, body: bytes, content_type: str) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                log.debug("metrics endpoint: " + format, *args)
+
+        server_class = _IPv6Server if ":" in host else ThreadingHTTPServer
+        self.server = server_class((host, port), Handler)
+        self.server.daemon_threads = True
+        self.host = host
+        self.port = self.server.server_address[1]
+        self._thread = threading.Thread(target=self.server.serve_forever, name="metrics-http", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def readiness(self) -> Readiness:
+        return readiness(self.pipeline, self.stall)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
