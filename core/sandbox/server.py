@@ -111,6 +111,7 @@ class _Handler(BaseHTTPRequestHandler):
         delay, injected = srv.state.faults.decide(req.method, path)
         if delay:
             time.sleep(delay)
+            req.now = srv.state.clock.now()
         if injected is not None:
             response = injected
         else:
@@ -196,9 +197,14 @@ class _Server(ThreadingHTTPServer):
 class Sandbox:
     """A Canopsis API v4 stand-in on a local port, for tests, demos and dry runs.
 
-    >>> with Sandbox(authkey="secret", resolve_delay=0, seed=1) as sb:
-    ...     requests.post(sb.url + "/api/v4/event", json=[...], headers={"x-canopsis-authkey": "secret"})
-    ...     sb.alarms()
+    Usage::
+
+        with Sandbox(authkey="secret", resolve_delay=0, seed=1) as sandbox:
+            api = requests.Session()
+            api.post(sandbox.url + "/api/v4/event", json=events, headers={"x-canopsis-authkey": "secret"})
+            assert sandbox.alarms()[0]["v"]["state"]["val"] == 2
+
+    The HTTP server runs in a background thread; every method here is thread-safe.
     """
 
     def __init__(
