@@ -183,8 +183,9 @@ def compare(truth: GroundTruth, alarms: list[dict[str, Any]], config) -> tuple[i
     return expected, matching
 
 
-def render(result: DemoResult, out: TextIO = sys.stdout, rows: int = 15) -> None:
+def render(result: DemoResult, out: TextIO | None = None, rows: int = 15) -> None:
     """What Canopsis holds now, as a person wants to see it."""
+    out = out or sys.stdout
     metrics = result.metrics
     dropped = {
         dict(labels)["reason"]: int(count) for labels, count in metrics.series("events_dropped_total").items()
