@@ -5,7 +5,9 @@ Usage: python benchmarks/sandbox_ingest.py [--events 100000] [--batch 1000] [--h
 ``--changes`` is the fraction of events that carry a new state for their service (each one adds
 alarm steps); the rest repeat the previous state, as most real checks do. 1.0 is the worst case.
 
-Prints events/s (end to end: HTTP, JSON, API checks, alarm engine, response) and the peak RSS.
+Prints events/s (end to end: HTTP, JSON, API checks, alarm engine, response), the CPU time spent
+per event (the sandbox process alone with ``--external``; client + sandbox otherwise), which is
+steadier than wall time on a busy machine, and the peak RSS.
 By default the sandbox runs in this process (as in the test-suite; client and server share the
 GIL); ``--external`` runs it as ``centreon-canopsis sandbox`` in its own process, as a user's dry
 run does, and reports that process's peak RSS. No pass/fail: this is a measurement.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import os
 import random
 import re
 import resource
@@ -69,14 +72,23 @@ def make_batches(total: int, batch: int, hosts: int, changes: float, seed: int =
     return bodies
 
 
+def cpu_seconds(pid: int | None) -> float:
+    """CPU time (user + system) of a child process from /proc, or of this process."""
+    if pid is None:
+        return time.process_time()
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def in_process() -> Iterator[tuple[int, Sandbox | None]]:
+def in_process() -> Iterator[tuple[int, int | None]]:
     with Sandbox(authkey="bench", resolve_delay=60, seed=1) as sandbox:
-        yield sandbox.port, sandbox
+        yield sandbox.port, None
 
 
 @contextmanager
-def external() -> Iterator[tuple[int, Sandbox | None]]:
+def external() -> Iterator[tuple[int, int | None]]:
     code = "import sys; from centreon_canopsis.core.cli import main; sys.exit(main(sys.argv[1:]))"
     cmd = [sys.executable, "-c", code, "sandbox", "--port", "0", "--authkey", "bench", "--seed", "1"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
@@ -85,7 +97,7 @@ def external() -> Iterator[tuple[int, Sandbox | None]]:
         match = re.search(r":(\d+)\s*$", proc.stdout.readline())
         if not match:
             raise RuntimeError("the sandbox did not start")
-        yield int(match.group(1)), None
+        yield int(match.group(1)), proc.pid
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=10)
@@ -101,10 +113,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     bodies = make_batches(args.events, args.batch, args.hosts, args.changes)
-    with (external if args.external else in_process)() as (port, _):
+    with (external if args.external else in_process)() as (port, pid):
         conn = http.client.HTTPConnection("127.0.0.1", port)
         headers = {"x-canopsis-authkey": "bench", "Content-Type": "application/json"}
         started = time.perf_counter()
+        cpu_started = cpu_seconds(pid)
         sent = 0
         for body in bodies:
             conn.request("POST", "/api/v4/event", body=body, headers=headers)
@@ -115,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             sent += len(orjson.loads(payload)["sent_events"])
         elapsed = time.perf_counter() - started
+        cpu = cpu_seconds(pid) - cpu_started
         conn.request("GET", "/_sandbox/state")
         summary = orjson.loads(conn.getresponse().read())
         conn.close()
@@ -125,6 +139,9 @@ def main(argv: list[str] | None = None) -> int:
     alarms, opened, entities = summary["alarms"], summary["alarms_open"], summary["entities"]
     print(f"sandbox: {where}; alarms: {alarms} (open {opened}), entities: {entities}")
     print(f"elapsed: {elapsed:.2f} s; rate: {args.events / elapsed:,.0f} events/s")
+    whose = "sandbox process" if args.external else "client + sandbox"
+    per_event = cpu / args.events * 1e6
+    print(f"CPU ({whose}): {per_event:.1f} us/event, i.e. {1e6 / per_event:,.0f} events/s per core")
     print(f"peak RSS ({'sandbox process' if args.external else 'client + sandbox'}): {peak_mb:.0f} MiB")
     return 0
 

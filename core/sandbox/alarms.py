@@ -160,8 +160,14 @@ class AlarmEngine:
         author = f"{ev['connector']}.{ev['connector_name']}"
         initiator = ev.get("initiator") or "external"
         steps = v["steps"]
-        step = {"_t": "stateinc" if state > current else "statedec", "t": ts, "a": author, "m": output,
-                "val": state, "initiator": initiator}  # fmt: skip
+        step = {
+            "_t": "stateinc" if state > current else "statedec",
+            "t": ts,
+            "a": author,
+            "m": output,
+            "val": state,
+            "initiator": initiator,
+        }
         v["state"] = step
         steps.append(step)
         v["last_update_date"] = ts
@@ -170,8 +176,14 @@ class AlarmEngine:
         status = STATUS_CANCELLED if canceled else (STATUS_ONGOING if state != STATE_OK else STATUS_OFF)
         current_status = v["status"]["val"]
         if status != current_status:
-            step = {"_t": "statusinc" if status > current_status else "statusdec", "t": ts, "a": author,
-                    "m": output, "val": status, "initiator": initiator}  # fmt: skip
+            step = {
+                "_t": "statusinc" if status > current_status else "statusdec",
+                "t": ts,
+                "a": author,
+                "m": output,
+                "val": status,
+                "initiator": initiator,
+            }
             v["status"] = step
             steps.append(step)
         alarm.last_step_at = now

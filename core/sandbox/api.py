@@ -92,7 +92,7 @@ class CanopsisApi:
         else:
             return r.error(400, NOT_ARRAY_OR_OBJECT)
         assert req.user is not None
-        sent, failed = self.state.ingest(events, req.user, req.now)
+        sent, failed = self.state.ingest(events, req.user, req.now, req.body)
         body = orjson.dumps({"sent_events": sent, "failed_events": failed, "retry_events": []})
         return r.Response(200, body, r.JSON_BARE)
 

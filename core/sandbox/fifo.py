@@ -32,49 +32,68 @@ _SOURCE_TYPES = frozenset({"connector", "component", "resource", "service", "met
 TIMESTAMP_WINDOW = 24 * 3600
 
 
-_KINDS = {**dict.fromkeys(_STRING_FIELDS, "string"), **dict.fromkeys(_NUMBER_FIELDS, "number"),
-          **dict.fromkeys(_MAP_FIELDS, "map")}  # fmt: skip
+_KINDS = {
+    **dict.fromkeys(_STRING_FIELDS, "string"),
+    **dict.fromkeys(_NUMBER_FIELDS, "number"),
+    **dict.fromkeys(_MAP_FIELDS, "map"),
+}
 _NONE = type(None)
 _OK_TYPES = {"string": (str, _NONE), "number": (int, float, _NONE), "map": (dict, _NONE)}
-# (keys, value types) -> first mistyped field or None. Producers send few distinct shapes, so
-# this turns the per-field checks into one lookup; bounded in case of pathological input.
-_shape_cache: dict[tuple[tuple[str, ...], tuple[type, ...]], str | None] = {}
+# Typed fields the API has already checked when the event did not use ref_rk (2.3).
+_API_CHECKED = frozenset(
+    {
+        "connector",
+        "connector_name",
+        "component",
+        "resource",
+        "long_output",
+        "author",
+        "user_id",
+        "role",
+        "source_type",
+        "ref_rk",
+    }
+)
+# key tuple -> typed keys left to check. Producers send few distinct shapes, so the per-event work
+# is one look-up plus a couple of type tests; bounded in case of pathological input.
+_shape_cache: dict[tuple[str, ...], tuple[tuple[str, tuple[type, ...]], ...]] = {}
 _SHAPE_CACHE_MAX = 4096
 
 
-def _mistyped_field(ev: dict[str, Any]) -> str | None:
-    shape = (tuple(ev), tuple(map(type, ev.values())))
-    try:
-        return _shape_cache[shape]
-    except KeyError:
-        pass
-    bad = None
-    for key, value in ev.items():
-        kind = _KINDS.get(key)
-        if kind is not None and type(value) not in _OK_TYPES[kind]:
-            bad = key
-            break
-    if len(_shape_cache) >= _SHAPE_CACHE_MAX:
-        _shape_cache.clear()
-    _shape_cache[shape] = bad
-    return bad
+def _to_check(ev: dict[str, Any]) -> tuple[tuple[str, tuple[type, ...]], ...]:
+    shape = tuple(ev)
+    todo = _shape_cache.get(shape)
+    if todo is None:
+        todo = tuple((k, _OK_TYPES[_KINDS[k]]) for k in shape if k in _KINDS and k not in _API_CHECKED)
+        if len(_shape_cache) >= _SHAPE_CACHE_MAX:
+            _shape_cache.clear()
+        _shape_cache[shape] = todo
+    return todo
+
+
+def _mistyped(key: str) -> str:
+    expected = "a map of strings" if _KINDS[key] == "map" else f"a {_KINDS[key]}"
+    return f"cannot decode event: {key} is not {expected}"
 
 
 def drop_reason(ev: dict[str, Any], fifo_types: frozenset[str]) -> str | None:
     """Why engine-fifo would drop this (API-accepted) event, or None if it goes through."""
     if ev["event_type"] not in fifo_types:
         return f"invalid event type {ev['event_type']!r}"
-    bad = _mistyped_field(ev)
-    if bad is not None:
-        expected = "a map of strings" if _KINDS[bad] == "map" else f"a {_KINDS[bad]}"
-        return f"cannot decode event: {bad} is not {expected}"
-    for key in _MAP_FIELDS:
-        value = ev.get(key)
-        if value and any(type(v) is not str for v in value.values()):
-            return f"cannot decode event: {key} is not a map of strings"
+    ref_rk = ev.get("ref_rk")
+    if ref_rk:  # the API skipped its entity checks: check every typed field
+        for key in _STRING_FIELDS:
+            if type(ev.get(key)) not in _OK_TYPES["string"]:
+                return _mistyped(key)
+    for key, ok in _to_check(ev):
+        value = ev[key]
+        if type(value) not in ok:
+            return _mistyped(key)
+        if ok is _OK_TYPES["map"] and value and any(type(v) is not str for v in value.values()):
+            return _mistyped(key)
     if not ev.get("connector") or not ev.get("connector_name"):
         return "missing connector"
-    if ev.get("ref_rk") and not ev.get("component"):
+    if ref_rk and not ev.get("component"):
         return "missing component"
     if ev.get("source_type") not in _SOURCE_TYPES:
         return "invalid source_type"

@@ -6,6 +6,8 @@ from collections import Counter, deque
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+from centreon_canopsis.core.sandbox import fastjson
+
 SECRET_QUERY_KEYS = frozenset({"authkey", "password", "access_token"})
 MASK = "******"
 
@@ -24,7 +26,10 @@ class Journal:
     def __init__(self, maxlen: int = 10_000) -> None:
         self.maxlen = maxlen
         self.requests: deque[dict[str, Any]] = deque(maxlen=maxlen)
-        self.received: deque[Any] = deque(maxlen=maxlen)
+        # Raw /event bodies with their event counts: copying every event on the hot path costs
+        # more than decoding the bodies again when a test asks for them.
+        self._bodies: deque[tuple[int, bytes]] = deque()
+        self._body_events = 0
         self.published: deque[dict[str, Any]] = deque(maxlen=maxlen)
         self.failed: deque[Any] = deque(maxlen=maxlen)
         self.dropped: deque[dict[str, Any]] = deque(maxlen=maxlen)
@@ -36,8 +41,27 @@ class Journal:
         self.status_counts[entry["status"]] += 1
         self.counters["requests"] += 1
 
+    def record_body(self, count: int, body: bytes) -> None:
+        """Keeps a parsed /event body; the oldest go once more than ``maxlen`` events are held."""
+        if not count:
+            return
+        self._bodies.append((count, body))
+        self._body_events += count
+        while self._bodies and self._body_events - self._bodies[0][0] >= self.maxlen:
+            self._body_events -= self._bodies.popleft()[0]
+
+    def received(self) -> list[Any]:
+        """The last ``maxlen`` events as received (decoded again from the stored bodies)."""
+        events: list[Any] = []
+        for _, body in self._bodies:
+            data = fastjson.loads(body)
+            events.extend(data if isinstance(data, list) else [data])
+        return events[-self.maxlen :] if self.maxlen else []
+
     def clear(self) -> None:
-        for queue in (self.requests, self.received, self.published, self.failed, self.dropped):
+        for queue in (self.requests, self.published, self.failed, self.dropped):
             queue.clear()
+        self._bodies.clear()
+        self._body_events = 0
         self.status_counts.clear()
         self.counters.clear()

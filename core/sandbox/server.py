@@ -141,10 +141,16 @@ class _Handler(BaseHTTPRequestHandler):
         if self.close_connection:
             head.append(b"Connection: close\r\n")
         head.append(b"\r\n")
-        if self.command != "HEAD" and status != 204:
-            head.append(response.body)
         try:
-            self.wfile.write(b"".join(head))
+            if self.command == "HEAD" or status == 204 or not response.body:
+                self.wfile.write(b"".join(head))
+            elif len(response.body) < 16384:
+                self.wfile.write(b"".join([*head, response.body]))
+            else:  # large bodies (10^3 events) go out without being copied into one buffer
+                header = b"".join(head)
+                sent = self.connection.sendmsg([header, response.body])
+                if sent < len(header) + len(response.body):  # partial send: finish the rest
+                    self.connection.sendall((header + response.body)[sent:])
         except OSError:
             self.close_connection = True
 

@@ -103,16 +103,15 @@ class SandboxState:
             self.engine.set_resolve_delay(seconds)
 
     # --- /event ---------------------------------------------------------------------------------------
-    def ingest(self, events: list[Any], user: User, now: float) -> tuple[list[Any], list[Any]]:
+    def ingest(self, events: list[Any], user: User, now: float, body: bytes) -> tuple[list[Any], list[Any]]:
         """API checks, then the engines, for one request's events; returns (sent, failed)."""
         journal = self.journal
+        journal.record_body(len(events), body)
         check = self.checker.check
         faults = self.faults
         sent: list[Any] = []
         failed: list[Any] = []
-        received = journal.received
         for ev in events:
-            received.append(dict(ev) if type(ev) is dict else ev)
             if check(ev, user) and not (faults.has_event_faults and faults.event_fails(ev)):
                 sent.append(ev)
             else:
@@ -175,6 +174,8 @@ class SandboxState:
 
     def journal_view(self, name: str) -> list[Any]:
         with self.lock:
+            if name == "received":
+                return self.journal.received()
             return _copy(list(getattr(self.journal, name)))
 
     def summary(self) -> dict[str, Any]:
