@@ -198,7 +198,11 @@ def test_accept_true_bypasses_later_filters(tmp_path):
 def test_builtin_filters_are_asked_in_the_documented_order():
     plugins = PluginManager()
     plugins.load()
-    order = [name for name, _ in plugins.implementations("connector_accept")]
     from centreon_canopsis.core.plugin_manager import BUILTIN_ORDER
 
-    assert order == [name for name in BUILTIN_ORDER if name in order]
+    rows = plugins.implementations("connector_accept")
+    first = [name for name, flags in rows if "tryfirst" in flags]
+    plain = [name for name, flags in rows if not flags]
+    assert rows[: len(first)] == [(name, "tryfirst") for name in first], "tryfirst ones are asked first"
+    assert plain == [name for name in BUILTIN_ORDER if name in plain]
+    assert plain[0] == "anonymous_events" and len(plain) >= 8

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import logging
 import socket
 from urllib.parse import quote
 
@@ -19,18 +18,6 @@ from tests.support.recorder import Answer, Recorder
 
 AUTHKEY = "Sup3r-S3cret-Auth/Key+="
 PROXY_PASSWORD = "pr0xy:P@ss/word"
-
-
-@pytest.fixture(autouse=True)
-def restore_logging():
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for handler in list(root.handlers):
-        if handler not in handlers:
-            root.removeHandler(handler)
-            handler.close()
-    root.setLevel(level)
 
 
 def forms(secret: str) -> list[str]:

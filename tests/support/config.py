@@ -21,6 +21,8 @@ def make_config(state_dir: Path | str, port: int = 1, **settings: Any) -> Config
         "state_dir": str(state_dir),
         "connection_timeout": 5,
         "delivery": {"retry_initial_delay": 0.05, "retry_max_delay": 0.2},
+        # The recorder is not Canopsis: no pbehavior look-ups unless a test asks for them.
+        "canopsis_downtime_send_pbh": 0,
     }
     for key, value in settings.items():
         if isinstance(value, dict) and isinstance(raw.get(key), dict):
