@@ -116,30 +116,30 @@ def _serve(args: argparse.Namespace) -> int:
     except ValueError as err:
         print(f"centreon-canopsis sandbox: {err}", file=sys.stderr)
         return USAGE
-    try:
-        sandbox.start()
-    except OSError as err:
-        print(
-            f"centreon-canopsis sandbox: cannot listen on {args.host}:{args.port}: {err.strerror}",
-            file=sys.stderr,
-        )
-        return UNAVAILABLE
-    # The sandbox owns this process: fewer full GC passes over its large, long-lived state.
-    gc.set_threshold(50_000, 20, 100)
-    print(f"Canopsis sandbox {sandbox.version} ({args.edition}) listening on {sandbox.url}", flush=True)
-    if args.authkey:
-        print("authkey: the one given with --authkey (user root)", flush=True)
-    else:
-        print(f"authkey: {sandbox.authkey} (user root; Basic auth root/root also works)", flush=True)
-    print("Control endpoints under /_sandbox/ (sandbox-only). Stop with Ctrl-C or SIGTERM.", flush=True)
-
     stop = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:
         stop.set()
 
+    # Handlers first: a supervisor may signal as soon as it reads the first line.
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
+        try:
+            sandbox.start()
+        except OSError as err:
+            print(
+                f"centreon-canopsis sandbox: cannot listen on {args.host}:{args.port}: {err.strerror}",
+                file=sys.stderr,
+            )
+            return UNAVAILABLE
+        # The sandbox owns this process: fewer full GC passes over its large, long-lived state.
+        gc.set_threshold(50_000, 20, 100)
+        print(f"Canopsis sandbox {sandbox.version} ({args.edition}) listening on {sandbox.url}", flush=True)
+        if args.authkey:
+            print("authkey: the one given with --authkey (user root)", flush=True)
+        else:
+            print(f"authkey: {sandbox.authkey} (user root; Basic auth root/root also works)", flush=True)
+        print("Control endpoints under /_sandbox/ (sandbox-only). Stop with Ctrl-C or SIGTERM.", flush=True)
         while not stop.wait(0.5):
             pass
     finally:
