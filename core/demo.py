@@ -102,6 +102,9 @@ def run_demo(options: DemoOptions, progress: bool = False) -> DemoResult:
                     "broker_version": options.broker_version,
                 },
                 "metrics": {"enabled": False},
+                # BAM too: the central Broker computes BAs, and the Lua connector could not send them.
+                "accepted_categories": "neb,bam",
+                "accepted_elements": "host_status,service_status,acknowledgement,downtime,ba_status",
                 **options.settings,
             }
             config = from_mapping(raw, env={})
