@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 # Fields engine-fifo decodes as strings: any other JSON type (null aside) makes it drop the event.
@@ -90,6 +91,8 @@ def drop_reason(ev: dict[str, Any], fifo_types: frozenset[str]) -> str | None:
         if type(value) not in ok:
             return _mistyped(key)
         if ok is _OK_TYPES["map"] and value and any(type(v) is not str for v in value.values()):
+            return _mistyped(key)
+        if type(value) is float and not math.isfinite(value):  # NaN/Inf pass fastjson, not Go's decoder
             return _mistyped(key)
     if not ev.get("connector") or not ev.get("connector_name"):
         return "missing connector"

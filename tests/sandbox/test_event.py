@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import http.client
+import threading
 from typing import Any
 
+import orjson
 import pytest
 
 from centreon_canopsis.core.sandbox import Sandbox
-from tests.sandbox.conftest import JSON_UTF8, Api, action, check
+from tests.sandbox.conftest import AUTHKEY, JSON_UTF8, Api, action, check
 
 EMPTY_RESPONSE = b'{"sent_events":[],"failed_events":[],"retry_events":[]}'
 
@@ -256,3 +259,47 @@ def test_no_limit_on_the_number_of_events(api: Api, sandbox: Sandbox) -> None:
     data = post(api, [check(f"h{i}", state=1) for i in range(10001)])
     assert len(data["sent_events"]) == 10001
     assert sandbox.summary()["alarms_open"] == 10001
+
+
+def test_lenient_fastjson_values_do_not_break_the_engines(api: Api, sandbox: Sandbox) -> None:
+    body = b'[{"event_type":"check","connector":"c","connector_name":"cn","component":"h1","state":NaN}]'
+    response = api.post("/api/v4/event", data=body)
+    assert response.status_code == 200
+    assert len(response.json()["sent_events"]) == 1
+    assert [d["reason"] for d in sandbox.dropped_events()] == ["cannot decode event: state is not a number"]
+    assert sandbox.alarms(None) == []
+
+
+def test_chunked_request_body(api: Api, sandbox: Sandbox) -> None:
+    chunks = (part for part in (b"[", orjson.dumps(check("h1")), b",", orjson.dumps(check("h2")), b"]"))
+    response = api.post("/api/v4/event", data=chunks)
+    assert response.status_code == 200
+    assert len(response.json()["sent_events"]) == 2
+
+
+def test_keep_alive_and_concurrent_clients(sandbox: Sandbox) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", sandbox.port, timeout=10)
+    for i in range(3):
+        conn.request(
+            "POST",
+            "/api/v4/event",
+            body=orjson.dumps([check(f"k{i}")]),
+            headers={"x-canopsis-authkey": AUTHKEY},
+        )
+        response = conn.getresponse()
+        assert response.status == 200 and not response.will_close
+        response.read()
+    conn.close()
+
+    def worker(n: int) -> None:
+        client = Api(sandbox.url)
+        for j in range(10):
+            client.events([check(f"t{n}-{j}", state=1), check(f"t{n}-{j}", state=2)])
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sandbox.counters()["events_received"] == 3 + 80
+    assert len([a for a in sandbox.alarms() if a["v"]["component"].startswith("t")]) == 40
