@@ -324,7 +324,7 @@ class BrokerPeer:
             if not readable:
                 return
         try:
-            raws = conn.recv()
+            raws = conn.recv_ready()
         except (PeerClosed, OSError) as exc:
             raise _ConnectionLost(str(exc)) from exc
         for raw in raws:

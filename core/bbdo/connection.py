@@ -74,13 +74,28 @@ class BBDOConnection:
     def recv(self, size: int = RECV_SIZE) -> list[RawEvent]:
         """One read from the socket, and the events it completes (possibly none).
 
-        Raises PeerClosed at end of stream, socket.timeout / OSError as the socket does.
+        Raises PeerClosed at end of stream, TimeoutError / OSError as the socket does.
         """
         data = self.sock.recv(size)
         if not data:
             raise PeerClosed(f"{self.label}: connection closed by peer at offset {self.reassembler.offset}")
         self.bytes_received += len(data)
         return self.reassembler.feed(data)
+
+    def recv_ready(self) -> list[RawEvent]:
+        """One read after select() said the socket is readable, without blocking.
+
+        With TLS, readable may only mean TLS records without application data (TLS 1.3 session
+        tickets, for instance): a blocking read would then wait for data that is not coming.
+        """
+        timeout = self.sock.gettimeout()
+        self.sock.settimeout(0.0)
+        try:
+            return self.recv()
+        except (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            return []
+        finally:
+            self.sock.settimeout(timeout)
 
     def pending_tls_bytes(self) -> bool:
         """Decrypted bytes already inside the TLS layer (invisible to select())."""

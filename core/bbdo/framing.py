@@ -10,7 +10,6 @@ partial events that never end.
 from __future__ import annotations
 
 import logging
-import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,12 +17,10 @@ from typing import NamedTuple
 
 from .crc import crc16_x25
 from .diag import LogLimiter
-from .header import pack_header
+from .header import HEADER_STRUCT, pack_header
 from .ids import HEADER_SIZE, MAX_PACKET_SIZE, type_name
 
 log = logging.getLogger(__name__)
-
-_HEADER = struct.Struct(">HHIII")
 
 #: Larger reassembled events are discarded (counted, acknowledged) instead of buffered.
 DEFAULT_MAX_EVENT_SIZE = 64 * 1024 * 1024
@@ -143,7 +140,7 @@ class Reassembler:
         out: list[RawEvent] = []
         pos = 0
         end = len(buf)
-        unpack = _HEADER.unpack_from
+        unpack = HEADER_STRUCT.unpack_from
         while end - pos >= HEADER_SIZE:
             checksum, size, event_id, source_id, destination_id = unpack(buf, pos)
             if checksum != crc16_x25(buf[pos + 2 : pos + HEADER_SIZE]):

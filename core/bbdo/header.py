@@ -12,7 +12,8 @@ from typing import NamedTuple
 from .crc import crc16_x25
 from .ids import HEADER_SIZE, MAX_PACKET_SIZE
 
-_HEADER = struct.Struct(">HHIII")
+#: The whole header, for readers that unpack it in one go.
+HEADER_STRUCT = struct.Struct(">HHIII")
 _BODY = struct.Struct(">HIII")  # the checksummed part
 
 
@@ -39,7 +40,7 @@ def pack_header(size: int, event_id: int, source_id: int = 0, destination_id: in
 
 def unpack_header(data: bytes | bytearray | memoryview, offset: int = 0) -> PacketHeader:
     """Reads a header at ``offset`` (at least 16 bytes must be there); check ``.valid``."""
-    return PacketHeader(*_HEADER.unpack_from(data, offset))
+    return PacketHeader(*HEADER_STRUCT.unpack_from(data, offset))
 
 
-__all__ = ["HEADER_SIZE", "MAX_PACKET_SIZE", "PacketHeader", "pack_header", "unpack_header"]
+__all__ = ["HEADER_SIZE", "HEADER_STRUCT", "MAX_PACKET_SIZE", "PacketHeader", "pack_header", "unpack_header"]

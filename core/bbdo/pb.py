@@ -41,7 +41,7 @@ def _to_bytes(value: Any) -> bytes:
 class MessageCodec:
     """Converts one protobuf message type to and from a plain dict."""
 
-    _cache: dict[str, MessageCodec] = {}
+    _cache: dict[str, MessageCodec] = {}  # one codec per message type, shared by nested fields
 
     def __init__(self, message_cls: type[_pb_message.Message]) -> None:
         self.message_cls = message_cls

@@ -26,7 +26,7 @@ from .diag import BBDOCounters, LogLimiter
 from .errors import DecodeError, UnknownEventError
 from .framing import RawEvent, Reassembler
 from .handshake import COMPRESSION, TLS, Welcome, encode_ack
-from .ids import ACKS, STOPS, WELCOMES, type_name
+from .ids import ACKS, CATEGORY_BBDO, STOPS, WELCOMES, type_name
 from .settings import BBDOSettings
 
 log = logging.getLogger("centreon_canopsis.core.sources.bbdo")
@@ -223,7 +223,7 @@ class PeerSession:
 
     def _serve(self) -> None:
         conn = self.conn
-        conn.sock.settimeout(5.0)  # a select()-ready socket never blocks longer than a partial TLS record
+        conn.sock.settimeout(5.0)  # for sends (acks): a peer that stops reading is dropped
         sel = selectors.DefaultSelector()
         sel.register(conn.sock, selectors.EVENT_READ, "peer")
         sel.register(self._wake_r, selectors.EVENT_READ, "wake")
@@ -242,12 +242,8 @@ class PeerSession:
                 if "wake" in ready:
                     self._drain_wake()
                 if "peer" in ready:
-                    try:
-                        events = conn.recv()
-                    except (TimeoutError, ssl.SSLWantReadError):
-                        events = []
+                    self._handle(conn.recv_ready())
                     last_rx = time.monotonic()
-                    self._handle(events)
                 else:
                     conn.reassembler.expire()
                 self._send_due_ack()
@@ -269,7 +265,7 @@ class PeerSession:
 
     def _handle(self, raw_events: list[RawEvent]) -> None:
         for raw in raw_events:
-            if raw.event_id >> 16 == 2:
+            if raw.event_id >> 16 == CATEGORY_BBDO:
                 self._control(raw)
                 continue
             self.tracker.received += 1
