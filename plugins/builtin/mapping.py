@@ -6,11 +6,12 @@ Everything that depends only on the configuration is computed once, in :class:`M
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from centreon_canopsis.core.cache import Cache
 from centreon_canopsis.core.config import Config
-from centreon_canopsis.core.events import as_int
+from centreon_canopsis.core.events import as_int, is_service_event
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +19,9 @@ log = logging.getLogger(__name__)
 HOST_STATES = {0: 0, 1: 3, 2: 2}  # UP, DOWN -> critical, UNREACHABLE -> major
 SERVICE_STATES = {0: 0, 1: 1, 2: 3, 3: 2}  # OK, WARNING, CRITICAL -> critical, UNKNOWN -> major
 BA_STATES = {0: 0, 1: 1, 2: 3, 3: 2}  # BAM uses the service numbering
+#: BAM's virtual hosts are named ``_Module_BAM_<n>`` (the Lua test: ``^_Module_BAM_*``).
+BAM_HOST_PREFIX = "_Module_BAM"
+BA_SERVICE_TYPE = 3  # pb_service.type of a BA's virtual service
 
 
 def cut_utf8(text: str, limit: int | None) -> str:
@@ -48,6 +52,59 @@ def split_output(event: dict[str, Any]) -> tuple[str, str]:
     return first_line(output), whole
 
 
+def ba_name_of_service(cache: Cache, service: dict[str, Any] | None) -> str | None:
+    """Name of the BA whose virtual service this is (``ba_<id>``, or a BBDO 3 service of type BA
+    whose ``internal_id`` is the BA id), when the BA is in the cache."""
+    if not service:
+        return None
+    description = str(service.get("description") or "")
+    ba_id: Any = None
+    if description.startswith("ba_") and description[3:].isdigit():
+        ba_id = int(description[3:])
+    elif service.get("type") == BA_SERVICE_TYPE:
+        ba_id = service.get("internal_id")
+    ba = cache.ba(ba_id) if ba_id else None
+    name = ba.get("name") if ba else None
+    return str(name) if name else None
+
+
+@dataclass(frozen=True, slots=True)
+class OutputOptions:
+    """How the ``output`` seen by format-file templates is shaped (the four output options)."""
+
+    use_long_output: bool = True
+    remove_line_break: bool = True
+    line_break_replacement: str = " "
+    size_limit: int | None = None
+
+    @classmethod
+    def from_config(cls, config: Config) -> OutputOptions:
+        return cls(
+            use_long_output=bool(config.use_long_output),
+            remove_line_break=bool(config.remove_line_break_in_output),
+            line_break_replacement=config.output_line_break_replacement_character,
+            size_limit=config.output_size_limit,
+        )
+
+
+def template_output(event: dict[str, Any], options: OutputOptions) -> str:
+    r"""The ``output`` format-file templates see (schema descriptions of the output options).
+
+    The whole plugin output (first line and long output, as in ``long_output``) with
+    ``use_long_output``, else its first line; then line breaks (``\r\n``, ``\n`` or ``\r``)
+    replaced when ``remove_line_break_in_output`` is set; then cut to ``output_size_limit``
+    bytes of UTF-8 on a character boundary. The Lua connector's version of this was defective:
+    it read a misspelt key (B12), cut the first line at the *last* line break and replaced line
+    breaks only in outputs that had none.
+    """
+    short, whole = split_output(event)
+    text = whole if options.use_long_output else short
+    if options.remove_line_break and ("\n" in text or "\r" in text):
+        replacement = options.line_break_replacement
+        text = text.replace("\r\n", replacement).replace("\n", replacement).replace("\r", replacement)
+    return cut_utf8(text, options.size_limit)
+
+
 class Mapping:
     """The payload rules, configured once."""
 
@@ -60,6 +117,7 @@ class Mapping:
         self.sort_servicegroups = bool(config.canopsis_sort_list_servicegroups)
         self.severity_as_state = bool(config.use_severity_as_state)
         self.output_limit = config.output_size_limit
+        self.bam_host = bool(config.enable_bam_host)
         self._unknown_pollers: set[Any] = set()
 
     def connector_name(self, host: dict[str, Any] | None) -> str:
@@ -81,8 +139,20 @@ class Mapping:
         return self.connector_name_fallback
 
     def host_name(self, event: dict[str, Any], host: dict[str, Any] | None) -> str:
+        """The component: the host's name, else its id.
+
+        With ``enable_bam_host = 1``, events about the virtual service ``ba_<id>`` of a BAM host
+        ``_Module_BAM_<n>`` get the BA's name instead, as in the Lua connector (lua-connector.md
+        4.3 step 2): the resource stays ``ba_<id>``, the component becomes the BA name.
+        """
         name = host.get("name") if host else None
-        return str(name) if name else str(event.get("host_id"))
+        if not name:
+            return str(event.get("host_id"))
+        name = str(name)
+        if self.bam_host and name.startswith(BAM_HOST_PREFIX) and is_service_event(event):
+            service = self.cache.service(event.get("host_id"), event.get("service_id"))
+            return ba_name_of_service(self.cache, service) or name
+        return name
 
     def service_name(self, event: dict[str, Any], service: dict[str, Any] | None) -> str:
         name = service.get("description") if service else None

@@ -1,0 +1,74 @@
+"""``hard_only``, ``acknowledged``, ``in_downtime`` and ``flapping`` (lua-connector.md 2.3,
+4.2 step 4, 4.5), checked in that order on host and service status events; ``in_downtime`` also
+on BA status events (the BA's ``in_downtime``).
+
+- ``hard_only = 1``: SOFT states (``state_type`` 0, or absent) are dropped.
+- ``acknowledged = 0``: status events of acknowledged objects are dropped. BBDO 2 has
+  ``acknowledged``; BBDO 3 only ``acknowledgement_type`` (1 normal, 2 sticky): either counts.
+- ``in_downtime = 0``: status events of objects in downtime (``scheduled_downtime_depth`` > 0)
+  are dropped; ``in_downtime = 1`` keeps them all. The Lua connector compared
+  ``depth <= in_downtime`` and so still dropped objects in two overlapping downtimes (depth 2)
+  with ``in_downtime = 1``: an admin who asks for events in downtime wants all of them.
+- ``flapping = 0``: status events of flapping objects are dropped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from centreon_canopsis.core.events import as_int
+from centreon_canopsis.core.hookspecs import hookimpl
+from centreon_canopsis.plugins.builtin.filters.base import Check, Event, chain, table
+
+
+def _hard_only(event: Event) -> str | None:
+    state_type = event.get("state_type")
+    if state_type == 1:
+        return None
+    return None if (as_int(state_type, 0) or 0) >= 1 else "hard_only"
+
+
+def _acknowledged(event: Event) -> str | None:
+    if event.get("acknowledged") or (as_int(event.get("acknowledgement_type"), 0) or 0) >= 1:
+        return "acknowledged"
+    return None
+
+
+def _in_downtime(event: Event) -> str | None:
+    depth = event.get("scheduled_downtime_depth", event.get("downtime_depth"))
+    return "in_downtime" if depth and (as_int(depth, 0) or 0) > 0 else None
+
+
+def _flapping(event: Event) -> str | None:
+    return "flapping" if event.get("flapping") else None
+
+
+def _ba_in_downtime(event: Event) -> str | None:
+    return "in_downtime" if event.get("in_downtime") else None
+
+
+class StateFlagsFilter:
+    _checks: dict[str, Check]
+
+    @hookimpl
+    def connector_configure(self, config, context) -> None:
+        status: list[Check] = []
+        if config.hard_only:
+            status.append(_hard_only)
+        if not config.acknowledged:
+            status.append(_acknowledged)
+        if not config.in_downtime:
+            status.append(_in_downtime)
+        if not config.flapping:
+            status.append(_flapping)
+        both = chain(*status)
+        self._checks = table(
+            host_status=both,
+            service_status=both,
+            ba_status=None if config.in_downtime else _ba_in_downtime,
+        )
+
+    @hookimpl
+    def connector_accept(self, event: dict[str, Any], element, context) -> str | None:
+        check = self._checks.get(element.kind)
+        return None if check is None else check(event)
