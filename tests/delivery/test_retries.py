@@ -1,0 +1,127 @@
+"""Retries: what is retried, how long the connector waits, what is permanent."""
+
+from __future__ import annotations
+
+import email.utils
+import time
+
+import pytest
+
+from centreon_canopsis.core.delivery import MAX_RETRY_AFTER, RetryPolicy
+from tests.delivery.helpers import Daemon, sandbox, seqs, wait_until, write_config, write_stream
+
+
+def event_posts(box) -> list[dict]:
+    return [r for r in box.requests() if r["path"] == "/api/v4/event"]
+
+
+def test_backoff_is_exponential_with_full_jitter_and_a_cap():
+    assert RetryPolicy(0.5, 60, rng=lambda: 1.0).delay(0) == 0.5
+    assert RetryPolicy(0.5, 60, rng=lambda: 1.0).delay(3) == 4.0
+    assert RetryPolicy(0.5, 60, rng=lambda: 1.0).delay(30) == 60, "capped"
+    assert RetryPolicy(0.5, 60, rng=lambda: 0.25).delay(3) == 1.0, "a random share of the ceiling"
+    assert RetryPolicy(0.5, 60, rng=lambda: 0.0).delay(5) == 0.0
+    assert RetryPolicy(0.5, 60, rng=lambda: 0.0).delay(5, retry_after=7) == 7, "Retry-After wins"
+    assert RetryPolicy(0.5, 60, rng=lambda: 1.0).delay(8, retry_after=7) == 60, "unless backoff is longer"
+    assert RetryPolicy(0.5, 60, rng=lambda: 0.0).delay(0, retry_after=10**9) == MAX_RETRY_AFTER
+
+
+@pytest.mark.parametrize("header", ["delta", "date"])
+def test_429_with_retry_after_is_honoured(tmp_path, header):
+    box = sandbox()
+    try:
+        until = time.time() + 4
+        after = "1" if header == "delta" else email.utils.formatdate(until, usegmt=True)
+        box.fail_next(2, status=429, headers={"Retry-After": after}, path_prefix="/api/v4/event")
+        write_stream(tmp_path / "events.jsonl", 100)
+        # Without Retry-After the backoff would retry within 20 ms.
+        fast = {"retry_initial_delay": 0.01, "retry_max_delay": 0.02}
+        with Daemon(write_config(tmp_path, box.port, delivery=fast)) as daemon:
+            wait_until(lambda: len(box.published_events()) == 100, 20, "the events")
+            posts = event_posts(box)
+            assert [r["status"] for r in posts] == [429, 429, 200]
+            if header == "delta":
+                assert posts[1]["t"] - posts[0]["t"] >= 0.95
+                assert posts[2]["t"] - posts[1]["t"] >= 0.95
+            else:  # not before the date (HTTP dates have a one-second resolution)
+                assert posts[1]["t"] >= int(until) - 0.05
+            assert daemon.metric("canopsis_responses_total", status="429") == 2
+            assert daemon.metric("send_failures_total", cause="429") == 200
+            assert daemon.metric("payloads_retried_total") == 200
+            assert daemon.metric("payloads_delivered_total") == 100
+            assert daemon.stop() == 0
+    finally:
+        box.stop()
+
+
+def test_transient_failures_are_retried_in_order(tmp_path):
+    box = sandbox()
+    try:
+        box.fail_next(1, status=503, path_prefix="/api/v4/event")
+        box.fail_next(1, status=408, path_prefix="/api/v4/event")
+        box.fail_next(1, status=500, path_prefix="/api/v4/event")
+        box.drop_connections(1, path_prefix="/api/v4/event")
+        write_stream(tmp_path / "events.jsonl", 1_000)
+        config = write_config(tmp_path, box.port, max_batch_size=100)
+        with Daemon(config) as daemon:
+            wait_until(lambda: len(set(seqs(box.published_events()))) == 1_000, 20, "the events")
+            published = seqs(box.published_events())
+            assert published == list(range(1_000)), "each once, in order"
+            assert [r["status"] for r in event_posts(box)][:3] == [503, 408, 500]
+            assert daemon.metric("send_failures_total", cause="transport") == 100, "the dropped connection"
+            assert daemon.metric("payloads_dead_lettered_total") == 0
+            assert daemon.stop() == 0
+    finally:
+        box.stop()
+
+
+def test_retry_statuses_is_configurable_and_other_4xx_are_permanent(tmp_path):
+    box = sandbox()
+    try:
+        box.fail_next(1, status=409, path_prefix="/api/v4/event")  # retried: listed below
+        box.fail_next(1, status=422, path_prefix="/api/v4/event")  # permanent: dead-lettered
+        write_stream(tmp_path / "events.jsonl", 3)
+        config = write_config(
+            tmp_path,
+            box.port,
+            max_batch_size=1,
+            delivery={"retry_statuses": ["5xx", 408, 429, 409]},
+        )
+        with Daemon(config) as daemon:
+            wait_until(lambda: daemon.metric("payloads_delivered_total") == 2, 20, "two events")
+            assert daemon.metric("payloads_dead_lettered_total") == 1
+            assert seqs(box.published_events()) == [1, 2], "the first was refused for good, the rest goes on"
+            assert daemon.stop() == 0
+    finally:
+        box.stop()
+
+
+def test_a_refused_request_is_split_to_spare_the_good_events(tmp_path):
+    box = sandbox()
+    try:
+        # A proxy refusing one big request: the halves go through.
+        box.fail_next(1, status=413, path_prefix="/api/v4/event")
+        write_stream(tmp_path / "events.jsonl", 400)
+        config = write_config(tmp_path, box.port, max_batch_size=400)
+        with Daemon(config) as daemon:
+            wait_until(lambda: len(box.published_events()) == 400, 20, "the events")
+            assert [r["status"] for r in event_posts(box)][:3] == [413, 200, 200]
+            assert daemon.metric("payloads_dead_lettered_total") == 0
+            assert daemon.stop() == 0
+    finally:
+        box.stop()
+
+
+def test_configuration_errors_are_retried_not_dead_lettered(tmp_path):
+    box = sandbox()
+    try:
+        box.fail_next(2, status=401, path_prefix="/api/v4/event")
+        box.fail_next(1, status=404, path_prefix="/api/v4/event")
+        write_stream(tmp_path / "events.jsonl", 10)
+        with Daemon(write_config(tmp_path, box.port)) as daemon:
+            wait_until(lambda: len(box.published_events()) == 10, 20, "the events")
+            assert daemon.metric("payloads_dead_lettered_total") == 0
+            assert "check canopsis_authkey" in daemon.log()
+            assert daemon.stop() == 0
+    finally:
+        box.stop()
