@@ -152,13 +152,13 @@ class Reassembler:
                         self.label,
                         self._corrupt_since,
                     )
+                self.stats.corrupted_bytes += 1  # counted now: the stream may end before a resync
                 pos += 1
                 continue
             if end - pos < HEADER_SIZE + size:
                 break  # wait for the rest of the payload
             if self._corrupt_since >= 0:
                 skipped = self._base + pos - self._corrupt_since
-                self.stats.corrupted_bytes += skipped
                 self.stats.resyncs += 1
                 self._warn.warning(
                     "corrupt",

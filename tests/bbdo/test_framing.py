@@ -115,3 +115,9 @@ def test_truncated_frame_waits_for_more() -> None:
 def test_header_size_limit() -> None:
     with pytest.raises(ValueError):
         pack_header(MAX_PACKET_SIZE + 1, SS)
+
+
+def test_corrupted_bytes_are_counted_even_without_a_resync() -> None:
+    r = Reassembler()
+    r.feed(b"\x01" * 100)
+    assert r.stats.corrupted_bytes == 100 - 15 and r.stats.resyncs == 0  # 15 bytes may start a header
