@@ -50,10 +50,14 @@ class Journal:
         while self._bodies and self._body_events - self._bodies[0][0] >= self.maxlen:
             self._body_events -= self._bodies.popleft()[0]
 
-    def received(self) -> list[Any]:
-        """The last ``maxlen`` events as received (decoded again from the stored bodies)."""
+    def received_bodies(self) -> list[bytes]:
+        """A snapshot of the stored bodies (take it under the state lock, decode outside)."""
+        return [body for _, body in self._bodies]
+
+    def decode_received(self, bodies: list[bytes]) -> list[Any]:
+        """The last ``maxlen`` events as received, decoded again from the stored bodies."""
         events: list[Any] = []
-        for _, body in self._bodies:
+        for body in bodies:
             data = fastjson.loads(body)
             events.extend(data if isinstance(data, list) else [data])
         return events[-self.maxlen :] if self.maxlen else []

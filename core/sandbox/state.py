@@ -173,9 +173,11 @@ class SandboxState:
             )
 
     def journal_view(self, name: str) -> list[Any]:
+        if name == "received":
+            with self.lock:
+                bodies = self.journal.received_bodies()
+            return self.journal.decode_received(bodies)  # fresh objects, decoded without the lock
         with self.lock:
-            if name == "received":
-                return self.journal.received()
             return _copy(list(getattr(self.journal, name)))
 
     def summary(self) -> dict[str, Any]:
