@@ -183,8 +183,8 @@ class BrokerPeer:
                     break
                 deadline = time.monotonic() + self.reconnect_timeout
                 try:
-                    if self._session(conn):
-                        break
+                    self._session(conn)
+                    break
                 except _ConnectionLost as exc:
                     log.info(
                         "broker peer: connection lost (%s); %d of %d acknowledged",
@@ -265,8 +265,8 @@ class BrokerPeer:
                 server_hostname=self.host,
             )
 
-    def _session(self, conn: BBDOConnection) -> bool:
-        """Sends from the oldest unacknowledged event; True when the stream is over.
+    def _session(self, conn: BBDOConnection) -> None:
+        """Sends from the oldest unacknowledged event, then stop; raises _ConnectionLost.
 
         One thread does everything (TLS sockets must not be shared between threads): it sends a
         chunk, reads whatever acks arrived, and waits for acks when the window is full.
@@ -289,8 +289,9 @@ class BrokerPeer:
                 end += 1
             self._send(conn, b"".join(chunk))
             self._sent_events = self._cum[end]
-            self.report.sent += end - index
-            self.report.replayed += max(0, min(end, self._high_water) - index)
+            cum = self._cum
+            self.report.sent += cum[end] - cum[index]
+            self.report.replayed += max(0, cum[min(end, self._high_water)] - cum[index])
             self._high_water = max(self._high_water, end)
             index = end
         self._send(conn, encode_stop(protobuf=not self.legacy_stop, poller_id=self.poller_id))
@@ -305,7 +306,6 @@ class BrokerPeer:
                 break  # what is unacknowledged stays in "retention"
             self._read_acks(conn, min(remaining, 0.2))
         self.report.stop_acknowledged = self._acks_seen > acks_before
-        return True
 
     def _send(self, conn: BBDOConnection, data: bytes) -> None:
         if self._closing.is_set():
