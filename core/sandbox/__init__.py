@@ -4,8 +4,8 @@ See docs/sandbox.md. The public entry point is :class:`Sandbox`.
 """
 
 from centreon_canopsis.core.sandbox.auth import ALL_PERMISSIONS, PRODUCER_PERMISSIONS, User
+from centreon_canopsis.core.sandbox.facade import Sandbox
 from centreon_canopsis.core.sandbox.faults import Fault
-from centreon_canopsis.core.sandbox.server import Sandbox
 from centreon_canopsis.core.sandbox.versions import SUPPORTED_LINES, parse_version
 
 __all__ = [
