@@ -1,54 +1,366 @@
 """Sending pbehavior creates, comments and deletes (lua-connector.md 3.5, canopsis-api.md 4).
 
-Idempotent by design: a create answered 400 "ID already exists." or "Name already exists." means
-the pbehavior is there (a replay), and a delete answered 404 means it is gone; both count as
-delivered.
+Idempotent by design, so that a replayed stream leaves Canopsis as it was:
+
+- a create answered 400 "ID already exists." / "Name already exists." means the pbehavior is
+  there: delivered;
+- a delete answered 404 means it is gone: delivered;
+- a comment is posted only if the pbehavior does not carry the same message already.
+
+Creates get their ``reason`` and ``type`` ids (and ``color`` on 22.10) here, at send time, from
+:class:`~.lookups.PbehaviorLookups`: while they are unknown (Canopsis down at start-up, the type
+missing) the answer is RETRY, so the payloads wait in the outbox, in order. A 400 saying the
+reason or type does not exist (deleted in Canopsis meanwhile) starts the look-ups again.
+
+Routes: ``pbehavior.create`` / ``pbehavior.comment`` / ``pbehavior.delete`` send one request per
+item. ``pbehavior.bulk`` (``canopsis_downtime_bulk = 1``) carries all three kinds on one route so
+that a burst of downtimes travels together: creates go in one ``POST /bulk/pbehaviors``, deletes
+in one ``DELETE /bulk/pbehaviors`` (``_id`` items), comments one by one; the 207 answer is read
+item by item. Within a batch, calls on the same pbehavior (same outbox key) keep their order.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
+from typing import Any
+from urllib.parse import quote
 
+import orjson
 import requests
 
 from centreon_canopsis.core.model import OutboxItem, Outcome, Result, Route
 from centreon_canopsis.plugins.builtin.canopsis.answers import RetryStatuses, excerpt, http_error
 from centreon_canopsis.plugins.builtin.canopsis.client import CanopsisClient
+from centreon_canopsis.plugins.builtin.canopsis.lookups import PbehaviorLookups
+
+log = logging.getLogger(__name__)
+
+CREATE = "pbehavior.create"
+COMMENT = "pbehavior.comment"
+DELETE = "pbehavior.delete"
+BULK = "pbehavior.bulk"
 
 DUPLICATE_MARKERS = ("ID already exists", "Name already exists", "already existing _id")
+#: Validation messages meaning our looked-up id is stale.
+STALE_MARKERS = {"reason": "Reason doesn't exist", "type": "Type doesn't exist"}
+
+
+def bulk_path(route: str) -> str:
+    """``/api/v4/pbehaviors`` -> ``/api/v4/bulk/pbehaviors`` (a path prefix is kept)."""
+    head, _, tail = route.rstrip("/").rpartition("/")
+    return f"{head}/bulk/{tail}"
+
+
+def kind_of(body: Any) -> str | None:
+    """The kind of a payload on the bulk route, from its shape (the outbox keeps only bodies)."""
+    if not isinstance(body, dict):
+        return None
+    if "entity_pattern" in body or "corporate_entity_pattern" in body or "tstart" in body:
+        return CREATE
+    if "pbehavior" in body and "message" in body:
+        return COMMENT
+    if body.get("_id") or body.get("name"):
+        return DELETE
+    return None
 
 
 def send(
     client: CanopsisClient, route: Route, items: Sequence[OutboxItem], context, retryable: RetryStatuses
 ) -> list[Result]:
-    return [send_one(client, route, item, retryable) for item in items]
+    sender = PbehaviorSender(client, context, retryable)
+    if route.name == BULK:
+        return sender.send_bulk(route.path, items)
+    return [sender.send_one(route.name, item.body, route.path) for item in items]
 
 
-def send_one(client: CanopsisClient, route: Route, item: OutboxItem, retryable: RetryStatuses) -> Result:
-    try:
-        if route.name == "pbehavior.delete":
-            response = client.request(
-                "DELETE", route.path, params={"name": item.body["name"]}, headers={"accept": "*/*"}
+class PbehaviorSender:
+    def __init__(self, client: CanopsisClient, context, retryable: RetryStatuses) -> None:
+        config = context.config
+        self.client = client
+        self.retryable = retryable
+        self.pbehaviors_path = config.canopsis_downtime_route
+        self.comment_path = config.canopsis_downtime_comment_route
+        self.lookups: PbehaviorLookups | None = context.state.get(PbehaviorLookups.STATE_KEY)
+        self.no_bulk = False
+
+    # -- one item, one request ---------------------------------------------------------------
+
+    def send_one(self, kind: str | None, body: Any, path: str | None = None) -> Result:
+        if not isinstance(body, dict):
+            return Result(Outcome.FAILED, reason="a pbehavior payload must be a JSON object")
+        if kind == CREATE:
+            return self.create(body, path or self.pbehaviors_path)
+        if kind == COMMENT:
+            return self.comment(body, path or self.comment_path)
+        if kind == DELETE:
+            return self.delete(body, path or self.pbehaviors_path)
+        return Result(Outcome.FAILED, reason=f"not a pbehavior create, comment or delete: {kind}")
+
+    def prepare(self, body: dict[str, Any]) -> tuple[dict[str, Any] | None, Result | None]:
+        """The create body with its ids, or the result to give while they are unknown."""
+        lookups = self.lookups
+        if lookups is None:
+            if body.get("reason") and body.get("type"):
+                return body, None
+            return None, Result(
+                Outcome.FAILED,
+                reason="pbehavior without reason/type ids, and no look-ups to find them "
+                "(downtime plugin disabled, or canopsis_downtime_send_pbh = 0)",
             )
-        else:
-            response = client.request(
-                route.method, route.path, body=item.body, headers={"accept": "application/json"}
+        filled, why = lookups.complete(body)
+        if filled is None:
+            return None, Result(Outcome.RETRY, reason=why)
+        return filled, None
+
+    def create(self, body: dict[str, Any], path: str) -> Result:
+        filled, problem = self.prepare(body)
+        if problem is not None:
+            return problem
+        try:
+            response = self.client.request("POST", path, body=filled, headers={"accept": "application/json"})
+        except requests.RequestException as error:
+            return Result(Outcome.RETRY, None, f"{type(error).__name__}: {error}")
+        if response.ok:
+            return Result.delivered(response.status_code)
+        special = self._special(CREATE, response.status_code, response.text)
+        return special or http_error(response, self.retryable, 1)[0]
+
+    def comment(self, body: dict[str, Any], path: str) -> Result:
+        pbehavior, message = body.get("pbehavior"), body.get("message")
+        try:
+            # A replayed start must not add the same comment twice.
+            current = self.client.request(
+                "GET",
+                f"{self.pbehaviors_path}/{quote(str(pbehavior), safe='')}",
+                headers={"accept": "application/json"},
             )
-    except requests.RequestException as error:
-        return Result(Outcome.RETRY, None, f"{type(error).__name__}: {error}")
-    status = response.status_code
-    if response.ok:
-        return Result.delivered(status)
-    if (
-        route.name == "pbehavior.create"
-        and status == 400
-        and any(m in response.text for m in DUPLICATE_MARKERS)
-    ):
-        return Result.delivered(status, "already exists")
-    if route.name == "pbehavior.delete" and status == 404:
-        return Result.delivered(status, "already gone")
-    if route.name == "pbehavior.comment" and status == 404:
+            if current.status_code == 404:
+                return self._orphan_comment(current)
+            if not current.ok:
+                return http_error(current, self.retryable, 1)[0]
+            if _has_comment(current, message):
+                return Result.delivered(current.status_code, "comment already there")
+            response = self.client.request(
+                "POST",
+                path,
+                body={"pbehavior": pbehavior, "message": message},
+                headers={"accept": "application/json"},
+            )
+        except requests.RequestException as error:
+            return Result(Outcome.RETRY, None, f"{type(error).__name__}: {error}")
+        if response.ok:
+            return Result.delivered(response.status_code)
+        if response.status_code == 404:
+            return self._orphan_comment(response)
+        return http_error(response, self.retryable, 1)[0]
+
+    @staticmethod
+    def _orphan_comment(response: requests.Response) -> Result:
         return Result(
-            Outcome.FAILED, status, "the pbehavior of this comment does not exist", response=excerpt(response)
+            Outcome.FAILED,
+            response.status_code,
+            "the pbehavior of this comment does not exist (its create failed, or it was deleted)",
+            response=excerpt(response),
         )
-    return http_error(response, retryable, 1)[0]
+
+    def delete(self, body: dict[str, Any], path: str) -> Result:
+        name = body.get("name") or body.get("_id")
+        try:
+            response = self.client.request("DELETE", path, params={"name": name}, headers={"accept": "*/*"})
+        except requests.RequestException as error:
+            return Result(Outcome.RETRY, None, f"{type(error).__name__}: {error}")
+        if response.ok:
+            return Result.delivered(response.status_code)
+        special = self._special(DELETE, response.status_code, response.text)
+        return special or http_error(response, self.retryable, 1)[0]
+
+    def _special(self, kind: str, status: int, text: str) -> Result | None:
+        """Answers that are not what their status says: duplicates, already gone, stale ids."""
+        if kind == CREATE and status == 400:
+            if any(marker in text for marker in DUPLICATE_MARKERS):
+                return Result.delivered(status, "already exists")
+            for what, marker in STALE_MARKERS.items():
+                if marker in text and self.lookups is not None:
+                    self.lookups.invalidate(what)
+                    return Result(
+                        Outcome.RETRY,
+                        status,
+                        f"Canopsis does not know the pbehavior {what} id: looking it up again",
+                    )
+        if kind == DELETE and status == 404:
+            return Result.delivered(status, "already gone")
+        return None
+
+    # -- bulk --------------------------------------------------------------------------------
+
+    @property
+    def bulk_usable(self) -> bool:
+        if self.no_bulk:
+            return False
+        return self.lookups.bulk_available if self.lookups is not None else True
+
+    def send_bulk(self, path: str, items: Sequence[OutboxItem]) -> list[Result]:
+        """Creates and deletes in bulk requests, comments one by one; per-key order kept."""
+        results: list[Result | None] = [None] * len(items)
+        kinds = [kind_of(item.body) for item in items]
+        keys = [item.key or f"\0{index}" for index, item in enumerate(items)]
+        blocked: set[str] = set()
+        remaining = list(range(len(items)))
+        while remaining:
+            # A wave holds the first pending call of each pbehavior: all independent.
+            wave, later, seen = [], [], set()
+            for index in remaining:
+                (later if keys[index] in seen else wave).append(index)
+                seen.add(keys[index])
+            todo = []
+            for index in wave:
+                if keys[index] in blocked:
+                    results[index] = Result(
+                        Outcome.RETRY, reason="waits for an earlier call on the same pbehavior"
+                    )
+                elif kinds[index] is None:
+                    results[index] = Result(
+                        Outcome.FAILED, reason="not a pbehavior create, comment or delete"
+                    )
+                else:
+                    todo.append(index)
+            creates = [i for i in todo if kinds[i] == CREATE]
+            deletes = [i for i in todo if kinds[i] == DELETE]
+            if creates:
+                self._bulk_creates(path, creates, items, results)
+            for index in todo:
+                if kinds[index] == COMMENT:
+                    results[index] = self.comment(items[index].body, self.comment_path)
+            if deletes:
+                self._bulk_deletes(path, deletes, items, results)
+            for index in todo:
+                if results[index] is not None and results[index].outcome is Outcome.RETRY:
+                    blocked.add(keys[index])
+            remaining = later
+        return [result or Result(Outcome.RETRY, reason="not sent") for result in results]
+
+    def _bulk_creates(
+        self, path: str, indexes: list[int], items: Sequence[OutboxItem], results: list[Result | None]
+    ) -> None:
+        ready, bodies = [], []
+        for index in indexes:
+            filled, problem = self.prepare(items[index].body)
+            if problem is not None:
+                results[index] = problem
+            else:
+                ready.append(index)
+                bodies.append(filled)
+        self._bulk(CREATE, path, ready, bodies, items, results)
+
+    def _bulk_deletes(
+        self, path: str, indexes: list[int], items: Sequence[OutboxItem], results: list[Result | None]
+    ) -> None:
+        by_id = [index for index in indexes if items[index].body.get("_id")]
+        for index in indexes:
+            if index not in by_id:  # the bulk route deletes by _id only
+                results[index] = self.delete(items[index].body, self.pbehaviors_path)
+        bodies = [{"_id": items[index].body["_id"]} for index in by_id]
+        self._bulk(DELETE, path, by_id, bodies, items, results)
+
+    def _bulk(
+        self,
+        kind: str,
+        path: str,
+        indexes: list[int],
+        bodies: list[Any],
+        items: Sequence[OutboxItem],
+        results: list[Result | None],
+    ) -> None:
+        """One bulk request for the items at ``indexes``; their results item by item."""
+        if not indexes:
+            return
+        if self.bulk_usable:
+            try:
+                answers = self._bulk_request(
+                    "POST" if kind == CREATE else "DELETE", path, bodies, indexes, results
+                )
+            except BulkRouteMissing:
+                pass  # sent one by one below
+            else:
+                for index, answer in zip(indexes, answers, strict=True) if answers is not None else ():
+                    results[index] = self._item_result(kind, answer)
+                return
+        for index in indexes:
+            results[index] = self.send_one(kind, items[index].body)
+
+    def _bulk_request(
+        self, method: str, path: str, bodies: list[Any], indexes: list[int], results: list[Result | None]
+    ) -> list[Any] | None:
+        """The per-item answers of a bulk request, or None when ``results`` were set for every
+        item (the whole request failed). Raises :class:`BulkRouteMissing`."""
+        try:
+            response = self.client.request(method, path, body=bodies, headers={"accept": "application/json"})
+        except requests.RequestException as error:
+            for index in indexes:
+                results[index] = Result(Outcome.RETRY, None, f"{type(error).__name__}: {error}")
+            return None
+        if response.status_code in (404, 405):
+            self.no_bulk = True
+            if self.lookups is not None:
+                self.lookups.bulk_missing = True  # remembered beyond this batch
+            log.warning(
+                "%s %s answered %d: this Canopsis has no bulk pbehavior route; sending one by one",
+                method,
+                path,
+                response.status_code,
+            )
+            raise BulkRouteMissing
+        if not response.ok:
+            for index, result in zip(
+                indexes, http_error(response, self.retryable, len(indexes)), strict=True
+            ):
+                results[index] = result
+            return None
+        try:
+            answers = response.json()
+        except ValueError:
+            answers = None
+        if not isinstance(answers, list) or len(answers) != len(bodies):
+            # Not Canopsis's 207 (a proxy's page?): no proof of anything; try again later.
+            for index in indexes:
+                results[index] = Result(
+                    Outcome.RETRY,
+                    response.status_code,
+                    "unexpected answer to a bulk pbehavior request",
+                    response=excerpt(response),
+                )
+            return None
+        return answers
+
+    def _item_result(self, kind: str, answer: Any) -> Result:
+        """The result of one item of a 207 answer."""
+        status = answer.get("status") if isinstance(answer, dict) else None
+        if not isinstance(status, int):
+            return Result(Outcome.RETRY, None, "bulk answer item without a status", response=_dump(answer))
+        if 200 <= status < 300:
+            return Result.delivered(status)
+        detail = {key: answer[key] for key in ("errors", "error") if key in answer}
+        text = _dump(detail)
+        special = self._special(kind, status, text)
+        if special is not None:
+            return special
+        outcome = Outcome.RETRY if status in self.retryable else Outcome.FAILED
+        return Result(outcome, status, f"HTTP {status} for this item: {text[:200]}", response=_dump(answer))
+
+
+class BulkRouteMissing(Exception):
+    """The bulk route answered 404/405: this Canopsis (or a proxy) does not have it."""
+
+
+def _dump(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _has_comment(response: requests.Response, message: Any) -> bool:
+    try:
+        current = response.json()
+    except ValueError:
+        return False
+    comments = current.get("comments") if isinstance(current, dict) else None
+    return any(isinstance(c, dict) and c.get("message") == message for c in comments or ())
