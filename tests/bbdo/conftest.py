@@ -84,13 +84,13 @@ def make_source() -> Iterator[Callable[..., tuple[BBDOSource, Collector]]]:
     """``make_source(**config)``: a started listen-mode source on a free port, and its Collector."""
     made: list[BBDOSource] = []
 
-    def make(collect: bool = True, **config: Any) -> tuple[BBDOSource, Collector]:
+    def make(**config: Any) -> tuple[BBDOSource, Collector]:
         config.setdefault("port", 0)
         overrides = {k: config.pop(k) for k in list(config) if k not in _CONFIG_KEYS}
         source = BBDOSource.from_config({"type": "bbdo", **config}, **overrides)
         made.append(source)
         source.start()
-        return source, Collector(source) if collect else None  # type: ignore[return-value]
+        return source, Collector(source)
 
     yield make
     for source in made:
