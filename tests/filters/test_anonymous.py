@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.filters.harness import DISK, MAIL_BA, SRV
+from tests.filters.harness import DISK, MAIL_BA, NOW, SRV
 
 
 def _without(event, *fields):
@@ -36,3 +36,12 @@ CASES = [
 def test_anonymous_events(harness, settings, build, expected):
     h = harness(**settings)
     assert h.reason(build(h)) == expected
+
+
+def test_the_end_of_a_downtime_of_an_unknown_host_is_kept(harness):
+    # Deleted by ids: a host removed from Centreon during its downtime must not leave the pbehavior.
+    h = harness()
+    ended = h.downtime(host_id=999, actual_end_time=NOW + 500, deletion_time=NOW + 500)
+    assert h.reason(ended) is None
+    running = h.downtime(host_id=999)
+    assert h.reason(running) == "skip_anon_events"

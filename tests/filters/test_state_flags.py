@@ -46,21 +46,21 @@ CASES = [
 @pytest.mark.parametrize(("settings", "fields", "expected"), CASES)
 def test_host_status_flags(harness, settings, fields, expected):
     h = harness(**settings)
-    assert h.reason(h.host_status(**fields)) == expected
+    assert h.reason(h.host_status(**{"state": 1, **fields})) == expected  # a problem: recoveries always pass
 
 
 @pytest.mark.parametrize(("settings", "fields", "expected"), CASES)
 def test_service_status_flags(harness, settings, fields, expected):
     h = harness(**settings)
-    assert h.reason(h.service_status(**fields)) == expected
+    assert h.reason(h.service_status(**{"state": 2, **fields})) == expected
 
 
 def test_bbdo2_acknowledged_flag_counts(harness, bbdo):
     h = harness()
     if bbdo == 2:
         # BBDO 2 has both fields; a status may carry the flag with the type already reset.
-        assert h.reason(h.host_status(acknowledged=True, acknowledgement_type=0)) == "acknowledged"
-        assert h.reason(h.host_status(acknowledged=False, acknowledgement_type=0)) is None
+        assert h.reason(h.host_status(state=1, acknowledged=True, acknowledgement_type=0)) == "acknowledged"
+        assert h.reason(h.host_status(state=1, acknowledged=False, acknowledgement_type=0)) is None
     else:
         assert "acknowledged" not in h.host_status()  # BBDO 3 statuses have no such field
 
@@ -84,3 +84,22 @@ def test_flags_do_not_apply_to_acknowledgements_and_downtimes(harness):
 def test_hard_only_and_flags_do_not_apply_to_bas(harness):
     h = harness()
     assert h.reason(h.ba_status(state=1)) is None
+
+
+RECOVERY = {"state": 0, "last_hard_state": 0}
+
+
+@pytest.mark.parametrize(
+    "fields", [ACKED, STICKY, IN_DOWNTIME, FLAPPING, {**ACKED, **IN_DOWNTIME, **FLAPPING}]
+)
+def test_a_recovery_is_never_dropped_by_the_flags(harness, fields):
+    # In Lua a recovery while flapping, acknowledged or in downtime was dropped, and with dedup the
+    # alarm then stayed open in Canopsis for good.
+    h = harness()
+    assert h.reason(h.service_status(**fields, **RECOVERY)) is None
+    assert h.reason(h.host_status(**fields, **RECOVERY)) is None
+
+
+def test_a_soft_recovery_is_still_dropped_by_hard_only(harness):
+    h = harness()
+    assert h.reason(h.service_status(**FLAPPING, **SOFT, **RECOVERY)) == "hard_only"

@@ -3,6 +3,10 @@ not known (lua-connector.md 4.2, first step of every element).
 
 Unlike the Lua connector (defect B14), ``skip_anon_events = 0`` really lets such events through:
 they are sent with the ids as names, and the configured ``connector_name`` as poller.
+
+The end of a downtime is never dropped for an unknown name: its pbehavior is deleted by a name
+built from ids alone, and a host removed from Centreon during its downtime must not leave the
+pbehavior behind in Canopsis.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ class AnonymousEventsFilter:
             host_id = event.get("host_id")
             if not is_set(host_id):
                 return "skip_nil_id" if self.skip_nil_id else None
+            if kind == "downtime" and is_set(event.get("deletion_time")):
+                return None  # an end: deleted by ids, names not needed
             if self.skip_anon and cache.host(host_id) is None:
                 return "skip_anon_events"
             if kind == "service_status" or (kind != "host_status" and is_service_event(event)):

@@ -10,6 +10,12 @@ on BA status events (the BA's ``in_downtime``).
   ``depth <= in_downtime`` and so still dropped objects in two overlapping downtimes (depth 2)
   with ``in_downtime = 1``: an admin who asks for events in downtime wants all of them.
 - ``flapping = 0``: status events of flapping objects are dropped.
+
+A recovery (state 0: UP, OK) is never dropped by ``acknowledged``, ``in_downtime`` or
+``flapping``. In the Lua connector it was: an object that recovered while flapping, in downtime or
+still acknowledged kept its alarm open in Canopsis for good, because dedup then drops every later
+OK check (no periodic re-send, defect B13). A recovery of an object without an open alarm is a
+no-op in Canopsis, so letting it through costs nothing.
 """
 
 from __future__ import annotations
@@ -47,21 +53,32 @@ def _ba_in_downtime(event: Event) -> str | None:
     return "in_downtime" if event.get("in_downtime") else None
 
 
+def _unless_recovery(check: Check) -> Check:
+    def unless_recovery(event: Event) -> str | None:
+        if as_int(event.get("state"), -1) == 0:
+            return None
+        return check(event)
+
+    return unless_recovery
+
+
 class StateFlagsFilter:
     _checks: dict[str, Check]
 
     @hookimpl
     def connector_configure(self, config, context) -> None:
-        status: list[Check] = []
-        if config.hard_only:
-            status.append(_hard_only)
+        flags: list[Check] = []
         if not config.acknowledged:
-            status.append(_acknowledged)
+            flags.append(_acknowledged)
         if not config.in_downtime:
-            status.append(_in_downtime)
+            flags.append(_in_downtime)
         if not config.flapping:
-            status.append(_flapping)
-        both = chain(*status)
+            flags.append(_flapping)
+        flag_check = chain(*flags)
+        both = chain(
+            _hard_only if config.hard_only else None,
+            _unless_recovery(flag_check) if flag_check is not None else None,
+        )
         self._checks = table(
             host_status=both,
             service_status=both,
