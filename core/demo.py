@@ -57,11 +57,17 @@ class DemoResult:
     sandbox_summary: dict[str, Any]
     expected_problems: int
     matching_problems: int
+    stale_alarms: list[str]  # problems in Canopsis that Centreon no longer has
     elapsed: float
 
     @property
     def ok(self) -> bool:
-        return self.delivered and self.acknowledged == self.events and self.dead_letters == 0
+        return (
+            self.delivered
+            and self.acknowledged == self.events
+            and self.dead_letters == 0
+            and not self.stale_alarms
+        )
 
 
 def run_demo(options: DemoOptions, progress: bool = False) -> DemoResult:
@@ -134,7 +140,7 @@ def run_demo(options: DemoOptions, progress: bool = False) -> DemoResult:
             summary = sandbox.summary()
     finally:
         shutil.rmtree(state_dir, ignore_errors=True)
-    expected, matching = compare(truth, alarms, config)
+    expected, matching, stale = compare(truth, alarms, config)
     return DemoResult(
         events=len(events),
         acknowledged=report.acknowledged,
@@ -146,6 +152,7 @@ def run_demo(options: DemoOptions, progress: bool = False) -> DemoResult:
         sandbox_summary=summary,
         expected_problems=expected,
         matching_problems=matching,
+        stale_alarms=stale,
         elapsed=time.monotonic() - started,
     )
 
@@ -168,8 +175,9 @@ def _wait_for_broker(peer: BrokerPeer, total: int, progress: bool) -> None:
         bar.close()
 
 
-def compare(truth: GroundTruth, alarms: list[dict[str, Any]], config) -> tuple[int, int]:
-    """Objects in a hard problem state per the stream, and how many Canopsis shows with that state."""
+def compare(truth: GroundTruth, alarms: list[dict[str, Any]], config) -> tuple[int, int, list[str]]:
+    """Objects in a hard problem state per the stream, how many Canopsis shows with that state,
+    and the Canopsis problems of objects that are OK in Centreon (stale alarms)."""
     by_entity = {alarm["entity"]["_id"]: alarm["v"]["state"]["val"] for alarm in alarms}
     expected = matching = 0
     watched_services = "service_status" in split_list(config.accepted_elements)
@@ -183,7 +191,15 @@ def compare(truth: GroundTruth, alarms: list[dict[str, Any]], config) -> tuple[i
             expected += 1
             entity = f"{service.name}/{service.host_name}"
             matching += by_entity.get(entity) == SERVICE_STATES.get(service.last_hard_state)
-    return expected, matching
+    problems = {host.name for host in truth.hosts.values() if host.last_hard_state}
+    problems |= {f"{s.name}/{s.host_name}" for s in truth.services.values() if s.last_hard_state}
+    names = {ba.name for ba in truth.bas.values()}
+    stale = sorted(
+        entity
+        for entity, state in by_entity.items()
+        if state > 0 and entity not in problems and entity not in names
+    )
+    return expected, matching, stale
 
 
 def render(result: DemoResult, out: TextIO | None = None, rows: int = 15) -> None:
@@ -254,5 +270,17 @@ def render(result: DemoResult, out: TextIO | None = None, rows: int = 15) -> Non
             "filters (acknowledged = 0, in_downtime = 0, flapping = 0) do not send.",
             file=out,
         )
-    verdict = "OK: every event acknowledged to Broker, every payload delivered" if result.ok else "PROBLEM"
+    if result.stale_alarms:
+        print(
+            f"  STALE: {len(result.stale_alarms)} alarms show a problem Centreon no longer has: "
+            + ", ".join(result.stale_alarms[:5]),
+            file=out,
+        )
+    else:
+        print("  No alarm in Canopsis shows a problem that Centreon no longer has.", file=out)
+    verdict = (
+        "OK: every event acknowledged to Broker, every payload delivered, no stale alarm"
+        if result.ok
+        else "PROBLEM"
+    )
     print(f"\n{verdict} ({result.elapsed:.1f}s)", file=out)

@@ -11,6 +11,7 @@ def test_demo_delivers_everything_and_canopsis_matches_the_stream():
     assert result.ok
     assert result.acknowledged == result.events, "Broker got an ack for every event"
     assert result.dead_letters == 0
+    assert result.stale_alarms == [], "no Canopsis alarm shows a problem Centreon no longer has"
     assert result.expected_problems > 0
     # Problems whose last change the default filters did not drop show with the right state.
     assert result.matching_problems >= result.expected_problems // 2
@@ -39,4 +40,4 @@ def test_demo_command(capsys):
     )
     out = capsys.readouterr().out
     assert "acknowledged by the connector" in out
-    assert "OK: every event acknowledged to Broker, every payload delivered" in out
+    assert "OK: every event acknowledged to Broker, every payload delivered, no stale alarm" in out
