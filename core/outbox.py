@@ -32,6 +32,7 @@ from centreon_canopsis.core.store import Store, generation
 PIPELINE_STAGE = "pipeline"
 DELIVERY_STAGE = "delivery"
 REASON_LIMIT = 500
+MAX_TAKE = 10_000  # most rows read by one take (the largest max_batch_size)
 
 _INSERT_DEAD = (
     "INSERT INTO dead_letters (failed_at, stage, route, key, body, attempts, status, reason, response, "
@@ -98,6 +99,8 @@ class Outbox:
         self._version = 0
         for name, spec in self._writer.execute("SELECT name, spec FROM routes"):
             self.routes[name] = Route(**orjson.loads(spec))
+        #: The largest batch of any route: what one take reads at most.
+        self._max_batch = max([route.batch for route in self.routes.values()], default=1)
         self._generation = generation(self._writer)
         self._depth = self._count(self._writer)
         self._writer.commit()
@@ -111,6 +114,7 @@ class Outbox:
         if known is not route and known != route:
             self.routes[route.name] = route
             self._new_routes.append(route)
+            self._max_batch = max(self._max_batch, route.batch)
         self._inserts.append((route.lane, route.name, payload.key, orjson.dumps(payload.body)))
 
     def add_dead_letter(
@@ -258,24 +262,21 @@ class Outbox:
     def take(
         self, connection: sqlite3.Connection, lane: str, limit: int | None = None
     ) -> tuple[Route, list[OutboxItem]] | None:
-        """The oldest items of a lane that share the head's route, up to the route's batch size."""
-        head = connection.execute(
-            "SELECT route FROM outbox WHERE lane = ? ORDER BY id LIMIT 1", (lane,)
-        ).fetchone()
-        if head is None:
-            connection.commit()
-            return None
-        route = self.routes.get(head[0]) or self._load_route(connection, head[0])
-        size = min(route.batch, limit) if limit else route.batch
+        """The oldest items of a lane that share the head's route, up to that route's batch size."""
+        size = min(limit or MAX_TAKE, self._max_batch)
         rows = connection.execute(
             "SELECT id, route, key, body, attempts, enqueued_at, rejections FROM outbox "
             "WHERE lane = ? ORDER BY id LIMIT ?",
             (lane, max(1, size)),
         ).fetchall()
         connection.commit()  # end the read transaction so the WAL can be checkpointed
+        if not rows:
+            return None
+        name = rows[0][1]
+        route = self.routes.get(name) or self._load_route(connection, name)
+        batch = min(route.batch, limit) if limit else route.batch
         items: list[OutboxItem] = []
-        name = route.name
-        for item_id, route_name, key, body, attempts, enqueued_at, rejections in rows:
+        for item_id, route_name, key, body, attempts, enqueued_at, rejections in rows[: max(1, batch)]:
             if route_name != name:
                 break
             items.append(StoredItem(item_id, route_name, key, body, attempts, enqueued_at, rejections))
@@ -287,6 +288,7 @@ class Outbox:
             # Only possible if the database was edited by hand: deliver nowhere, dead-letter.
             return Route(name=name, method="POST", path="", lane="", batch=1)
         route = self.routes[name] = Route(**orjson.loads(row[0]))
+        self._max_batch = max(self._max_batch, route.batch)
         return route
 
     def settle(
@@ -328,7 +330,13 @@ class Outbox:
         with self._write_lock:
             with connection:
                 removed = 0
-                if delivered:
+                if delivered and len(delivered) == len(items):
+                    # The usual case: the whole head of the lane, a range of the (lane, id) index.
+                    removed += connection.execute(
+                        "DELETE FROM outbox WHERE lane = ? AND id BETWEEN ? AND ?",
+                        (lane, items[0].id, items[-1].id),
+                    ).rowcount
+                elif delivered:
                     removed += connection.executemany("DELETE FROM outbox WHERE id = ?", delivered).rowcount
                 if retried:
                     connection.executemany(

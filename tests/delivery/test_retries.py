@@ -8,6 +8,7 @@ import time
 import pytest
 
 from centreon_canopsis.core.delivery import MAX_RETRY_AFTER, RetryPolicy
+from centreon_canopsis.plugins.builtin.canopsis.answers import refusal_reason
 from tests.delivery.helpers import Daemon, sandbox, seqs, wait_until, write_config, write_stream
 
 
@@ -125,3 +126,37 @@ def test_configuration_errors_are_retried_not_dead_lettered(tmp_path):
             assert daemon.stop() == 0
     finally:
         box.stop()
+
+
+def test_canopsis_refusing_every_event_is_a_passing_trouble(tmp_path):
+    box = sandbox()
+    try:
+        # RabbitMQ down: the API answers 200 but lists every event in failed_events.
+        box.fail_events({"event_type": "check"}, count=500)
+        write_stream(tmp_path / "events.jsonl", 200)
+        config = write_config(tmp_path, box.port, max_batch_size=100, delivery={"failed_event_attempts": 2})
+        with Daemon(config) as daemon:
+            wait_until(lambda: len(set(seqs(box.published_events()))) == 200, 20, "the events")
+            assert daemon.metric("payloads_dead_lettered_total") == 0, "not the events' fault"
+            assert daemon.metric("payloads_retried_total") == 500
+            assert daemon.stop() == 0
+    finally:
+        box.stop()
+
+
+def test_events_the_api_always_refuses_are_recognised():
+    good = {"event_type": "check", "connector": "c", "connector_name": "n", "component": "h", "state": 2}
+    assert refusal_reason(good) is None
+    assert refusal_reason({**good, "state": "2"}) is None, "numeric strings are converted by the API"
+    assert refusal_reason({**good, "resource": "cpu", "source_type": "component"}) is None, "rewritten"
+    assert refusal_reason({**good, "event_type": 3}) == "event_type is missing or not a string"
+    assert refusal_reason({**good, "state": "two"}) == "state is not a number"
+    assert refusal_reason({k: v for k, v in good.items() if k != "state"}) == "a check event needs a state"
+    assert refusal_reason({**good, "connector_name": ""}) == "connector_name is missing or empty"
+    assert refusal_reason({**good, "component": ""}).startswith("a check needs a component")
+    assert refusal_reason({**good, "author": 12}) == "author is not a string"
+    assert refusal_reason({**good, "resource": 5}) == "resource is not a string"
+    ack = {"event_type": "ack", "connector": "c", "connector_name": "n"}
+    assert refusal_reason(ack) is None, "only a check needs a component"
+    assert refusal_reason({"event_type": "check", "ref_rk": "x/y", "state": 1}) is None
+    assert refusal_reason([1]) == "not a JSON object"

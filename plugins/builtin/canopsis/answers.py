@@ -9,6 +9,7 @@ listing it, so failed events are matched to ours on fields it leaves alone.
 from __future__ import annotations
 
 import email.utils
+import re
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -103,3 +104,47 @@ def failed_indexes(bodies: Sequence[Any], failed_events: Iterable[Any]) -> tuple
         else:
             unmatched += 1
     return sorted(matched), unmatched
+
+
+#: Event types whose ``state`` the API checks (canopsis-api.md 2.3, step 2; all versions).
+STATE_TYPES = frozenset({"check", "changestate", "metaalarm", "junittestsuiteupdated"})
+_NUMERIC = re.compile(r"[+-]?[0-9]+\Z")
+
+
+def refusal_reason(event: Any) -> str | None:
+    """Why the API refuses ``event`` whatever the moment, or None when it passes these checks.
+
+    These are the deterministic checks of ``POST /api/v4/event`` (canopsis-api.md 2.3): an
+    event failing one is refused on every attempt, so it is dead-lettered at once, with a reason
+    Canopsis itself does not give. An event listed in ``failed_events`` that passes them was
+    refused for a passing reason (a RabbitMQ publishing error) and is retried.
+    """
+    if not isinstance(event, dict):
+        return "not a JSON object"
+    event_type = event.get("event_type")
+    if not isinstance(event_type, str):
+        return "event_type is missing or not a string"
+    if event_type in STATE_TYPES:
+        state = event.get("state")
+        if state is None and "state" not in event:
+            return f"a {event_type} event needs a state"
+        if isinstance(state, bool) or not isinstance(state, int | float | str):
+            return "state is not a number"
+        if isinstance(state, str) and not _NUMERIC.match(state):
+            return "state is not a number"
+    for name in ("author", "user_id"):
+        if event.get(name) not in (None, "") and not isinstance(event[name], str):
+            return f"{name} is not a string"
+    ref_rk = event.get("ref_rk")
+    if isinstance(ref_rk, str) and ref_rk:
+        return None
+    for name in ("connector", "connector_name"):
+        value = event.get(name)
+        if not isinstance(value, str) or not value:
+            return f"{name} is missing or empty"
+    for name in ("component", "resource", "source_type"):
+        if name in event and not isinstance(event[name], str):
+            return f"{name} is not a string"
+    if event_type == "check" and not event.get("component"):
+        return "a check needs a component (cannot create check event for connector)"
+    return None

@@ -35,10 +35,17 @@ from centreon_canopsis.plugins.builtin.canopsis.answers import (
     excerpt,
     failed_indexes,
     http_error,
+    refusal_reason,
 )
 from centreon_canopsis.plugins.builtin.canopsis.client import CanopsisClient
 
 log = logging.getLogger(__name__)
+
+#: How Canopsis (Go, compact JSON, struct field order) starts and ends an answer without a single
+#: failed event. Checking both ends spares parsing the echo of every event in ``sent_events``;
+#: any other answer is parsed.
+ANSWER_HEAD = b'{"sent_events":'
+NOTHING_FAILED_TAIL = b'"failed_events":[],"retry_events":[]}'
 
 
 class CountingClient:
@@ -118,8 +125,11 @@ class CanopsisSender:
                 )
                 return self.send_events(route, items[:middle]) + self.send_events(route, items[middle:])
             return http_error(response, self.retryable, len(items))
+        content = response.content
+        if content.endswith(NOTHING_FAILED_TAIL) and content.startswith(ANSWER_HEAD):
+            return [Result.delivered(status)] * len(items)
         try:
-            answer = orjson.loads(response.content)
+            answer = orjson.loads(content)
             failed_events = answer["failed_events"]
             retry_events = answer.get("retry_events") or []
         except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
@@ -132,13 +142,25 @@ class CanopsisSender:
         if failed_events or retry_events:
             bodies = [item.body for item in items]
             indexes, unmatched = failed_indexes(bodies, failed_events)
+            excerpt_of_failed = orjson.dumps({"failed_events": failed_events[:20]}).decode()
+            # Every event refused at once, none for a reason of its own: Canopsis could not
+            # publish (RabbitMQ); the request is retried without counting against the events.
+            systemic = len(indexes) == len(items) > 1 and not any(refusal_reason(b) for b in bodies)
             for index in indexes:
-                results[index] = self._refused(
-                    items[index],
-                    status,
-                    "listed in failed_events by Canopsis",
-                    orjson.dumps(failed_events[:20]).decode(),
-                )
+                reason = refusal_reason(bodies[index])
+                if reason is not None:
+                    results[index] = Result(
+                        Outcome.FAILED, status, f"refused by Canopsis (failed_events): {reason}", None,
+                        excerpt_of_failed,
+                    )  # fmt: skip
+                elif systemic:
+                    results[index] = Result(
+                        Outcome.RETRY, status, "Canopsis listed every event in failed_events (publishing?)"
+                    )
+                else:
+                    results[index] = self._refused(
+                        items[index], status, "listed in failed_events by Canopsis", excerpt_of_failed
+                    )
             # Empty in API v4; the v2 API listed there what to send again.
             again, _ = failed_indexes(bodies, retry_events)
             for index in again:
