@@ -51,16 +51,14 @@ from centreon_canopsis.core.sources.base import Batch
 from centreon_canopsis.core.sources.jsonl import JsonLinesSource
 
 AUTHKEY = "bench-authkey"
-CLI = [sys.executable, "-c", "import sys; from centreon_canopsis.core.cli import main; sys.exit(main(sys.argv[1:]))"]
+MAIN = "import sys; from centreon_canopsis.core.cli import main; sys.exit(main(sys.argv[1:]))"
+CLI = [sys.executable, "-c", MAIN]
 
 
 def generate(path: Path, events: int, hosts: int, services: int) -> int:
-    subprocess.run(
-        [*CLI, "simulate", "--events", str(events), "--hosts", str(hosts), "--services-per-host", str(services),
-         "--seed", "1", "-o", str(path)],
-        check=True,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    size = ["--events", str(events), "--hosts", str(hosts), "--services-per-host", str(services)]
+    command = [*CLI, "simulate", *size, "--seed", "1", "-o", str(path)]
+    subprocess.run(command, check=True, stderr=subprocess.DEVNULL)
     with open(path, "rb") as handle:
         return sum(1 for _ in handle)
 
@@ -126,10 +124,27 @@ def lone_event(stream: Path) -> dict[str, Any]:
     with open(stream, "rb") as handle:
         for line in handle:
             event = orjson.loads(line)
-            if event.get("element") == 29 and event.get("state_type") == 1 and not event.get("flapping"):
-                if not event.get("acknowledgement_type") and not event.get("scheduled_downtime_depth"):
-                    return event
+            hard = event.get("element") == 29 and event.get("state_type") == 1
+            quiet = not (event.get("flapping") or event.get("acknowledgement_type"))
+            if hard and quiet and not event.get("scheduled_downtime_depth"):
+                return event
     raise RuntimeError("no hard service check in the stream")
+
+
+SENDER_CPU: dict[str, float] = {}
+
+
+def timed_senders() -> None:
+    """Records the CPU time each sender thread used (to split the work between threads)."""
+    original = LaneSender.run
+
+    def run(self: LaneSender) -> None:
+        try:
+            original(self)
+        finally:
+            SENDER_CPU[self.lane] = time.thread_time()
+
+    LaneSender.run = run  # type: ignore[method-assign]
 
 
 def profiled_senders(directory: Path) -> None:
@@ -165,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = settings(work / "state", sandbox.port, args.every_event)
         setup_logging(config.log_level, config.logfile)
+        timed_senders()
         if args.profile:
             args.profile.mkdir(parents=True, exist_ok=True)
             profiled_senders(args.profile)
@@ -172,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         pipeline = Pipeline(config)
         profile = cProfile.Profile() if args.profile else None
         started = time.perf_counter()
+        cpu_started = time.thread_time()
         if profile:
             profile.enable()
         pipeline.run(JsonLinesSource(str(stream), follow=False))
@@ -179,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
             profile.disable()
             profile.dump_stats(args.profile / "pipeline.prof")
         read = time.perf_counter() - started
+        pipeline_cpu = time.thread_time() - cpu_started
         drained = pipeline.drain(600)
         total = time.perf_counter() - started
         pipeline.delivery.draining.clear()  # back to normal lingering rules for the lone events
@@ -195,11 +213,17 @@ def main(argv: list[str] | None = None) -> int:
 
     mode = "every check sent (--every-event)" if args.every_event else "default filters"
     print(f"stream:       {lines:,} events ({args.events:,} runtime, the rest configuration), {mode}")
-    print(f"              {queued:,.0f} became payloads, {lines - queued:,.0f} dropped by filters or cache-only")
+    print(f"              {queued:,.0f} became payloads, {lines - queued:,.0f} fed the cache or were dropped")
     print(f"input:        {lines / read:,.0f} events/s ({read:.2f} s to read, process and commit the file)")
     print(
         f"end to end:   {lines / total:,.0f} events/s, {payloads / total:,.0f} payloads/s delivered "
         f"({total:.2f} s until the outbox was empty{'' if drained else ', NOT DRAINED'})"
+    )
+    sender_cpu = ", ".join(f"{lane} {cpu:.2f} s" for lane, cpu in sorted(SENDER_CPU.items()))
+    print(
+        f"CPU:          pipeline thread {pipeline_cpu:.2f} s ({pipeline_cpu / lines * 1e6:.1f} us/event); "
+        f"senders {sender_cpu} ({SENDER_CPU.get('events', 0) / max(payloads, 1) * 1e6:.1f} us/payload "
+        f"for events)"
     )
     print(f"sandbox:      {state.get('counters', state)}")
     print(f"peak RSS:     {rss_peak:.0f} MiB (before the pipeline: {rss_before:.0f} MiB)")

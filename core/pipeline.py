@@ -191,6 +191,8 @@ class Pipeline:
         """Reads ``source`` until it ends or is closed, committing batch by batch."""
         self.start()
         self._source = source
+        if self.context.stopping.is_set():  # stopped before the source could be closed
+            return
         resume = self.outbox.position(source.name)
         self.wait_for_room()
         for batch in source.batches(resume):

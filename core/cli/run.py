@@ -34,26 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        config = load_config(args.config)
-        pipeline = Pipeline(config)
-    except ConfigError as problem:
-        config_error(problem)
-        return USAGE
-    except StateDirError as problem:
-        error(str(problem))
-        return UNAVAILABLE
-    for warning in config.warnings:
-        log.warning("%s", warning)
-    try:
-        server = start_health_server(config, pipeline)
-    except OSError as problem:
-        settings = config.metrics
-        error(f"cannot serve metrics on {settings['host']}:{settings['port']}: {problem.strerror or problem}")
-        pipeline.close()
-        return UNAVAILABLE
-    source = build_source(config)
     stops = 0
+    pipeline: Pipeline | None = None
 
     def stop(signum: int, frame) -> None:
         nonlocal stops
@@ -64,9 +46,40 @@ def run(args: argparse.Namespace) -> int:
             notice(log, "%s received again: exiting now", name)
             os._exit(INTERRUPTED)
         notice(log, "%s received: stopping", name)
-        pipeline.request_stop()
+        if pipeline is not None:
+            pipeline.request_stop()
 
+    # Installed before anything else: a stop during start-up is honoured once reading begins.
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        try:
+            config = load_config(args.config)
+            pipeline = Pipeline(config)
+        except ConfigError as problem:
+            config_error(problem)
+            return USAGE
+        except StateDirError as problem:
+            error(str(problem))
+            return UNAVAILABLE
+        if stops:
+            pipeline.request_stop()
+        return _serve(config, pipeline)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _serve(config: Config, pipeline: Pipeline) -> int:
+    for warning in config.warnings:
+        log.warning("%s", warning)
+    try:
+        server = start_health_server(config, pipeline)
+    except OSError as problem:
+        settings = config.metrics
+        error(f"cannot serve metrics on {settings['host']}:{settings['port']}: {problem.strerror or problem}")
+        pipeline.close()
+        return UNAVAILABLE
+    source = build_source(config)
     notice(
         log,
         "started: reading %s, sending to %s://%s:%s (state in %s)",
@@ -78,7 +91,8 @@ def run(args: argparse.Namespace) -> int:
     )
     code = OK
     try:
-        pipeline.run(source)
+        if not pipeline.context.stopping.is_set():
+            pipeline.run(source)
     except OSError as problem:
         log.error("source %s failed: %s", source.name, problem)
         code = UNAVAILABLE
@@ -90,8 +104,6 @@ def run(args: argparse.Namespace) -> int:
         if server is not None:
             server.close()
             (Path(config.state_dir) / METRICS_URL_NAME).unlink(missing_ok=True)
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
     return code
 
 

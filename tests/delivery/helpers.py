@@ -158,6 +158,8 @@ class Daemon:
         self.output = config.parent / "daemon.out"
 
     def start(self) -> Daemon:
+        # A killed daemon leaves its address behind; wait for the new one's.
+        (self.state_dir / METRICS_URL_NAME).unlink(missing_ok=True)
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         env.pop("CANOPSIS_AUTHKEY", None)
         with open(self.output, "ab") as out:
@@ -228,6 +230,7 @@ class Daemon:
         """SIGTERM and wait; the exit code."""
         if self.process is None or self.process.poll() is not None:
             return self.process.returncode if self.process else 0
+        self.url()  # started: its signal handlers are in place
         self.signal(signal.SIGTERM)
         return self.wait(timeout)
 

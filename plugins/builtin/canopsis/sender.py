@@ -107,7 +107,10 @@ class CanopsisSender:
     def send_events(self, route: Route, items: Sequence[OutboxItem]) -> list[Result]:
         client = self._client(route.name)
         # The stored JSON is joined as it is: no decode and encode per event.
-        body = b"[" + b",".join([encoded(item) for item in items]) + b"]"
+        try:
+            body = b"[" + b",".join([item.raw for item in items]) + b"]"  # type: ignore[attr-defined]
+        except (AttributeError, TypeError):  # not straight from disk, or decoded meanwhile
+            body = b"[" + b",".join([encoded(item) for item in items]) + b"]"
         try:
             response = client.request(route.method, route.path, body=body)
         except requests.RequestException as error:
