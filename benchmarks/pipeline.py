@@ -29,6 +29,7 @@ import os
 import queue
 import re
 import resource
+import shutil
 import signal
 import statistics
 import subprocess
@@ -171,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--every-event", action="store_true", help="filters off: every check is sent")
     parser.add_argument("--lone", type=int, default=20, help="lone events for the latency figure")
     parser.add_argument("--profile", type=Path, metavar="DIR", help="write cProfile files there")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory (stream, state)")
     args = parser.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="ccc-bench-"))
@@ -233,7 +235,10 @@ def main(argv: list[str] | None = None) -> int:
             f"lone event:   median {statistics.median(ms):.1f} ms, max {ms[-1]:.1f} ms over {len(ms)} events "
             f"(handed to the pipeline -> request at the sandbox)"
         )
-    print(f"work dir:     {work}")
+    if args.keep:
+        print(f"work dir:     {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

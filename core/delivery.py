@@ -389,8 +389,8 @@ class Delivery:
 
 
 def _cause(result: Result) -> str:
-    if result.rejected:
-        return "rejected"
+    if result.rejected or (result.status is not None and 200 <= result.status < 300):
+        return "rejected"  # the request went through; the answer refused this payload
     if result.status is None:
         return "transport"
     return str(result.status)

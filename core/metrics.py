@@ -95,7 +95,7 @@ CATALOGUE: tuple[MetricInfo, ...] = (
         "send_failures_total",
         "counter",
         "Payload attempts that failed, by cause: an HTTP status, transport (connection error, timeout), "
-        "rejected (listed in failed_events), plugin_error, no_sender.",
+        "rejected (refused in a 2xx answer: failed_events), plugin_error, no_sender.",
         ("route", "cause"),
     ),
     MetricInfo(
