@@ -26,7 +26,6 @@ from centreon_canopsis.core.model import OutboxItem, Outcome, Result, Route
 from centreon_canopsis.core.outbox import Outbox
 
 log = logging.getLogger(__name__)
-DELIVERED = Outcome.DELIVERED
 
 IDLE_POLL = 1.0  # seconds between checks of an idle lane (commits wake senders at once anyway)
 WATCH_PERIOD = 1.0  # seconds between looks for outbox changes made by other processes
@@ -58,7 +57,6 @@ class RetryPolicy:
 class LaneState:
     """What readiness and ``status`` want to know about a lane (times are ``time.time()``)."""
 
-    last_attempt_at: float = 0.0
     last_delivery_at: float = 0.0
     #: Start of the current run of attempts that did not reach the receiver (0: none).
     failing_since: float = 0.0
@@ -72,8 +70,6 @@ class LaneSender(threading.Thread):
         self.delivery = delivery
         self.lane = lane
         self.state = delivery.lane_states.setdefault(lane, LaneState())
-        #: Set while a batch is being sent (for shutdown logs).
-        self.busy = False
 
     def run(self) -> None:
         delivery = self.delivery
@@ -122,11 +118,7 @@ class LaneSender(threading.Thread):
         if not taken or not taken[1]:
             outbox.wait_for_change(version, IDLE_POLL)
             return
-        self.busy = True
-        try:
-            delivery.send(connection, self.lane, *taken)
-        finally:
-            self.busy = False
+        delivery.send(connection, self.lane, *taken)
 
 
 class Delivery:
@@ -233,7 +225,6 @@ class Delivery:
     def send(self, connection, lane: str, route: Route, items: Sequence[OutboxItem]) -> None:
         state = self.lane_states.setdefault(lane, LaneState())
         started = time.monotonic()
-        state.last_attempt_at = time.time()
         causes: dict[int, str] = {}
         results = self._isolated(route, items, self._call(route, items, causes), causes)
         elapsed = time.monotonic() - started

@@ -19,6 +19,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import Any
@@ -122,7 +123,9 @@ class Outbox:
     ) -> None:
         """Buffers a dead letter from the pipeline (an event a plugin failed on)."""
         now = time.time()
-        self._dead.append((now, stage, route, key, orjson.dumps(body), 0, None, reason, None, None, now))
+        # default=repr: whatever a plugin choked on must still be kept, even if not JSON.
+        raw = orjson.dumps(body, default=repr)
+        self._dead.append((now, stage, route, key, raw, 0, None, reason, None, None, now))
 
     @property
     def buffered(self) -> int:
@@ -132,21 +135,14 @@ class Outbox:
     def dead_buffered(self) -> int:
         return len(self._dead)
 
-    def routes_buffered(self) -> dict[str, int]:
-        """Buffered payloads per route name (for the metrics of a commit)."""
-        counts: dict[str, int] = {}
-        for _, name, _, _ in self._inserts:
-            counts[name] = counts.get(name, 0) + 1
-        return counts
-
     def commit(
         self,
         source: str | None = None,
         position: str | None = None,
         also: Callable[[sqlite3.Connection], None] | None = None,
-    ) -> int:
+    ) -> dict[str, int]:
         """One transaction: buffered payloads, dead letters, cache changes, read position, and
-        whatever ``also`` writes. Returns the number of payloads committed.
+        whatever ``also`` writes. Returns how many payloads were committed per route.
 
         On an error (disk full, a lock held too long) nothing is written and the buffers are
         kept, so the caller may try again.
@@ -181,25 +177,18 @@ class Outbox:
                     )
                 if also is not None:
                     also(connection)
-            added: dict[str, int] = {}
-            if inserts:
-                lane = inserts[0][0]
-                if all(item[0] == lane for item in inserts):
-                    added[lane] = len(inserts)
-                else:
-                    for item in inserts:
-                        added[item[0]] = added.get(item[0], 0) + 1
-            if added:
+            per_route = Counter(name for _, name, _, _ in inserts)
+            if per_route:
                 with self._changed:
-                    for lane, count in added.items():
+                    for name, count in per_route.items():
+                        lane = self.routes[name].lane
                         self._depth[lane] = self._depth.get(lane, 0) + count
                     self._version += 1
                     self._changed.notify_all()
-        count = len(inserts)
         self._inserts = []
         self._dead.clear()
         self._new_routes.clear()
-        return count
+        return per_route
 
     def position(self, source: str) -> str | None:
         return self.store.position(self._writer, source)

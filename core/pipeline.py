@@ -151,13 +151,12 @@ class Pipeline:
         """Commits what the batch produced; a failing disk is retried, never skipped."""
         outbox = self.outbox
         metrics = self.context.metrics
-        per_route = outbox.routes_buffered()
         dead = outbox.dead_buffered
         pause = COMMIT_RETRY
         while True:
             started = time.monotonic()
             try:
-                outbox.commit(source_name, position)
+                per_route = outbox.commit(source_name, position)
                 break
             except sqlite3.Error as error:
                 metrics.inc("outbox_commit_errors_total")
