@@ -13,22 +13,14 @@ from __future__ import annotations
 from typing import Any
 
 from centreon_canopsis.core.events import as_int, is_service_event, is_set
-from centreon_canopsis.core.hookspecs import hookimpl
 from centreon_canopsis.core.model import Payload
-from centreon_canopsis.plugins.builtin.mapping import HOST_STATES, SERVICE_STATES, Mapping
+from centreon_canopsis.plugins.builtin.mapping import HOST_STATES, SERVICE_STATES, EventTypePlugin
 
 
-class AcknowledgementPlugin:
-    mapping: Mapping
+class AcknowledgementPlugin(EventTypePlugin):
+    kind = "acknowledgement"
 
-    @hookimpl
-    def connector_configure(self, config, context) -> None:
-        self.mapping = Mapping(config, context.cache)
-
-    @hookimpl(trylast=True)
-    def connector_transform(self, event: dict[str, Any], element, context) -> list[Payload] | None:
-        if element.kind != "acknowledgement":
-            return None
+    def payloads(self, event: dict[str, Any], context) -> list[Payload]:
         mapping = self.mapping
         cache = context.cache
         host_id = event.get("host_id")

@@ -12,26 +12,25 @@ from __future__ import annotations
 from typing import Any
 
 from centreon_canopsis.core.events import as_int
-from centreon_canopsis.core.hookspecs import hookimpl
 from centreon_canopsis.core.model import Payload
-from centreon_canopsis.plugins.builtin.mapping import BA_STATES, Mapping, cut_utf8, first_line
+from centreon_canopsis.plugins.builtin.mapping import (
+    BA_STATES,
+    EventTypePlugin,
+    cut_utf8,
+    first_line,
+)
 
 STATE_TEXT = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
 
 
-class BaStatusPlugin:
-    mapping: Mapping
+class BaStatusPlugin(EventTypePlugin):
+    kind = "ba_status"
 
-    @hookimpl
-    def connector_configure(self, config, context) -> None:
-        self.mapping = Mapping(config, context.cache)
+    def configure(self, config, context) -> None:
         # BAs are computed by the central Broker, not by a poller: the configured name stands for it.
         self.connector_name = config.connector_name
 
-    @hookimpl(trylast=True)
-    def connector_transform(self, event: dict[str, Any], element, context) -> list[Payload] | None:
-        if element.kind != "ba_status":
-            return None
+    def payloads(self, event: dict[str, Any], context) -> list[Payload]:
         ba_id = event.get("ba_id")
         ba = context.cache.ba(ba_id)
         name = (ba or {}).get("name") or f"ba_{ba_id}"

@@ -4,24 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from centreon_canopsis.core.hookspecs import hookimpl
 from centreon_canopsis.core.model import Payload
-from centreon_canopsis.plugins.builtin.mapping import HOST_STATES, Mapping
+from centreon_canopsis.plugins.builtin.mapping import HOST_STATES, EventTypePlugin
 
 
-class HostStatusPlugin:
+class HostStatusPlugin(EventTypePlugin):
     """Builds the check event of a ``host_status`` / ``pb_host_status`` event."""
 
-    mapping: Mapping
+    kind = "host_status"
 
-    @hookimpl
-    def connector_configure(self, config, context) -> None:
-        self.mapping = Mapping(config, context.cache)
-
-    @hookimpl(trylast=True)
-    def connector_transform(self, event: dict[str, Any], element, context) -> list[Payload] | None:
-        if element.kind != "host_status":
-            return None
+    def payloads(self, event: dict[str, Any], context) -> list[Payload]:
         mapping = self.mapping
         host_id = event.get("host_id")
         host = context.cache.host(host_id)

@@ -12,6 +12,8 @@ from typing import Any
 from centreon_canopsis.core.cache import Cache
 from centreon_canopsis.core.config import Config
 from centreon_canopsis.core.events import as_int, is_service_event
+from centreon_canopsis.core.hookspecs import hookimpl
+from centreon_canopsis.core.model import Payload
 
 log = logging.getLogger(__name__)
 
@@ -186,3 +188,31 @@ class Mapping:
             if level is not None:
                 return level
         return states.get(as_int(event.get("state"), -1))
+
+
+class EventTypePlugin:
+    """Base of the builtin event-type plugins: one element kind, the shared field rules.
+
+    Subclasses set ``kind`` and implement :meth:`payloads`; they are ``trylast`` so that any
+    plugin or format file can answer before them.
+    """
+
+    kind: str
+    mapping: Mapping
+
+    @hookimpl
+    def connector_configure(self, config: Config, context: Any) -> None:
+        self.mapping = Mapping(config, context.cache)
+        self.configure(config, context)
+
+    def configure(self, config: Config, context: Any) -> None:
+        """More start-up work of a subclass (the hook itself cannot be overridden)."""
+
+    @hookimpl(trylast=True)
+    def connector_transform(self, event: dict[str, Any], element: Any, context: Any) -> list[Payload] | None:
+        if element.kind != self.kind:
+            return None
+        return self.payloads(event, context)
+
+    def payloads(self, event: dict[str, Any], context: Any) -> list[Payload]:
+        raise NotImplementedError

@@ -4,24 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from centreon_canopsis.core.hookspecs import hookimpl
 from centreon_canopsis.core.model import Payload
-from centreon_canopsis.plugins.builtin.mapping import SERVICE_STATES, Mapping
+from centreon_canopsis.plugins.builtin.mapping import SERVICE_STATES, EventTypePlugin
 
 
-class ServiceStatusPlugin:
+class ServiceStatusPlugin(EventTypePlugin):
     """Builds the check event of a ``service_status`` / ``pb_service_status`` event."""
 
-    mapping: Mapping
+    kind = "service_status"
 
-    @hookimpl
-    def connector_configure(self, config, context) -> None:
-        self.mapping = Mapping(config, context.cache)
-
-    @hookimpl(trylast=True)
-    def connector_transform(self, event: dict[str, Any], element, context) -> list[Payload] | None:
-        if element.kind != "service_status":
-            return None
+    def payloads(self, event: dict[str, Any], context) -> list[Payload]:
         mapping = self.mapping
         cache = context.cache
         host_id, service_id = event.get("host_id"), event.get("service_id")
