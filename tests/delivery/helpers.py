@@ -259,3 +259,12 @@ def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         timeout=timeout,
         cwd=Path(__file__).resolve().parents[2],
     )
+
+
+def cli_json(*args: str) -> Any:
+    """The JSON a command printed; fails with its standard error when it printed none."""
+    done = cli(*args)
+    try:
+        return orjson.loads(done.stdout)
+    except orjson.JSONDecodeError:
+        raise AssertionError(f"{args} exited {done.returncode}:\n{done.stderr}\n{done.stdout}") from None

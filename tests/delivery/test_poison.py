@@ -13,6 +13,7 @@ from centreon_canopsis.core.metrics import CATALOGUE
 from tests.delivery.helpers import (
     Daemon,
     cli,
+    cli_json,
     configuration,
     sandbox,
     seqs,
@@ -117,12 +118,12 @@ def test_bad_events_are_dead_lettered_and_the_rest_delivered(scene):
         assert shown.returncode == 0, shown.stderr
         assert "running (pid" in shown.stdout and "dead letters:  3" in shown.stdout
         assert "ready" in shown.stdout and f"{COUNT - 3} delivered" in shown.stdout
-        as_json = json.loads(cli("status", "-c", str(config), "--json").stdout)
+        as_json = cli_json("status", "-c", str(config), "--json")
         assert as_json["endpoint"]["metrics"]["payloads_dead_lettered"] == 2
         assert as_json["dead_letters"]["count"] == 3
 
         # -- deadletters list / show
-        listed = json.loads(cli("deadletters", "list", "-c", str(config), "--json").stdout)
+        listed = cli_json("deadletters", "list", "-c", str(config), "--json")
         assert listed["total"] == 3
         by_reason = {row["stage"] + ":" + row["reason"][:30]: row for row in listed["dead_letters"]}
         refused = next(r for r in listed["dead_letters"] if "failed_events" in r["reason"])
@@ -134,7 +135,7 @@ def test_bad_events_are_dead_lettered_and_the_rest_delivered(scene):
         assert "PoisonTransform" in poisoned["reason"], by_reason
         table = cli("deadletters", "list", "-c", str(config))
         assert table.returncode == 0 and "REASON" in table.stdout and "failed_events" in table.stdout
-        shown = json.loads(cli("deadletters", "show", "-c", str(config), str(refused["id"]), "--json").stdout)
+        shown = cli_json("deadletters", "show", "-c", str(config), str(refused["id"]), "--json")
         assert shown[0]["body"]["output"] == f"CHECK seq={REFUSED:07d}"
         assert f"seq={REFUSED:07d}" in shown[0]["response"], "the answer is kept"
         text = cli("deadletters", "show", "-c", str(config), str(poisoned["id"])).stdout
@@ -142,9 +143,9 @@ def test_bad_events_are_dead_lettered_and_the_rest_delivered(scene):
         missing = cli("deadletters", "show", "-c", str(config), "999999")
         assert missing.returncode == 1 and "no dead letter with id 999999" in missing.stderr
         listing = ("deadletters", "list", "-c", str(config), "--json")
-        only = json.loads(cli(*listing, "--stage", "pipeline").stdout)
+        only = cli_json(*listing, "--stage", "pipeline")
         assert [row["id"] for row in only["dead_letters"]] == [poisoned["id"]]
-        old = json.loads(cli(*listing, "--older-than", "1h").stdout)
+        old = cli_json(*listing, "--older-than", "1h")
         assert old["total"] == 0
 
         # -- retry once fixed: while the daemon runs
@@ -153,16 +154,14 @@ def test_bad_events_are_dead_lettered_and_the_rest_delivered(scene):
         refuse = cli("deadletters", "retry", "-c", str(config))
         assert refuse.returncode == 2 and "--all" in refuse.stderr, "no filter, no --all: nothing done"
         retry = ("deadletters", "retry", "-c", str(config))
-        dry = json.loads(cli(*retry, "--all", "--dry-run", "--json").stdout)
+        dry = cli_json(*retry, "--all", "--dry-run", "--json")
         assert dry["requeued"] == 2 and dry["reprocessed"] == 1
-        done = cli(*retry, "--stage", "delivery", "--json")
-        assert json.loads(done.stdout)["requeued"] == 2, done.stderr
-        again = cli(*retry, "--reason", "PoisonTransform", "--json")
-        report = json.loads(again.stdout)
-        assert report["reprocessed"] == 1 and report["queued"] == 1, again.stderr
+        assert cli_json(*retry, "--stage", "delivery", "--json")["requeued"] == 2
+        report = cli_json(*retry, "--reason", "PoisonTransform", "--json")
+        assert report["reprocessed"] == 1 and report["queued"] == 1, report
         wait_until(lambda: set(range(COUNT)) <= set(seqs(box.published_events())), 15, "the retried events")
         wait_until(lambda: daemon.metric("outbox_items") == 0, 10, "an empty outbox")
-        assert json.loads(cli("deadletters", "list", "-c", str(config), "--json").stdout)["total"] == 0
+        assert cli_json("deadletters", "list", "-c", str(config), "--json")["total"] == 0
         assert daemon.stop() == 0
 
 
@@ -171,11 +170,13 @@ def test_purge_by_filter(scene):
     with Daemon(config) as daemon:
         wait_until(lambda: daemon.metric("dead_letters_total") == 3, 30, "three dead letters")
         assert daemon.stop() == 0
+    stopped = cli("status", "-c", str(config))
+    assert stopped.returncode == 0 and "not running" in stopped.stdout and "dead letters:  3" in stopped.stdout
     purge = ("deadletters", "purge", "-c", str(config))
-    dry = json.loads(cli(*purge, "--route", "event", "--dry-run", "--json").stdout)
+    dry = cli_json(*purge, "--route", "event", "--dry-run", "--json")
     assert dry == {"dry_run": True, "purged": 2}
     purged = cli(*purge, "--route", "event")
     assert purged.returncode == 0 and "2 dead letters purged" in purged.stdout
-    left = json.loads(cli("deadletters", "list", "-c", str(config), "--json").stdout)
+    left = cli_json("deadletters", "list", "-c", str(config), "--json")
     assert [row["stage"] for row in left["dead_letters"]] == ["pipeline"]
     assert "1 dead letters purged" in cli(*purge, "--all").stdout
