@@ -170,8 +170,8 @@ def test_purge_by_filter(scene):
     with Daemon(config) as daemon:
         wait_until(lambda: daemon.metric("dead_letters_total") == 3, 30, "three dead letters")
         assert daemon.stop() == 0
-    stopped = cli("status", "-c", str(config))
-    assert stopped.returncode == 0 and "not running" in stopped.stdout and "dead letters:  3" in stopped.stdout
+    stopped = cli("status", "-c", str(config)).stdout
+    assert "not running" in stopped and "dead letters:  3" in stopped
     purge = ("deadletters", "purge", "-c", str(config))
     dry = cli_json(*purge, "--route", "event", "--dry-run", "--json")
     assert dry == {"dry_run": True, "purged": 2}
