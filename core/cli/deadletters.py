@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import argparse
 import time
+from contextlib import closing
 from typing import Any
 
 import orjson
 
 from centreon_canopsis.core import deadletters as dl
-from centreon_canopsis.core.cli.common import add_config_argument, config_error, error, load_config
+from centreon_canopsis.core.cli.common import add_config_argument, config_error, error
 from centreon_canopsis.core.cli.exitcodes import FAILED, OK, UNAVAILABLE, USAGE
 from centreon_canopsis.core.cli.formatting import age, cut, indent, print_json, table
-from centreon_canopsis.core.config import Config, ConfigError
-from centreon_canopsis.core.store import StateDirError, open_database
+from centreon_canopsis.core.cli.statedb import open_state
+from centreon_canopsis.core.config import ConfigError
+from centreon_canopsis.core.store import StateDirError
 
 LIST_LIMIT = 100  # rows shown by ``list`` unless --limit says otherwise
 
@@ -106,34 +108,14 @@ def _filters_of(args: argparse.Namespace) -> dl.Filters:
     )
 
 
-def _config(args: argparse.Namespace) -> Config | None:
-    try:
-        return load_config(args.config, log=False)
-    except ConfigError as problem:
-        config_error(problem)
-        return None
-
-
-def _read(config: Config):
-    connection = open_database(config.state_dir, readonly=True)
-    if connection is None:
-        error(f"no state database in {config.state_dir}: nothing has run there yet")
-    return connection
-
-
 def run_list(args: argparse.Namespace) -> int:
-    config = _config(args)
-    if config is None:
-        return USAGE
-    connection = _read(config)
-    if connection is None:
-        return UNAVAILABLE
-    try:
-        filters = _filters_of(args)
+    opened = open_state(args)
+    if isinstance(opened, int):
+        return opened
+    filters = _filters_of(args)
+    with closing(opened[1]) as connection:
         letters = dl.select(connection, filters, args.limit or None)
         total = dl.count(connection, filters)
-    finally:
-        connection.close()
     if args.json:
         print_json({"total": total, "dead_letters": [letter.as_dict(with_body=False) for letter in letters]})
         return OK
@@ -161,16 +143,11 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    config = _config(args)
-    if config is None:
-        return USAGE
-    connection = _read(config)
-    if connection is None:
-        return UNAVAILABLE
-    try:
+    opened = open_state(args)
+    if isinstance(opened, int):
+        return opened
+    with closing(opened[1]) as connection:
         letters = dl.select(connection, dl.Filters(ids=args.ids))
-    finally:
-        connection.close()
     missing = sorted(set(args.ids) - {letter.id for letter in letters})
     if args.json:
         print_json([letter.as_dict() for letter in letters])
@@ -212,28 +189,21 @@ def run_purge(args: argparse.Namespace) -> int:
 
 
 def _act(args: argparse.Namespace, action: str) -> int:
-    config = _config(args)
-    if config is None:
-        return USAGE
     filters = _filters_of(args)
     if filters.empty and not args.all:
         error(f"deadletters {action}: give a filter (see --help) or --all")
         return USAGE
-    if open_database(config.state_dir, readonly=True) is None:
-        error(f"no state database in {config.state_dir}: nothing has run there yet")
-        return UNAVAILABLE
+    opened = open_state(args, readonly=args.dry_run or action == "retry")
+    if isinstance(opened, int):
+        return opened
+    config, connection = opened
     try:
-        if action == "retry":
-            report = dl.retry(config, filters, dry_run=args.dry_run)
-            result: dict[str, Any] = {"dry_run": args.dry_run, **report.as_dict()}
-        else:
-            connection = open_database(config.state_dir, readonly=args.dry_run)
-            assert connection is not None
-            try:
+        with closing(connection):
+            if action == "purge":
                 done = dl.count(connection, filters) if args.dry_run else dl.purge(connection, filters)
-            finally:
-                connection.close()
-            result = {"dry_run": args.dry_run, "purged": done}
+                result: dict[str, Any] = {"dry_run": args.dry_run, "purged": done}
+        if action == "retry":  # with its own connections, and the plugins for pipeline dead letters
+            result = {"dry_run": args.dry_run, **dl.retry(config, filters, dry_run=args.dry_run).as_dict()}
     except StateDirError as problem:
         error(str(problem))
         return UNAVAILABLE

@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from centreon_canopsis.core.cli.common import add_config_argument, config_error, error, load_config
-from centreon_canopsis.core.cli.exitcodes import FAILED, OK, UNAVAILABLE, USAGE
-from centreon_canopsis.core.config import ConfigError
+from centreon_canopsis.core.cli.common import add_config_argument, error
+from centreon_canopsis.core.cli.exitcodes import FAILED, OK, UNAVAILABLE
+from centreon_canopsis.core.cli.run import open_pipeline
 from centreon_canopsis.core.pipeline import Pipeline
 from centreon_canopsis.core.sources.jsonl import JsonLinesSource
-from centreon_canopsis.core.store import StateDirError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -41,15 +40,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        config = load_config(args.config)
-        pipeline = Pipeline(config)
-    except ConfigError as problem:
-        config_error(problem)
-        return USAGE
-    except StateDirError as problem:
-        error(str(problem))
-        return UNAVAILABLE
+    opened = open_pipeline(args.config)
+    if isinstance(opened, int):
+        return opened
+    pipeline = opened[1]
     try:
         source = JsonLinesSource(args.events, follow=False)
         show_progress = sys.stderr.isatty() if args.progress is None else args.progress

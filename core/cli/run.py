@@ -52,21 +52,29 @@ def run(args: argparse.Namespace) -> int:
     # Installed before anything else: a stop during start-up is honoured once reading begins.
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        try:
-            config = load_config(args.config)
-            pipeline = Pipeline(config)
-        except ConfigError as problem:
-            config_error(problem)
-            return USAGE
-        except StateDirError as problem:
-            error(str(problem))
-            return UNAVAILABLE
+        opened = open_pipeline(args.config)
+        if isinstance(opened, int):
+            return opened
+        config, pipeline = opened
         if stops:
             pipeline.request_stop()
         return _serve(config, pipeline)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def open_pipeline(path: str) -> tuple[Config, Pipeline] | int:
+    """The configuration (logging set up) and its pipeline, or the exit code to return."""
+    try:
+        config = load_config(path)
+        return config, Pipeline(config)
+    except ConfigError as problem:
+        config_error(problem)
+        return USAGE
+    except StateDirError as problem:
+        error(str(problem))
+        return UNAVAILABLE
 
 
 def _serve(config: Config, pipeline: Pipeline) -> int:

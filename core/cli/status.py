@@ -13,16 +13,18 @@ import sqlite3
 import time
 import urllib.error
 import urllib.request
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from centreon_canopsis.core.cli.common import add_config_argument, config_error, error, load_config
-from centreon_canopsis.core.cli.exitcodes import OK, UNAVAILABLE, USAGE
+from centreon_canopsis.core.cli.common import add_config_argument
+from centreon_canopsis.core.cli.exitcodes import OK
 from centreon_canopsis.core.cli.formatting import age, cut, print_json
-from centreon_canopsis.core.config import Config, ConfigError
-from centreon_canopsis.core.store import METRICS_URL_NAME, daemon_pid, open_database
+from centreon_canopsis.core.cli.statedb import open_state
+from centreon_canopsis.core.config import Config
+from centreon_canopsis.core.store import METRICS_URL_NAME, daemon_pid
 
 ENDPOINT_TIMEOUT = 2.0
 _SAMPLE = re.compile(r"^(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(?P<labels>[^}]*)\})?\s+(?P<value>\S+)$")
@@ -42,19 +44,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        config = load_config(args.config, log=False)
-    except ConfigError as problem:
-        config_error(problem)
-        return USAGE
-    connection = open_database(config.state_dir, readonly=True)
-    if connection is None:
-        error(f"no state database in {config.state_dir}: nothing has run there yet")
-        return UNAVAILABLE
-    try:
+    opened = open_state(args)
+    if isinstance(opened, int):
+        return opened
+    config, connection = opened
+    with closing(connection):
         report = collect(connection, config)
-    finally:
-        connection.close()
     if args.json:
         print_json(report)
     else:
