@@ -413,7 +413,8 @@ class Cache:
         return bool(self._dirty)
 
     def save(self, connection: sqlite3.Connection) -> int:
-        """Writes what changed since the last save; the caller owns the transaction."""
+        """Writes what changed since the last save; the caller owns the transaction and calls
+        :meth:`mark_saved` once it is committed (a failed commit keeps the changes pending)."""
         if not self._dirty:
             return 0
         tables = self._tables()
@@ -437,9 +438,11 @@ class Cache:
             "ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value",
             upserts,
         )
-        count = len(self._dirty)
+        return len(self._dirty)
+
+    def mark_saved(self) -> None:
+        """The transaction that :meth:`save` wrote into is committed."""
         self._dirty.clear()
-        return count
 
     def load(self, connection: sqlite3.Connection) -> None:
         tables = self._tables()

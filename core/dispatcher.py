@@ -138,11 +138,14 @@ class Dispatcher:
                     )
                     return ERROR
                 routed.append((route, payload))
-            for route, payload in routed:  # all or nothing: never half of an event's payloads
-                self.outbox.add(route, payload)
+            stage = "the outbox"
+            self.outbox.add_many(routed)  # all or nothing: never half of an event's payloads
         except Exception as error:  # a plugin's bug must not stop the stream
-            plugin = self.context.plugins.owner_of(error) or "unknown plugin"
-            reason = f"plugin {plugin} raised in {stage}: {type(error).__name__}: {error}"
+            if stage == "the outbox":  # a body that is not JSON: the transform's fault, whoever it was
+                reason = f"a payload cannot be encoded as JSON: {type(error).__name__}: {error}"
+            else:
+                plugin = self.context.plugins.owner_of(error) or "unknown plugin"
+                reason = f"plugin {plugin} raised in {stage}: {type(error).__name__}: {error}"
             log.error("%s, event %s", reason, identity(event, element), exc_info=self._debug)
             self._dead_letter(event, element, reason)
             return ERROR

@@ -20,7 +20,7 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -111,12 +111,18 @@ class Outbox:
     def add(self, route: Route, payload: Payload, now: float | None = None) -> None:
         """Buffers a payload; it is written by the next :meth:`commit` (``now`` is unused:
         items carry the time of their commit)."""
-        known = self.routes.get(route.name)
-        if known is not route and known != route:
-            self.routes[route.name] = route
-            self._new_routes.append(route)
-            self._max_batch = max(self._max_batch, route.batch)
-        self._inserts.append((route.lane, route.name, payload.key, orjson.dumps(payload.body)))
+        self.add_many(((route, payload),))
+
+    def add_many(self, routed: Iterable[tuple[Route, Payload]]) -> None:
+        """Buffers several payloads, all or none: every body is encoded before any is kept."""
+        encoded = [(route, payload, orjson.dumps(payload.body)) for route, payload in routed]
+        for route, payload, body in encoded:
+            known = self.routes.get(route.name)
+            if known is not route and known != route:
+                self.routes[route.name] = route
+                self._new_routes.append(route)
+                self._max_batch = max(self._max_batch, route.batch)
+            self._inserts.append((route.lane, route.name, payload.key, body))
 
     def add_dead_letter(
         self, stage: str, body: Any, reason: str, route: str | None = None, key: str | None = None
@@ -177,6 +183,8 @@ class Outbox:
                     )
                 if also is not None:
                     also(connection)
+            if self.cache is not None:
+                self.cache.mark_saved()
             per_route = Counter(name for _, name, _, _ in inserts)
             if per_route:
                 with self._changed:

@@ -149,3 +149,23 @@ def test_cache_write_is_in_the_batch_transaction(tmp_path):
         }
     finally:
         pipeline.close(1)
+
+
+def test_cache_changes_survive_a_failed_commit(tmp_path):
+    pipeline = Pipeline(make_config(tmp_path))
+    try:
+        host = ev.v3_configuration()[1]
+        pipeline.dispatcher.process(host, host["_type"])
+
+        def disk_full(connection):
+            raise OSError("disk full")
+
+        with pytest.raises(OSError):
+            pipeline.outbox.commit(also=disk_full)  # rolled back
+        pipeline.outbox.commit()  # the retry writes what the failed commit did not
+        connection = pipeline.store.connect()
+        kinds = [row[0] for row in connection.execute("SELECT kind FROM cache_objects")]
+        connection.close()
+        assert kinds == ["host"]
+    finally:
+        pipeline.close(1)

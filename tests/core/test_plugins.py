@@ -206,3 +206,30 @@ def test_builtin_filters_are_asked_in_the_documented_order():
     assert rows[: len(first)] == [(name, "tryfirst") for name in first], "tryfirst ones are asked first"
     assert plain == [name for name in BUILTIN_ORDER if name in plain]
     assert plain[0] == "anonymous_events" and len(plain) >= 8
+
+
+class TwoPayloadsOneBad:
+    @hookimpl(tryfirst=True)
+    def connector_transform(self, event, element, context):
+        from centreon_canopsis.core.model import Payload
+
+        if element.kind != "service_status":
+            return None
+        return [Payload("event", {"event_type": "check", "ok": True}), Payload("event", {"bad": object()})]
+
+
+def test_an_event_whose_payload_cannot_be_encoded_queues_none_of_its_payloads(tmp_path):
+    plugins = PluginManager()
+    plugins.load()
+    plugins.register(TwoPayloadsOneBad(), name="two")
+    with Recorder() as recorder:
+        config = make_config(tmp_path / "state", recorder.port)
+        pipeline = Pipeline(config, build_context(config, plugins))
+        pipeline.start()
+        pipeline.process_batch(Batch([*ev.v3_configuration(), ev.v3_service_status(), ev.v3_host_status()]))
+        assert pipeline.drain(5)
+        pipeline.close(2)
+        assert [e["source_type"] for e in recorder.events()] == ["component"], "only the host event"
+    connection = pipeline.store.connect()
+    (reason,) = connection.execute("SELECT reason FROM dead_letters").fetchone()
+    assert reason.startswith("a payload cannot be encoded as JSON: TypeError")
