@@ -77,6 +77,8 @@ ServiceKey = tuple[int, int]
 
 def _int(value: Any) -> int:
     """Ids arrive as ints, occasionally as strings or floats (BBDO 2 JSON dumps)."""
+    if value.__class__ is int:  # the usual case, on every event: no conversion
+        return value
     return int(value) if value not in (None, "") else 0
 
 
