@@ -25,7 +25,7 @@ def test_readme_starts_with_the_two_commands():
 
 def test_ci_runs_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text()
-    assert "python -m pytest" in ci and '-e ".[test]"' in ci
+    assert "python -m pytest" in ci and '-e ".[test,dev]"' in ci
 
 
 def test_every_hook_is_documented_in_the_plugin_guide():
