@@ -63,7 +63,7 @@ def _type_problem(spec: EventSpec, name: str, typ: str, flag: str, value: Any) -
         ):
             return f"{name} must be an array of {{id, type}}"
         return None
-    if typ == "BBDOHeader":
+    if typ == "message:BBDOHeader":
         if not isinstance(value, dict) or type(value.get("conf_version")) is not int:
             return f"{name} must be {{'conf_version': int}}"
         return None

@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
+from centreon_canopsis.core.bbdo import decode_event, encode_event
 from centreon_canopsis.core.simulate.fields import SPECS, SPECS_BY_KEY
+from centreon_canopsis.core.simulate.shapes import template
 from tests.simulate.conftest import SHAPES, busy_run, is_status, object_key
 
 # A copy of reference/bbdo_fields.json (the contract), kept next to the tests.
@@ -64,18 +66,36 @@ def reference_of(event: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def test_field_tables_are_the_reference_ones() -> None:
+    # fields.py derives its specs from the codec's tables: this checks the translation (types,
+    # flags, wire-only and hidden members), the codec's own tests check the tables themselves.
     for key, ref in REFERENCE.items():
         category, element = map(int, key.split(":"))
         spec = SPECS_BY_KEY[(category, element)]
         assert (spec.name, spec.bbdo) == (ref["name"], ref["bbdo"])
         ours = [(f.name, f.type, f.flag) for f in spec.fields]
-        theirs = [(f[0], f[1].removeprefix("message:"), f[2] if len(f) > 2 else "") for f in ref["fields"]]
+        theirs = [(f[0], f[1], f[2] if len(f) > 2 else "") for f in ref["fields"]]
         assert ours == theirs, key
         assert [(f.name, f.type) for f in spec.wire_only] == [tuple(f) for f in ref.get("wire_only", [])]
     extra = {(s.category, s.element): [f.name for f in s.fields] for s in SPECS.values()}
     for key in REFERENCE:
         del extra[tuple(map(int, key.split(":")))]
     assert extra == EXTRA_V2
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_templates_are_what_the_codec_decodes(name: str) -> None:
+    """The defaults of fields.py (the one thing it does not derive) are the codec's, key order included."""
+    spec = SPECS[name]
+    event = template(spec)
+    if spec.bbdo == 3:
+        decoded = decode_event(spec.type_id, b"")  # an empty message: every field at its default
+    else:
+        # As the encoder sends it: flagged fields holding their invalid value are left out.
+        invalid = {f.name: 0 if f.flag == "z" else -1 for f in spec.fields if f.flag in ("z", "m")}
+        event = {k: v for k, v in event.items() if k not in invalid or v != invalid[k]}
+        decoded = decode_event(spec.type_id, encode_event(event)[16:])
+    assert decoded == event
+    assert list(decoded) == list(event)
 
 
 @pytest.mark.parametrize(("bbdo", "version"), SHAPES)
