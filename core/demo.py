@@ -23,11 +23,10 @@ from centreon_canopsis.core.pipeline import Pipeline
 from centreon_canopsis.core.sandbox import Sandbox
 from centreon_canopsis.core.simulate import GroundTruth, SimulatedBroker
 from centreon_canopsis.core.sources.bbdo import BBDOSource
+from centreon_canopsis.plugins.builtin.mapping import HOST_STATES, SERVICE_STATES
 
 log = logging.getLogger(__name__)
 
-HOST_STATES = {0: 0, 1: 3, 2: 2}
-SERVICE_STATES = {0: 0, 1: 1, 2: 3, 3: 2}
 STATE_NAMES = {0: "ok", 1: "minor", 2: "major", 3: "critical"}
 STATUS_NAMES = {0: "off", 1: "ongoing", 2: "stealthy", 3: "flapping", 4: "cancelled", 5: "noevents"}
 

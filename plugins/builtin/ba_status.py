@@ -14,13 +14,12 @@ from typing import Any
 from centreon_canopsis.core.events import as_int
 from centreon_canopsis.core.model import Payload
 from centreon_canopsis.plugins.builtin.mapping import (
+    BA_STATE_NAMES,
     BA_STATES,
     EventTypePlugin,
     cut_utf8,
     first_line,
 )
-
-STATE_TEXT = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
 
 
 class BaStatusPlugin(EventTypePlugin):
@@ -41,7 +40,7 @@ class BaStatusPlugin(EventTypePlugin):
         if not text:
             level = event.get("level_nominal")
             health = f", health {float(level):.0f}%" if level is not None else ""
-            text = f"BA {name} is {STATE_TEXT[as_int(event.get('state'), 3)]}{health}"
+            text = f"BA {name} is {BA_STATE_NAMES[as_int(event.get('state'), 3)]}{health}"
         body = {
             "event_type": "check",
             "source_type": "component",

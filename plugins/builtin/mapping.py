@@ -21,6 +21,11 @@ log = logging.getLogger(__name__)
 HOST_STATES = {0: 0, 1: 3, 2: 2}  # UP, DOWN -> critical, UNREACHABLE -> major
 SERVICE_STATES = {0: 0, 1: 1, 2: 3, 3: 2}  # OK, WARNING, CRITICAL -> critical, UNKNOWN -> major
 BA_STATES = {0: 0, 1: 1, 2: 3, 3: 2}  # BAM uses the service numbering
+
+#: Centreon's names of its states (filters validate state lists with them, templates show them).
+HOST_STATE_NAMES = {0: "UP", 1: "DOWN", 2: "UNREACHABLE"}
+SERVICE_STATE_NAMES = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN", 4: "PENDING"}
+BA_STATE_NAMES = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
 #: BAM's virtual hosts are named ``_Module_BAM_<n>`` (the Lua test: ``^_Module_BAM_*``).
 BAM_HOST_PREFIX = "_Module_BAM"
 BA_SERVICE_TYPE = 3  # pb_service.type of a BA's virtual service

@@ -27,12 +27,13 @@ from centreon_canopsis.core.config import Config, split_list
 from centreon_canopsis.core.events import as_int
 from centreon_canopsis.core.hookspecs import hookimpl
 from centreon_canopsis.plugins.builtin.filters.base import Check, Event, by_service, config_error, table
+from centreon_canopsis.plugins.builtin.mapping import BA_STATE_NAMES, HOST_STATE_NAMES, SERVICE_STATE_NAMES
 
 log = logging.getLogger(__name__)
 
-HOST_STATES = {0: "UP", 1: "DOWN", 2: "UNREACHABLE"}
-SERVICE_STATES = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN", 4: "PENDING"}
-BA_STATES = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
+HOST_STATES = HOST_STATE_NAMES
+SERVICE_STATES = SERVICE_STATE_NAMES
+BA_STATES = BA_STATE_NAMES
 #: Values users added to dt_*_status to work around defect B9; meaningless now.
 B9_WORKAROUND = frozenset({"nil", "N/A"})
 

@@ -32,11 +32,16 @@ from centreon_canopsis.plugins.builtin.format_file.template import (
     Resolver,
     Template,
 )
-from centreon_canopsis.plugins.builtin.mapping import OutputOptions, cut_utf8, split_output, template_output
+from centreon_canopsis.plugins.builtin.mapping import (
+    BA_STATE_NAMES,
+    OutputOptions,
+    cut_utf8,
+    split_output,
+    template_output,
+)
 
 log = logging.getLogger(__name__)
 
-BA_STATES = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
 REFUSED = {
     "downtime": "downtimes become pbehaviors, whose life (create, comment, delete) a template cannot "
     "describe; the Lua connector lost deletions this way. Change them with a plugin."
@@ -196,6 +201,6 @@ class FormatFilePlugin:
     @staticmethod
     def state_text(resolver: Resolver, state: int) -> Any:
         if resolver.element.category == CATEGORIES["bam"]:
-            return BA_STATES.get(state, MISSING)
+            return BA_STATE_NAMES.get(state, MISSING)
         table = SERVICE_STATES if is_service_event(resolver.event) else HOST_STATES
         return table.get(state, MISSING)

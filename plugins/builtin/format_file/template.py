@@ -18,7 +18,7 @@ import jmespath
 import jmespath.exceptions
 
 from centreon_canopsis.plugins.builtin.filters.lua_patterns import LuaPatternError, compile_patterns
-from centreon_canopsis.plugins.builtin.mapping import first_line
+from centreon_canopsis.plugins.builtin.mapping import HOST_STATE_NAMES, SERVICE_STATE_NAMES, first_line
 
 #: The characters the Lua connector accepts inside a macro.
 TOKEN = re.compile(r"\{([A-Za-z0-9_.(),%+\-*?\[\]^$ ]+)\}")
@@ -38,8 +38,9 @@ CACHE_TYPES = (
 MISSING = object()
 
 STATE_TYPES = {0: "SOFT", 1: "HARD"}
-HOST_STATES = {0: "UP", 1: "DOWN", 2: "UNREACHABLE", 4: "PENDING"}
-SERVICE_STATES = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN", 4: "PENDING"}
+# A never-checked host is PENDING (4) too; state lists cannot name it, templates may show it.
+HOST_STATES = {**HOST_STATE_NAMES, 4: "PENDING"}
+SERVICE_STATES = SERVICE_STATE_NAMES
 
 Node = Callable[["Resolver"], Any]
 
