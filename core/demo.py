@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from centreon_canopsis.core import deadletters
 from centreon_canopsis.core.bbdo.broker_peer import BrokerPeer
 from centreon_canopsis.core.config import from_mapping, split_list
 from centreon_canopsis.core.pipeline import Pipeline
@@ -133,7 +134,7 @@ def run_demo(options: DemoOptions, progress: bool = False) -> DemoResult:
             runner.join(10)
             pipeline.close(5)
             connection = pipeline.store.connect()
-            dead = connection.execute("SELECT COUNT(*) FROM dead_letters").fetchone()[0]
+            dead = deadletters.count(connection, deadletters.Filters())
             connection.close()
             alarms = sandbox.alarms(opened=True)
             summary = sandbox.summary()

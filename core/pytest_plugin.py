@@ -41,14 +41,14 @@ class ConnectorHarness:
         return int(self.context.metrics.value("events_dropped_total", reason=reason))
 
     def dead_letters(self) -> list[dict[str, Any]]:
+        from centreon_canopsis.core import deadletters
+
         connection = self.pipeline.store.connect()
         try:
-            rows = connection.execute(
-                "SELECT stage, route, key, reason FROM dead_letters ORDER BY id"
-            ).fetchall()
+            letters = deadletters.select(connection, deadletters.Filters())
         finally:
             connection.close()
-        return [dict(zip(("stage", "route", "key", "reason"), row, strict=True)) for row in rows]
+        return [{"stage": d.stage, "route": d.route, "key": d.key, "reason": d.reason} for d in letters]
 
     def close(self) -> None:
         self.pipeline.close(5)
