@@ -94,10 +94,7 @@ def run_demo(options: DemoOptions, progress: bool = False) -> DemoResult:
     try:
         with Sandbox(port=0, canopsis_version=options.canopsis_version, seed=options.seed) as sandbox:
             raw: dict[str, Any] = {
-                "canopsis_host": "127.0.0.1",
-                "canopsis_port": sandbox.port,
-                "sending_protocol": "http",
-                "canopsis_authkey": sandbox.authkey,
+                **sandbox.connector_settings(),
                 "state_dir": state_dir,
                 "source": {
                     "type": "bbdo",

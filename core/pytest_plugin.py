@@ -108,10 +108,7 @@ def connector(canopsis_sandbox: Any, tmp_path_factory: pytest.TempPathFactory) -
     def make(plugins: Iterable[object] = (), sandbox: Any = None, **settings: Any) -> ConnectorHarness:
         target = sandbox or canopsis_sandbox
         raw = {
-            "canopsis_host": "127.0.0.1",
-            "canopsis_port": target.port,
-            "sending_protocol": "http",
-            "canopsis_authkey": target.authkey,
+            **target.connector_settings(),
             "state_dir": str(tmp_path_factory.mktemp("connector-state")),
             "delivery": {"retry_initial_delay": 0.05, "retry_max_delay": 0.5},
             "metrics": {"enabled": False},

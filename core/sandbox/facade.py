@@ -141,6 +141,15 @@ class Sandbox:
         """The root user's authkey (given or generated)."""
         return self.root.authkey
 
+    def connector_settings(self) -> dict[str, object]:
+        """The connector parameters that point at this sandbox (host, port, scheme, authkey)."""
+        return {
+            "canopsis_host": self.host,
+            "canopsis_port": self.port,
+            "sending_protocol": "http",
+            "canopsis_authkey": self.authkey,
+        }
+
     @property
     def version(self) -> str:
         return self.profile.full
