@@ -30,7 +30,7 @@ from contextlib import contextmanager
 
 import orjson
 
-from centreon_canopsis.core.sandbox import Sandbox
+from centreon_canopsis.standins.canopsis import Sandbox
 
 
 def make_batches(total: int, batch: int, hosts: int, changes: float, seed: int = 1) -> list[bytes]:

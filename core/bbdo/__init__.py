@@ -6,7 +6,7 @@ Public API:
 * :class:`Reassembler` (bytes -> :class:`RawEvent`) and :func:`frame_event` (payload -> packets);
 * :class:`Welcome`, :func:`encode_ack`, :func:`parse_ack`, :func:`encode_stop`, :func:`parse_stop`;
 * :func:`crc16_x25`, :func:`pack_header`, :func:`unpack_header`;
-* :class:`BrokerPeer` lives in :mod:`.broker_peer` (imported on demand: it is a test/demo tool).
+* the Broker stand-in that drives them from the other side is in ``standins/broker/peer.py``.
 """
 
 from .codec import BBDOCodec, ba_status_numbering, decode_event, encode_event

@@ -1,7 +1,7 @@
 """A BBDO connection: a socket, its reassembler, the welcome exchange and in-band TLS.
 
 Shared by the connector's source (core/sources/bbdo.py) and the Broker emulation
-(broker_peer.py), whichever side opens the TCP connection: the side that connects speaks first,
+(standins/broker/peer.py), whichever side opens the TCP connection: the side that connects speaks first,
 the side that accepts answers (reference/bbdo.md 2.3).
 """
 

@@ -1,20 +1,24 @@
 """``centreon-canopsis``: the command line.
 
-Each sub-command lives in its own module of this package and exposes ``register(subparsers)``, which
-adds its parser and sets ``func`` (called with the parsed arguments, returns an exit code). New
-commands are added to ``COMMANDS``.
+Each sub-command lives in its own module and exposes ``register(subparsers)``, which adds its parser
+and sets ``func`` (called with the parsed arguments, returns an exit code). Commands are found
+through the ``centreon_canopsis.commands`` entry-point group, so the engine's own commands and the
+stand-ins' (``sandbox``, ``simulate``, ``demo``, in the stand-ins' cli package) are declared
+the same way in pyproject.toml, and the engine never imports the stand-ins.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Sequence
+from importlib.metadata import entry_points
 
 from centreon_canopsis.core.cli.exitcodes import INTERRUPTED, USAGE
 
-# Module names under centreon_canopsis.core.cli, in the order ``--help`` lists them.
+COMMAND_GROUP = "centreon_canopsis.commands"
+
+# The order ``--help`` lists the known commands in; others (a package may add some) come after.
 COMMANDS: tuple[str, ...] = (
     "run",
     "replay",
@@ -35,8 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Carry Centreon Broker events into Canopsis.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
-        importlib.import_module(f"centreon_canopsis.core.cli.{name}").register(subparsers)
+    found = {ep.name: ep for ep in entry_points(group=COMMAND_GROUP)}
+    order = {name: i for i, name in enumerate(COMMANDS)}
+    for name in sorted(found, key=lambda n: (order.get(n, len(order)), n)):
+        found[name].load().register(subparsers)
     return parser
 
 

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from centreon_canopsis.core.bbdo import Welcome, encode_event
-from centreon_canopsis.core.bbdo.broker_peer import BrokerPeer
+from centreon_canopsis.standins.broker.peer import BrokerPeer
 
 from .conftest import wait_until
 from .samples import ALL_KEYS, sample_event

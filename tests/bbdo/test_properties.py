@@ -80,7 +80,7 @@ def test_good_event_after_garbage_is_recovered(event: dict, garbage: bytes) -> N
 @pytest.mark.parametrize("bbdo", [2, 3])
 def test_simulated_broker_streams_round_trip(broker_version: str, bbdo: int) -> None:
     """The project's simulated Broker (JSON-lines form) survives BBDO byte for byte, key order included."""
-    simulate = pytest.importorskip("centreon_canopsis.core.simulate.broker")
+    simulate = pytest.importorskip("centreon_canopsis.standins.broker.broker")
     sim = simulate.SimulatedBroker(bbdo=bbdo, broker_version=broker_version, events=1500)
     events = list(sim.events())
     codec = BBDOCodec(broker_version)

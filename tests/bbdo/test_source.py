@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from centreon_canopsis.core.bbdo import Reassembler, Welcome, encode_event, frame_event, parse_ack
-from centreon_canopsis.core.bbdo.broker_peer import BrokerPeer, RawBytes
 from centreon_canopsis.core.bbdo.ids import ACKS, VERSION_RESPONSE
 from centreon_canopsis.core.sources.bbdo import BBDOSource
+from centreon_canopsis.standins.broker.peer import BrokerPeer, RawBytes
 
 from .conftest import wait_until
 from .samples import all_samples, sample_event

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from centreon_canopsis.core.cli import main
-from centreon_canopsis.core.demo import DemoOptions, run_demo
+from centreon_canopsis.standins.demo import DemoOptions, run_demo
 
 
 def test_demo_delivers_everything_and_canopsis_matches_the_stream():

@@ -21,8 +21,8 @@ from typing import Any
 
 import orjson
 
-from centreon_canopsis.core.sandbox import Sandbox
 from centreon_canopsis.core.store import METRICS_URL_NAME
+from centreon_canopsis.standins.canopsis import Sandbox
 from tests.support import events as ev
 from tests.support.config import AUTHKEY
 

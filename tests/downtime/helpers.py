@@ -18,8 +18,8 @@ from typing import Any
 import requests
 
 from centreon_canopsis.core.pipeline import Pipeline
-from centreon_canopsis.core.sandbox import Sandbox
 from centreon_canopsis.core.sources.base import Batch
+from centreon_canopsis.standins.canopsis import Sandbox
 from tests.support.config import AUTHKEY, make_config
 from tests.support.events import HOST_ID, POLLER_ID, SERVICE_ID, event, v2_configuration, v3_configuration
 

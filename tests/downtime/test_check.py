@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from centreon_canopsis.core.cli import main
-from centreon_canopsis.core.sandbox import PRODUCER_PERMISSIONS
+from centreon_canopsis.standins.canopsis import PRODUCER_PERMISSIONS
 from tests.downtime.helpers import REASON, api, free_port, sandbox
 from tests.support.config import AUTHKEY
 

@@ -8,8 +8,8 @@ import collections
 
 import pytest
 
-from centreon_canopsis.core.simulate import SimulatedBroker
 from centreon_canopsis.plugins.builtin.downtime.lifecycle import Step, classify
+from centreon_canopsis.standins.broker import SimulatedBroker
 from tests.downtime.helpers import Connector, sandbox
 
 OPTIONS = {

@@ -25,8 +25,8 @@ from typing import Any
 from centreon_canopsis.core.dispatcher import DROPPED, ERROR, QUEUED
 from centreon_canopsis.core.events import check_event
 from centreon_canopsis.core.pipeline import Pipeline
-from centreon_canopsis.core.simulate.fields import SPECS
-from centreon_canopsis.core.simulate.shapes import template
+from centreon_canopsis.standins.broker.fields import SPECS
+from centreon_canopsis.standins.broker.shapes import template
 from tests.support.config import make_config
 
 Event = dict[str, Any]

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import requests
 
-from centreon_canopsis.core.sandbox import Sandbox
+from centreon_canopsis.standins.canopsis import Sandbox
 
 AUTHKEY = "test-authkey"
 JSON_UTF8 = "application/json; charset=utf-8"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from centreon_canopsis.core.sandbox import Sandbox
+from centreon_canopsis.standins.canopsis import Sandbox
 from tests.sandbox.conftest import Api, action, check
 
 

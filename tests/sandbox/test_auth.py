@@ -7,7 +7,7 @@ import base64
 import pytest
 import requests
 
-from centreon_canopsis.core.sandbox import Sandbox
+from centreon_canopsis.standins.canopsis import Sandbox
 from tests.sandbox.conftest import AUTHKEY, JSON_UTF8, Api, check
 
 UNAUTHORIZED = b'{"error":"Unauthorized"}'

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from centreon_canopsis.core.sandbox import Sandbox
+from centreon_canopsis.standins.canopsis import Sandbox
 from tests.sandbox.conftest import JSON_UTF8, Api, check, pbehavior_body
 
 

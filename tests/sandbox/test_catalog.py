@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from centreon_canopsis.core.sandbox import Sandbox
+from centreon_canopsis.standins.canopsis import Sandbox
 from tests.sandbox.conftest import JSON_UTF8, Api, pbehavior_body
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")

@@ -14,8 +14,8 @@ import requests
 
 from centreon_canopsis.core.cli import main
 from centreon_canopsis.core.cli.exitcodes import OK, UNAVAILABLE, USAGE
-from centreon_canopsis.core.cli.sandbox import format_alarms
-from centreon_canopsis.core.sandbox import Sandbox
+from centreon_canopsis.standins.canopsis import Sandbox
+from centreon_canopsis.standins.cli.sandbox import format_alarms
 from tests.sandbox.conftest import Api, action, check
 
 CODE = "import sys; from centreon_canopsis.core.cli import main; sys.exit(main(sys.argv[1:]))"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from centreon_canopsis.core.sandbox import Sandbox
+from centreon_canopsis.standins.canopsis import Sandbox
 from tests.sandbox.conftest import Api, check
 
 

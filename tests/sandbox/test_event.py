@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
-from centreon_canopsis.core.sandbox import Sandbox
+from centreon_canopsis.standins.canopsis import Sandbox
 from tests.sandbox.conftest import AUTHKEY, JSON_UTF8, Api, action, check
 
 EMPTY_RESPONSE = b'{"sent_events":[],"failed_events":[],"retry_events":[]}'

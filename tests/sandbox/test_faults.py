@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import requests
 
-from centreon_canopsis.core.sandbox import Sandbox
+from centreon_canopsis.standins.canopsis import Sandbox
 from tests.sandbox.conftest import JSON_UTF8, Api, check
 
 EMPTY = b'{"sent_events":[],"failed_events":[],"retry_events":[]}'

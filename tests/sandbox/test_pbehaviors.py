@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from centreon_canopsis.core.sandbox import Sandbox
-from centreon_canopsis.core.sandbox.patterns import is_valid, matches
+from centreon_canopsis.standins.canopsis import Sandbox
+from centreon_canopsis.standins.canopsis.patterns import is_valid, matches
 from tests.sandbox.conftest import JSON_UTF8, Api, check, pbehavior_body
 
 INVALID_STRUCTURE = b'{"error":"request has invalid structure"}'

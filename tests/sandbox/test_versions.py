@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from centreon_canopsis.core.sandbox import Sandbox, parse_version
+from centreon_canopsis.standins.canopsis import Sandbox, parse_version
 from tests.sandbox.conftest import Api, action, check, pbehavior_body
 
 BASE_KEYS = {

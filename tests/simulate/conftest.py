@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from centreon_canopsis.core.simulate import BROKER_VERSIONS, SimulatedBroker
+from centreon_canopsis.standins.broker import BROKER_VERSIONS, SimulatedBroker
 
 Event = dict[str, Any]
 

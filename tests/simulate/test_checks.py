@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from centreon_canopsis.core.simulate.checks import (
+from centreon_canopsis.standins.broker.checks import (
     CRITICAL,
     HARD,
     OK,
@@ -13,7 +13,7 @@ from centreon_canopsis.core.simulate.checks import (
     apply_result,
     next_check_delay,
 )
-from centreon_canopsis.core.simulate.topology import SERVICE_KIND, Poller, Service
+from centreon_canopsis.standins.broker.topology import SERVICE_KIND, Poller, Service
 from tests.simulate.conftest import SHAPES, busy_run, is_status, object_key
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from centreon_canopsis.core.cli import COMMANDS, main
 from centreon_canopsis.core.cli.exitcodes import FAILED, OK, USAGE
-from centreon_canopsis.core.simulate import SimulatedBroker, check_stream
+from centreon_canopsis.standins.broker import SimulatedBroker, check_stream
 
 ARGS = ["simulate", "--hosts", "5", "--services-per-host", "3", "--events", "800", "--start", "1700000000"]
 

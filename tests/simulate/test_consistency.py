@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from centreon_canopsis.core.simulate import SimulatedBroker, check_stream, truth_from_stream
+from centreon_canopsis.standins.broker import SimulatedBroker, check_stream, truth_from_stream
 from tests.simulate.conftest import SHAPES, busy_run, is_status, object_key
 
 

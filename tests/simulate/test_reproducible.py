@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 
-from centreon_canopsis.core.simulate import SimulatedBroker, SimulationOptions
+from centreon_canopsis.standins.broker import SimulatedBroker, SimulationOptions
 
 OPTIONS = {"seed": 11, "hosts": 8, "services_per_host": 3, "events": 2000, "start": 1_700_000_000}
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from centreon_canopsis.core.bbdo import decode_event, encode_event
-from centreon_canopsis.core.simulate.fields import SPECS, SPECS_BY_KEY
-from centreon_canopsis.core.simulate.shapes import template
+from centreon_canopsis.standins.broker.fields import SPECS, SPECS_BY_KEY
+from centreon_canopsis.standins.broker.shapes import template
 from tests.simulate.conftest import SHAPES, busy_run, is_status, object_key
 
 # A copy of reference/bbdo_fields.json (the contract), kept next to the tests.

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from centreon_canopsis.core.simulate import SimulatedBroker
+from centreon_canopsis.standins.broker import SimulatedBroker
 from tests.simulate.conftest import SHAPES, busy_run, is_status, object_key
 
 

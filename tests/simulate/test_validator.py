@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from centreon_canopsis.core.simulate import check_stream
+from centreon_canopsis.standins.broker import check_stream
 from tests.simulate.conftest import busy_run, is_status
 
 Event = dict[str, Any]

@@ -1,0 +1,92 @@
+"""The package layout holds: the engine never imports the stand-ins, and every package is installed.
+
+docs/architecture.md lists which package may import which; these tests are that table, enforced.
+"""
+
+from __future__ import annotations
+
+import ast
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NAMESPACE = "centreon_canopsis"
+
+# package -> the packages of ours it may import (besides itself).
+ALLOWED: dict[str, set[str]] = {
+    "core": {"schemas"},
+    "plugins": {"core", "schemas", "plugins"},
+    "schemas": set(),
+    "standins": {"core", "plugins", "schemas"},
+}
+
+
+def _imports(path: Path) -> list[tuple[int, str]]:
+    """Every absolute module name ``path`` imports (also inside functions), with its line."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.append((node.lineno, node.module))
+            # ``from centreon_canopsis import standins`` names the package in the alias
+            if node.module == NAMESPACE:
+                found += [(node.lineno, f"{NAMESPACE}.{alias.name}") for alias in node.names]
+    return found
+
+
+def _top_package(module: str) -> str | None:
+    parts = module.split(".")
+    if parts[0] != NAMESPACE or len(parts) < 2:
+        return None
+    return parts[1]
+
+
+@pytest.mark.parametrize("package", sorted(ALLOWED))
+def test_imports_follow_the_layout(package: str) -> None:
+    wrong = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        for line, module in _imports(path):
+            target = _top_package(module)
+            if target is None or target == package:
+                continue
+            if target not in ALLOWED[package]:
+                wrong.append(f"{path.relative_to(ROOT)}:{line} imports {module}")
+            # string-named imports are found too: importlib of a stand-in from the engine
+    assert not wrong, f"{package}/ may import only {sorted(ALLOWED[package])}:\n" + "\n".join(wrong)
+
+
+def test_the_engine_does_not_name_the_standins_at_all() -> None:
+    """Not even through importlib or a string: the engine must run without the stand-ins."""
+    named = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sorted((ROOT / "core").rglob("*.py"))
+        for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if f"{NAMESPACE}.standins" in text and not text.lstrip().startswith("#")
+    ]
+    assert not named, "core/ names the stand-ins:\n" + "\n".join(named)
+
+
+def test_every_package_folder_is_installed() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    listed = set(config["tool"]["setuptools"]["packages"])
+    on_disk = {
+        NAMESPACE + "." + ".".join(init.parent.relative_to(ROOT).parts)
+        for top in ALLOWED
+        for init in (ROOT / top).rglob("__init__.py")
+    }
+    assert on_disk == listed, (
+        f"missing from pyproject: {sorted(on_disk - listed)}; listed but absent: {sorted(listed - on_disk)}"
+    )
+
+
+def test_core_holds_no_standin_modules() -> None:
+    leftovers = [
+        name
+        for name in ("sandbox", "simulate", "demo.py", "pytest_plugin.py")
+        if (ROOT / "core" / name).exists()
+    ]
+    assert not leftovers
