@@ -11,6 +11,7 @@ import logging
 import logging.handlers
 import sys
 
+from centreon_canopsis.core.logsafe import EscapingFormatter
 from centreon_canopsis.core.secrets import RedactingFilter
 
 NOTICE = 35
@@ -33,7 +34,7 @@ def setup_logging(log_level: int = 1, logfile: str = "") -> logging.Handler:
         handler = logging.handlers.WatchedFileHandler(logfile, encoding="utf-8")
     else:
         handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(FORMAT))
+    handler.setFormatter(EscapingFormatter(FORMAT))  # input in a message cannot forge a line
     handler.addFilter(RedactingFilter())
     level = LUA_LEVELS.get(int(log_level), NOTICE)
     root = logging.getLogger()
