@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from centreon_canopsis.core.dispatcher import FirstResult
+from centreon_canopsis.core.hookcalls import FirstResult
 from centreon_canopsis.core.hookspecs import hookimpl
 from centreon_canopsis.core.plugin_manager import PluginManager
 
@@ -35,7 +35,7 @@ def test_same_order_and_answer_as_pluggy():
         answer("last", trylast=True),
         answer("tryfirst", tryfirst=True),
     )
-    fast = FirstResult(manager.hook.connector_accept)
+    fast = FirstResult(manager.hook.connector_accept, manager)
     assert (
         fast({}, None, None)
         == manager.hook.connector_accept(event={}, element=None, context=None)
@@ -44,13 +44,14 @@ def test_same_order_and_answer_as_pluggy():
 
 
 def test_argument_subsets_in_any_order():
-    fast = FirstResult(make(ReversedArgs()).hook.connector_accept)
+    manager = make(ReversedArgs())
+    fast = FirstResult(manager.hook.connector_accept, manager)
     assert fast({"x": 1}, "element", "ctx") == "1-ctx"
 
 
 def test_plugins_registered_later_are_seen():
     manager = make(answer(None))
-    fast = FirstResult(manager.hook.connector_accept)
+    fast = FirstResult(manager.hook.connector_accept, manager)
     assert fast({}, None, None) is None
     manager.register(answer("late"), name="late")
     assert fast({}, None, None) == "late"
@@ -69,11 +70,11 @@ def test_monitoring_and_wrappers_go_through_pluggy():
             return result
 
     manager = make(answer("x"), Wrapper())
-    assert FirstResult(manager.hook.connector_accept)({}, None, None) == "x"
+    assert FirstResult(manager.hook.connector_accept, manager)({}, None, None) == "x"
     assert seen == ["x"], "the wrapper ran"
     calls = []
     manager = make(answer("y"))
-    fast = FirstResult(manager.hook.connector_accept)
+    fast = FirstResult(manager.hook.connector_accept, manager)
     undo = manager.add_hookcall_monitoring(lambda name, impls, kwargs: calls.append(name), lambda *a: None)
     assert fast({}, None, None) == "y"
     undo()
