@@ -87,7 +87,7 @@ def one_run(payloads: list[tuple[int, bytes]], mix: str) -> dict[str, float]:
         kept = []
         for event, element, type_id in zip(events, elements, type_ids, strict=True):
             if type_id in accepted_ids:
-                verdict = _call_accept(dispatcher, accept, event, element, context)
+                verdict = accept.for_kind(element.kind, event, element, context)
                 if verdict is None or verdict is True:
                     kept.append((event, element))
         times["accept"] = clock() - start
@@ -127,13 +127,6 @@ def one_run(payloads: list[tuple[int, bytes]], mix: str) -> dict[str, float]:
         return times
     finally:
         shutil.rmtree(work, ignore_errors=True)
-
-
-def _call_accept(dispatcher: Dispatcher, accept: Any, event: Any, element: Any, context: Any) -> Any:
-    calls = getattr(dispatcher, "accept_for", None)
-    if calls is not None:  # per-element call lists
-        return calls(event, element, context)
-    return accept(event, element, context)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,87 @@
+"""The ingest fast paths give exactly what the general paths give, on a whole simulated stream."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from centreon_canopsis.core.bbdo.codec import BBDOCodec
+from centreon_canopsis.core.cache import Cache
+from centreon_canopsis.core.elements import default_registry
+from centreon_canopsis.standins.broker import SimulatedBroker, SimulationOptions
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def stream():
+    options = SimulationOptions(events=4000, hosts=30, services_per_host=5, downtime_rate=0.05, bbdo=3)
+    return list(SimulatedBroker(options).events())
+
+
+def test_protobuf_decode_equals_the_listfields_reference(stream):
+    codec = BBDOCodec()
+    checked = 0
+    for event in stream:
+        type_id, payload, mapped = codec.encode_payload(event)
+        if mapped:
+            continue
+        event_type = codec.types[type_id]
+        message = event_type.message_cls.FromString(payload)
+        fast = event_type.codec.to_dict(message, event_type._prefix)
+        reference = event_type.codec.to_dict_slow(message, event_type._prefix)
+        assert fast == reference
+        assert list(fast) == list(reference), "same key order"
+        checked += 1
+    assert checked > 4000
+
+
+def test_status_fast_path_learns_what_the_general_path_learns(stream):
+    registry = default_registry()
+    codec = BBDOCodec()
+    fast, general = Cache(), Cache()
+    fast_handlers: dict[int, object] = {}
+    specialised = 0
+    for original in stream:
+        type_id, payload, _ = codec.encode_payload(original)
+        event = codec.decode(type_id, payload)
+        element = registry.by_type.get(type_id)
+        if element is None:
+            continue
+        handler = fast_handlers.setdefault(type_id, fast.handler_for(element))
+        if handler is not None:
+            specialised += getattr(handler, "__name__", "") == "handler"
+            handler(event)
+        general.observe(event, element)
+    assert specialised > 1000, "the status fast path ran"
+    assert fast.hosts == general.hosts
+    assert fast.services == general.services
+
+
+def test_status_fast_path_falls_back_on_events_without_every_field():
+    registry = default_registry()
+    element = registry.by_name[(1, "pb_service_status")]
+    cache = Cache()
+    cache.services[(1, 2)] = {"host_id": 1, "service_id": 2}
+    handler = cache.handler_for(element)
+    handler({"host_id": 1, "service_id": 2, "state": 2})  # hand-written: most fields missing
+    handler({"host_id": "1", "service_id": "2", "state_type": 1})  # ids as strings
+    assert cache.services[(1, 2)] == {"host_id": 1, "service_id": 2, "state": 2, "state_type": 1}
+
+
+def test_no_private_pluggy_api():
+    """pluggy's private modules may change in any release (issue 11)."""
+    offenders = []
+    for folder in ("core", "plugins", "standins"):
+        for path in (ROOT / folder).rglob("*.py"):
+            tree = ast.parse(path.read_text())
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("pluggy._"):
+                    offenders.append(f"{path.relative_to(ROOT)}: from {node.module} import ...")
+                if isinstance(node, ast.Import):
+                    offenders += [
+                        f"{path}: import {a.name}" for a in node.names if a.name.startswith("pluggy._")
+                    ]
+    assert offenders == []
