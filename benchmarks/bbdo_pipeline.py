@@ -43,6 +43,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -222,6 +223,7 @@ class Throughput:
     cpu_committed: dict[str, float]
     cpu_drained: dict[str, float]
     payloads: float
+    lanes: dict[str, float]  # seconds until each lane was empty
     acknowledged: int
     replayed: int
 
@@ -252,12 +254,17 @@ def run_throughput(
     broker_cpu = time.process_time() - self_before
     report = peer.join(60)
     drained: float | None = None
+    lanes: dict[str, float] = {}
     deadline = time.monotonic() + args.drain_timeout
     metrics: dict[str, float] = {}
     while time.monotonic() < deadline:
         metrics = connector.metrics()
+        now = time.perf_counter() - started
+        for series, value in metrics.items():
+            if series.startswith("outbox_items{") and value == 0:
+                lanes.setdefault(series.split('"')[1], now)
         if metrics.get("outbox_items", 1) == 0 and metrics.get("events_received_total", 0) >= total:
-            drained = time.perf_counter() - started
+            drained = now
             break
         time.sleep(0.02)
     at_drain = {name: usage(pid) - before[name] for name, pid in pids.items()}
@@ -269,6 +276,7 @@ def run_throughput(
         cpu_committed,
         cpu_drained,
         metrics.get("payloads_delivered_total", 0.0),
+        lanes,
         report.acknowledged,
         report.replayed,
     )
@@ -282,6 +290,37 @@ def lone_template(stream: Stream) -> dict[str, Any]:
         if event.get("element") in (29, 24) and event.get("state_type") == 1 and quiet:
             return event
     raise RuntimeError("no hard service check in the stream")
+
+
+def bbdo_version(args: argparse.Namespace) -> str:
+    return "3.0.0" if args.bbdo == 3 else "2.0.0"
+
+
+@contextlib.contextmanager
+def started(work: Path, args: argparse.Namespace) -> Iterator[tuple[Connector, Any, int]]:
+    """A sink and a connector pointed at it, stopped on the way out."""
+    work.mkdir(parents=True)
+    port = free_port()
+    transport = TRANSPORTS[args.transport]()
+    connector: Connector | None = None
+    try:
+        connector = Connector(connector_config(work, transport, args, port), work / "state")
+        wait_listening(port)
+        yield connector, transport, port
+    finally:
+        if connector is not None:
+            connector.stop()
+        transport.stop()
+
+
+def wait_drained(connector: Connector, received: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        metrics = connector.metrics()
+        if metrics.get("outbox_items", 1) == 0 and metrics.get("events_received_total", 0) >= received:
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def run_lone(args: argparse.Namespace, port: int, transport: Any, template: dict[str, Any]) -> list[float]:
@@ -347,26 +386,25 @@ def main(argv: list[str] | None = None) -> int:
     stream = make_stream(args)
     total = len(stream.events)
     work = Path(tempfile.mkdtemp(prefix="ccc-bbdo-bench-"))
-    port = free_port()
-    transport = TRANSPORTS[args.transport]()
-    connector: Connector | None = None
     result: Throughput | None = None
     latencies: list[float] = []
-    try:
-        config = connector_config(work, transport, args, port)
-        connector = Connector(config, work / "state")
-        wait_listening(port)
-        if total:
+    rss: dict[str, float] = {}
+    code = None
+    sink_summary = ""
+    if total:
+        with started(work / "throughput", args) as (connector, transport, port):
             result = run_throughput(stream, args, port, connector, transport)
-        if args.lone:
-            template = lone_template(stream if total else make_stream(
-                argparse.Namespace(**{**vars(args), "events": 2000})))  # fmt: skip
-            latencies = run_lone(args, port, transport, template)
-        rss = {"connector": usage(connector.pid).peak_rss_mib, "sink": usage(transport.pid).peak_rss_mib}
-        sink_summary = transport.summary()
-    finally:
-        code = connector.stop() if connector is not None else None
-        transport.stop()
+            rss = {"connector": usage(connector.pid).peak_rss_mib, "sink": usage(transport.pid).peak_rss_mib}
+            sink_summary = transport.summary()
+            code = connector.stop()
+    if args.lone:
+        # A fresh, idle connector that knows the names (a small configuration burst first).
+        small = make_stream(argparse.Namespace(**{**vars(args), "events": 2000, "hosts": 50}))
+        with started(work / "lone", args) as (connector, transport, port):
+            warm = BrokerPeer(small.events, port=port, bbdo_version=bbdo_version(args), stop_ack_timeout=60)
+            warm.start().join(120)
+            wait_drained(connector, len(small.events), args.drain_timeout)
+            latencies = run_lone(args, port, transport, lone_template(small))
 
     print(f"machine:     {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the end")
     print(
@@ -384,7 +422,13 @@ def main(argv: list[str] | None = None) -> int:
                   f"{result.drained_s:.2f} s until the outbox was empty; "
                   f"{result.payloads / result.drained_s:,.0f} payloads/s delivered")  # fmt: skip
         else:
-            print(f"end to end:  NOT DRAINED within {args.drain_timeout:.0f} s")
+            print(f"{'end to end:':<22}NOT DRAINED within {args.drain_timeout:.0f} s")
+        if "events" in result.lanes:
+            print(rate_line("  events lane:", total / result.lanes["events"], TARGETS["end to end"]),
+                  f"{result.lanes['events']:.2f} s until the lane of /api/v4/event was empty")  # fmt: skip
+        for lane, seconds in sorted(result.lanes.items()):
+            if lane != "events":
+                print(f"{'  ' + lane + ' lane:':<22}empty after {seconds:.2f} s")
         cpu = result.cpu_committed["connector"] / total * 1e6
         print(f"{'connector CPU:':<22}{cpu:>10.1f} us/event  (target {TARGETS['connector cpu']:.0f}: "
               f"{TARGETS['connector cpu'] / cpu:.2f}x) until committed; "
@@ -393,14 +437,17 @@ def main(argv: list[str] | None = None) -> int:
               f"Broker simulator {result.cpu_committed['broker'] / total * 1e6:.1f} us/event")  # fmt: skip
         print(f"{'Broker saw:':<22}{result.acknowledged:,} of {total:,} acknowledged, "
               f"{result.replayed:,} replayed")  # fmt: skip
+    if args.lone and not latencies:
+        print(f"{'lone event:':<22}no event reached the sink")
     if latencies:
         ms = sorted(x * 1000 for x in latencies)
         p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
         print(f"{'lone event:':<22}p50 {statistics.median(ms):.1f} ms, p99 {p99:.1f} ms "
               f"(target {TARGETS['lone p99']:.0f} ms), max {ms[-1]:.1f} ms, {len(ms)} events")  # fmt: skip
-    print(f"{'peak RSS:':<22}connector {rss['connector']:.0f} MiB, sink {rss['sink']:.0f} MiB")
-    print(f"{'sink:':<22}{sink_summary}")
-    print(f"{'connector exit:':<22}{code}")
+    if rss:
+        print(f"{'peak RSS:':<22}connector {rss['connector']:.0f} MiB, sink {rss['sink']:.0f} MiB")
+        print(f"{'sink:':<22}{sink_summary}")
+        print(f"{'connector exit:':<22}{code}")
     if args.keep:
         print(f"work dir:    {work}")
     else:

@@ -23,6 +23,7 @@ AUTHKEY = "bench-authkey"
 MAIN = "import sys; from centreon_canopsis.core.cli import main; sys.exit(main(sys.argv[1:]))"
 CLI = [sys.executable, "-c", MAIN]
 TICK = os.sysconf("SC_CLK_TCK")
+NAMESPACE = "centreon_canopsis_"  # of every metric name (core/metrics.py)
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
@@ -112,17 +113,21 @@ def metrics_url(state_dir: Path, timeout: float = 60) -> str:
 
 
 def scrape(url: str) -> dict[str, float]:
-    """The connector's metrics, summed per name (labels dropped)."""
+    """The connector's metrics: each series as written (``name{labels}``) and each name summed."""
     totals: dict[str, float] = {}
     for line in http_get(f"{url}/metrics", timeout=10).decode().splitlines():
         if not line or line.startswith("#"):
             continue
         name_labels, _, value = line.rpartition(" ")
+        name_labels = name_labels.removeprefix(NAMESPACE)
         name = name_labels.split("{", 1)[0]
         try:
-            totals[name] = totals.get(name, 0.0) + float(value)
+            number = float(value)
         except ValueError:
             continue
+        totals[name] = totals.get(name, 0.0) + number
+        if name_labels != name:
+            totals[name_labels] = number
     return totals
 
 
