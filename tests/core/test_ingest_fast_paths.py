@@ -85,3 +85,16 @@ def test_no_private_pluggy_api():
                         f"{path}: import {a.name}" for a in node.names if a.name.startswith("pluggy._")
                     ]
     assert offenders == []
+
+
+def test_header_checksum_in_c_equals_the_table_definition():
+    import random
+
+    from centreon_canopsis.core.bbdo.crc import crc16_x25, crc16_x25_reference
+
+    rng = random.Random(11)
+    assert crc16_x25(b"123456789") == 0x906E
+    for size in range(0, 64):
+        data = bytes(rng.randrange(256) for _ in range(size))
+        assert crc16_x25(data) == crc16_x25_reference(data)
+        assert crc16_x25(bytearray(data)) == crc16_x25(memoryview(data)) == crc16_x25_reference(data)
