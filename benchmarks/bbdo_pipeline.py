@@ -75,7 +75,7 @@ MIXES: dict[str, dict[str, Any]] = {
     # About a fifth of the events are downtimes, like the Lua connector's benchmark stream.
     "downtime-heavy": {"downtime_rate": 0.12, "filters_off": False},
 }
-LAYOUTS = {"one-process": "thread", "two-processes": "process"}
+LAYOUTS = {"one-process": "thread", "two-processes": "child"}
 TARGETS = {"committed": 60_000.0, "end to end": 50_000.0, "connector cpu": 12.0, "lone p99": 10.0}
 
 
