@@ -106,21 +106,23 @@ def test_bbdo2_stream_gives_the_same_payloads(tmp_path, recorder):
 )
 def test_host_acknowledgement_is_an_ack_on_the_component(tmp_path, recorder, make_ack):
     # Defect B1: the Lua connector crashed on BBDO 3 host acks (service_id = 0).
-    deliver(tmp_path, [*ev.v3_configuration(), make_ack(state=1)], recorder)
-    assert recorder.events() == [
-        {
-            "author": "admin",
-            "component": "srv-web-01",
-            "connector": "centreon-stream",
-            "connector_name": "Central",
-            "event_type": "ack",
-            "long_output": "Acknowledged by admin",
-            "output": "Acknowledged by admin",
-            "source_type": "component",
-            "state": 3,
-            "timestamp": 1700000300,
-        }
-    ]
+    # "resource": "" as the Lua connector sends it on BBDO 2 host acks (issue 14, item 1).
+    removed = make_ack(state=1, deletion_time=1_700_000_400)
+    deliver(tmp_path, [*ev.v3_configuration(), make_ack(state=1), removed], recorder)
+    host_ack = {
+        "resource": "",
+        "author": "admin",
+        "component": "srv-web-01",
+        "connector": "centreon-stream",
+        "connector_name": "Central",
+        "event_type": "ack",
+        "long_output": "Acknowledged by admin",
+        "output": "Acknowledged by admin",
+        "source_type": "component",
+        "state": 3,
+        "timestamp": 1700000300,
+    }
+    assert recorder.events() == [host_ack, dict(host_ack, event_type="ackremove")]
 
 
 @pytest.mark.parametrize(("host_state", "expected"), [(0, 0), (1, 3), (2, 2)])
