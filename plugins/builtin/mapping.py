@@ -123,6 +123,7 @@ class Mapping:
         self.sort_hostgroups = bool(config.canopsis_sort_list_hostgroups)
         self.sort_servicegroups = bool(config.canopsis_sort_list_servicegroups)
         self.severity_as_state = bool(config.use_severity_as_state)
+        self.severity_objects = bool(config.use_severity_objects)
         self.output_limit = config.output_size_limit
         self.bam_host = bool(config.enable_bam_host)
         self._unknown_pollers: set[Any] = set()
@@ -189,7 +190,7 @@ class Mapping:
         self, states: dict[int, int], event: dict[str, Any], host_id: Any, service_id: Any = 0
     ) -> int | None:
         if self.severity_as_state:
-            level = self.cache.severity(host_id, service_id)
+            level = self.cache.severity(host_id, service_id, objects=self.severity_objects)
             if level is not None:
                 return level
         return states.get(as_int(event.get("state"), -1))

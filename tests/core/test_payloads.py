@@ -220,11 +220,22 @@ def test_use_severity_as_state_with_criticality_custom_variable(tmp_path, record
     assert host["state"] == 3, "the host has no severity: mapped state"
 
 
-def test_use_severity_as_state_with_severity_object(tmp_path, recorder):
+def test_use_severity_as_state_ignores_severity_objects_like_lua(tmp_path, recorder):
+    # Issue 14 item 2: Broker's get_severity reads only the CRITICALITY_LEVEL custom variable, so
+    # the Lua connector sends the mapped state for a host that only refers to a severity object.
     severity = ev.event(1, 33, id=7, action=0, level=4, icon_id=1, name="sev-4", type=1, poller_id=1)
     config_events = ev.v3_configuration()
     config_events[1]["severity_id"] = 7
     deliver(tmp_path, [severity, *config_events, ev.v3_host_status()], recorder, use_severity_as_state="1")
+    assert recorder.events()[0]["state"] == 3
+
+
+def test_use_severity_objects_takes_the_severity_object_level(tmp_path, recorder):
+    severity = ev.event(1, 33, id=7, action=0, level=4, icon_id=1, name="sev-4", type=1, poller_id=1)
+    config_events = ev.v3_configuration()
+    config_events[1]["severity_id"] = 7
+    stream = [severity, *config_events, ev.v3_host_status()]
+    deliver(tmp_path, stream, recorder, use_severity_as_state="1", use_severity_objects=1)
     assert recorder.events()[0]["state"] == 4
 
 

@@ -111,6 +111,7 @@ class FormatFilePlugin:
             config.format_file, context.registry, config.timestamp_conversion_format
         )
         self.options = OutputOptions.from_config(config)
+        self.severity_objects = bool(config.use_severity_objects)
         self.output_limit = config.output_size_limit
         accepted = {
             e.type_id
@@ -175,9 +176,10 @@ class FormatFilePlugin:
             name = cache.poller_name(instance_id) if instance_id else None
             return name if kind == "poller" else ({"id": instance_id, "name": name} if instance_id else None)
         if kind == "severity":
+            objects = self.severity_objects
             return {
-                "host": cache.severity(host_id),
-                "service": cache.severity(host_id, service_id) if is_service_event(event) else None,
+                "host": cache.severity(host_id, objects=objects),
+                "service": cache.severity(host_id, service_id, objects) if is_service_event(event) else None,
             }
         if kind == "hostgroups":
             return [{"group_name": name} for name in cache.hostgroup_names(host_id)]
