@@ -146,10 +146,9 @@ class CanopsisSender:
             bodies = [item.body for item in items]
             indexes, unmatched = failed_indexes(bodies, failed_events)
             excerpt_of_failed = orjson.dumps({"failed_events": failed_events[:20]}).decode()
-            # One rule whatever the batch size: each refusal counts against its payload, the
-            # lane backs off between attempts (Canopsis refusing everything is its trouble:
-            # RabbitMQ), and a payload refused ``failed_event_attempts`` times is dead-lettered,
-            # so that no lane waits for ever behind a payload Canopsis will never take.
+            # Every event refused at once, none for a reason of its own: Canopsis could not
+            # publish (RabbitMQ); the request is retried without counting against the events.
+            systemic = len(indexes) == len(items) > 1 and not any(refusal_reason(b) for b in bodies)
             for index in indexes:
                 reason = refusal_reason(bodies[index])
                 if reason is not None:
@@ -157,6 +156,10 @@ class CanopsisSender:
                         Outcome.FAILED, status, f"refused by Canopsis (failed_events): {reason}", None,
                         excerpt_of_failed,
                     )  # fmt: skip
+                elif systemic:
+                    results[index] = Result(
+                        Outcome.RETRY, status, "Canopsis listed every event in failed_events (publishing?)"
+                    )
                 else:
                     results[index] = self._refused(
                         items[index], status, "listed in failed_events by Canopsis", excerpt_of_failed
