@@ -17,6 +17,7 @@ from centreon_canopsis.core.logsetup import notice
 from centreon_canopsis.core.pipeline import Pipeline
 from centreon_canopsis.core.sources import build_source
 from centreon_canopsis.core.store import METRICS_URL_NAME, StateDirError
+from centreon_canopsis.core.validation import check_file
 
 log = logging.getLogger("centreon_canopsis.run")
 
@@ -69,6 +70,12 @@ def open_pipeline(path: str) -> tuple[Config, Pipeline] | int:
     """The configuration (logging set up) and its pipeline, or the exit code to return."""
     try:
         config = load_config(path)
+    except ConfigError as problem:
+        # Every problem of every stage, as validate shows them, not only the file's own.
+        checked = check_file(path)
+        config_error(ConfigError(checked.errors or problem.errors, path))
+        return USAGE
+    try:
         return config, Pipeline(config)
     except ConfigError as problem:
         config_error(problem)

@@ -140,3 +140,12 @@ def test_every_problem_of_every_stage_at_once(tmp_path, capsys):
         "unknown cache macro {cache.host.nmae}",
     ):
         assert expected in err, expected
+
+
+def test_run_refuses_with_every_problem_too(tmp_path, capsys):
+    path = tmp_path / "c.toml"
+    path.write_text(BASE + HOST + 'canopsis_port = 0\n[plugins]\ndisable = ["dedupe"]\n')
+    assert main(["run", "-c", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "canopsis_port = 0 is not valid" in err
+    assert "no plugin is named 'dedupe'" in err
