@@ -99,6 +99,7 @@ class ChildDelivery(Delivery):
     def _spawn(self) -> None:
         # A new interpreter (never fork a process that runs threads), on a socket pair of its own;
         # not multiprocessing's spawn, which runs the parent's __main__ again in the child.
+        self._recount()  # before it starts: a child that died may not have reported its last settle
         ours, theirs = socket.socketpair()
         command = [sys.executable, "-m", "centreon_canopsis.core.delivery_child", str(theirs.fileno())]
         self._process = subprocess.Popen(command, pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL)
@@ -111,10 +112,24 @@ class ChildDelivery(Delivery):
         self._conn.send((_unwrap(config._values), config.path))
         self._alive = True
         self._counters.clear()
-        with self.outbox._changed:  # the new child counts the rows itself when it starts
-            self._told = dict(self.outbox._depth)
-            self._removed.clear()
         log.info("delivery process started (pid %d)", self._process.pid)
+
+    def _recount(self) -> None:
+        """Counts the outbox again (a scan: at each start of a child only); the new child counts
+        the rows itself when it starts, so nothing is told to it for them."""
+        outbox = self.outbox
+        with outbox._write_lock:  # no commit between the count and the new depths
+            connection = outbox.store.connect()
+            try:
+                counts = outbox._count(connection)
+            finally:
+                connection.close()
+            with outbox._changed:
+                outbox._depth = counts
+                outbox._version += 1
+                outbox._changed.notify_all()
+                self._told = dict(counts)
+                self._removed.clear()
 
     def _supervise(self) -> None:
         """Applies the child's reports; starts it again if it dies while the daemon runs."""
@@ -225,7 +240,8 @@ def _forget(outbox: Outbox, lane: str, count: int, removed: dict[str, int]) -> N
     """The child removed ``count`` payloads of ``lane``: the daemon's depth follows."""
     with outbox._changed:
         removed[lane] = removed.get(lane, 0) + count
-        outbox._depth[lane] = max(0, outbox._depth.get(lane, 0) - count)
+        # Not clamped at 0: a report may arrive between a commit and its depth update.
+        outbox._depth[lane] = outbox._depth.get(lane, 0) - count
         outbox._version += 1
         outbox._changed.notify_all()
 
