@@ -242,6 +242,7 @@ def run_throughput(
     total = peer.total
     pids = {"connector": connector.pid, "sink": transport.pid}
     before = {name: usage(pid) for name, pid in pids.items()}
+    daemon_before = usage(connector.pid, children=False)
     self_before = time.process_time()
     started = time.perf_counter()
     peer.start()
@@ -251,6 +252,7 @@ def run_throughput(
         time.sleep(0.005)
     committed = time.perf_counter() - started
     at_commit = {name: usage(pid) - before[name] for name, pid in pids.items()}
+    at_commit["daemon"] = usage(connector.pid, children=False) - daemon_before
     broker_cpu = time.process_time() - self_before
     report = peer.join(60)
     drained: float | None = None
@@ -268,6 +270,7 @@ def run_throughput(
             break
         time.sleep(0.02)
     at_drain = {name: usage(pid) - before[name] for name, pid in pids.items()}
+    at_drain["daemon"] = usage(connector.pid, children=False) - daemon_before
     cpu_committed = {name: u.cpu for name, u in at_commit.items()} | {"broker": broker_cpu}
     cpu_drained = {name: u.cpu for name, u in at_drain.items()}
     return Throughput(
@@ -433,6 +436,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'connector CPU:':<22}{cpu:>10.1f} us/event  (target {TARGETS['connector cpu']:.0f}: "
               f"{TARGETS['connector cpu'] / cpu:.2f}x) until committed; "
               f"{result.cpu_drained['connector'] / total * 1e6:.1f} us/event until delivered")  # fmt: skip
+        if args.layout != "one-process":
+            daemon, child = (
+                result.cpu_committed["daemon"],
+                result.cpu_committed["connector"] - result.cpu_committed["daemon"],
+            )
+            print(f"{'  of which:':<22}daemon process {daemon / total * 1e6:.1f} us/event, delivery process "
+                  f"{child / total * 1e6:.1f} us/event (until committed)")  # fmt: skip
         print(f"{'other CPU:':<22}sink {result.cpu_drained['sink'] / total * 1e6:.1f} us/event, "
               f"Broker simulator {result.cpu_committed['broker'] / total * 1e6:.1f} us/event")  # fmt: skip
         print(f"{'Broker saw:':<22}{result.acknowledged:,} of {total:,} acknowledged, "
