@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Callable
-from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -141,37 +140,7 @@ class Cache:
 
     def handler_for(self, element: Element) -> Callable[[dict[str, Any]], None] | None:
         """The method that learns from events of this type, or None (resolved once per type)."""
-        handler = self._handlers.get(element.name)
-        if handler in (self._host_status, self._service_status) and element.bbdo == 3:
-            fields = _protobuf_status_fields(element.type_id)
-            if fields:
-                return self._status_reader(handler == self._service_status, fields)
-        return handler
-
-    def _status_reader(self, service: bool, fields: tuple[str, ...]) -> Callable[[dict[str, Any]], None]:
-        """A status handler for a BBDO 3 status type: the decoder always gives these fields, so
-        they are read in one ``itemgetter`` call instead of 17 membership tests (a hot path: most
-        events are status events). An event without one of them (hand-written JSON) takes the
-        general path."""
-        get = itemgetter(*fields)
-        table: dict[Any, dict[str, Any]] = self.services if service else self.hosts
-        fallback = self._service_status if service else self._host_status
-
-        def handler(event: dict[str, Any]) -> None:
-            host_id = event.get("host_id")
-            if host_id.__class__ is not int or (service and event.get("service_id").__class__ is not int):
-                fallback(event)
-                return
-            record = table.get((host_id, event["service_id"]) if service else host_id)
-            if record is not None:
-                try:
-                    values = get(event)
-                except KeyError:
-                    self._copy_status(record, event)
-                    return
-                record.update(zip(fields, values, strict=True))
-
-        return handler
+        return self._handlers.get(element.name)
 
     def observe(self, event: dict[str, Any], element: Element) -> None:
         handler = self._handlers.get(element.name)
@@ -490,21 +459,6 @@ class Cache:
                 table.update({_decode_key(stored_key): loads(raw) for stored_key, raw in rows})
         self._group_names.clear()
         self._dirty.clear()
-
-
-def _protobuf_status_fields(type_id: int) -> tuple[str, ...] | None:
-    """The status fields a BBDO 3 message always carries once decoded; None when one of
-    :data:`STATUS_FIELDS` is an optional field of it (then presence varies per event)."""
-    from centreon_canopsis.core.bbdo.pb import PROTOBUF_TYPES
-
-    event_type = PROTOBUF_TYPES.get(type_id)
-    if event_type is None:
-        return None
-    always = event_type.codec.defaults
-    declared = {fd.name for fd in event_type.message_cls.DESCRIPTOR.fields}
-    if any(field in declared and field not in always for field in STATUS_FIELDS):
-        return None
-    return tuple(field for field in STATUS_FIELDS if field in always) or None
 
 
 def _encode_key(key: Any) -> str:

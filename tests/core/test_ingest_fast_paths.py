@@ -8,8 +8,6 @@ from pathlib import Path
 import pytest
 
 from centreon_canopsis.core.bbdo.codec import BBDOCodec
-from centreon_canopsis.core.cache import Cache
-from centreon_canopsis.core.elements import default_registry
 from centreon_canopsis.standins.broker import SimulatedBroker, SimulationOptions
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,39 +34,6 @@ def test_protobuf_decode_equals_the_listfields_reference(stream):
         assert list(fast) == list(reference), "same key order"
         checked += 1
     assert checked > 4000
-
-
-def test_status_fast_path_learns_what_the_general_path_learns(stream):
-    registry = default_registry()
-    codec = BBDOCodec()
-    fast, general = Cache(), Cache()
-    fast_handlers: dict[int, object] = {}
-    specialised = 0
-    for original in stream:
-        type_id, payload, _ = codec.encode_payload(original)
-        event = codec.decode(type_id, payload)
-        element = registry.by_type.get(type_id)
-        if element is None:
-            continue
-        handler = fast_handlers.setdefault(type_id, fast.handler_for(element))
-        if handler is not None:
-            specialised += getattr(handler, "__name__", "") == "handler"
-            handler(event)
-        general.observe(event, element)
-    assert specialised > 1000, "the status fast path ran"
-    assert fast.hosts == general.hosts
-    assert fast.services == general.services
-
-
-def test_status_fast_path_falls_back_on_events_without_every_field():
-    registry = default_registry()
-    element = registry.by_name[(1, "pb_service_status")]
-    cache = Cache()
-    cache.services[(1, 2)] = {"host_id": 1, "service_id": 2}
-    handler = cache.handler_for(element)
-    handler({"host_id": 1, "service_id": 2, "state": 2})  # hand-written: most fields missing
-    handler({"host_id": "1", "service_id": "2", "state_type": 1})  # ids as strings
-    assert cache.services[(1, 2)] == {"host_id": 1, "service_id": 2, "state": 2, "state_type": 1}
 
 
 def test_no_private_pluggy_api():
