@@ -185,8 +185,10 @@ def connector_config(work: Path, transport: Any, args: argparse.Namespace, port:
 class Connector:
     """``centreon-canopsis run`` in a child process."""
 
-    def __init__(self, config: Path, state_dir: Path) -> None:
+    def __init__(self, config: Path, state_dir: Path, code: Path | None = None) -> None:
         env = {k: v for k, v in os.environ.items() if k != "CANOPSIS_AUTHKEY"}
+        if code is not None:  # another checkout's package first on the path (--baseline)
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(code), env.get("PYTHONPATH")]))
         self.process = subprocess.Popen([*CLI, "run", "-c", str(config)], env=env)
         self.url = metrics_url(state_dir)
 
@@ -300,20 +302,37 @@ def bbdo_version(args: argparse.Namespace) -> str:
 
 
 @contextlib.contextmanager
-def started(work: Path, args: argparse.Namespace) -> Iterator[tuple[Connector, Any, int]]:
-    """A sink and a connector pointed at it, stopped on the way out."""
+def started(
+    work: Path, args: argparse.Namespace, code: Path | None = None
+) -> Iterator[tuple[Connector, Any, int]]:
+    """A sink and a connector pointed at it (``code``: another checkout's), stopped on the way out."""
     work.mkdir(parents=True)
     port = free_port()
     transport = TRANSPORTS[args.transport]()
     connector: Connector | None = None
     try:
-        connector = Connector(connector_config(work, transport, args, port), work / "state")
+        connector = Connector(connector_config(work, transport, args, port), work / "state", code)
         wait_listening(port)
         yield connector, transport, port
     finally:
         if connector is not None:
             connector.stop()
         transport.stop()
+
+
+def export_checkout(ref: str, work: Path) -> Path:
+    """``git archive REF`` laid out as the installed namespace (centreon_canopsis.core, ...), so
+    that putting the returned directory first on PYTHONPATH runs that checkout's connector."""
+    root = Path(__file__).resolve().parents[1]
+    source = work / "baseline-src"
+    source.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(root), "archive", ref], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(source)], input=archive, check=True)
+    package = work / "baseline" / "centreon_canopsis"
+    package.mkdir(parents=True)
+    for folder in ("core", "plugins", "schemas", "standins"):
+        (package / folder).symlink_to(source / folder)
+    return package.parent
 
 
 def wait_drained(connector: Connector, received: int, timeout: float) -> bool:
@@ -384,6 +403,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-unacked", type=int, default=100_000, help="Broker's event_queue_max_size")
     parser.add_argument("--drain-timeout", type=float, default=600)
     parser.add_argument("--keep", action="store_true", help="keep the work directory (state, log)")
+    parser.add_argument(
+        "--baseline",
+        metavar="GIT_REF",
+        help="first run the same stream through that commit's connector (git archive), and print ratios",
+    )
     args = parser.parse_args(argv)
 
     stream = make_stream(args)
@@ -394,6 +418,11 @@ def main(argv: list[str] | None = None) -> int:
     rss: dict[str, float] = {}
     code = None
     sink_summary = ""
+    baseline: Throughput | None = None
+    if total and args.baseline:
+        code = export_checkout(args.baseline, work)
+        with started(work / "baseline-run", args, code) as (connector, transport, port):
+            baseline = run_throughput(stream, args, port, connector, transport)
     if total:
         with started(work / "throughput", args) as (connector, transport, port):
             result = run_throughput(stream, args, port, connector, transport)
@@ -447,6 +476,13 @@ def main(argv: list[str] | None = None) -> int:
               f"Broker simulator {result.cpu_committed['broker'] / total * 1e6:.1f} us/event")  # fmt: skip
         print(f"{'Broker saw:':<22}{result.acknowledged:,} of {total:,} acknowledged, "
               f"{result.replayed:,} replayed")  # fmt: skip
+    if baseline is not None and result is not None:
+        cpu_then = baseline.cpu_committed["connector"] / total * 1e6
+        cpu_now = result.cpu_committed["connector"] / total * 1e6
+        label = f"baseline {args.baseline}:"
+        print(f"{label:<22}committed {total / baseline.committed_s:,.0f} events/s, "
+              f"connector CPU {cpu_then:.1f} us/event; now {baseline.committed_s / result.committed_s:.2f}x "
+              f"the events/s, {cpu_then / cpu_now:.2f}x less CPU per event")  # fmt: skip
     if args.lone and not latencies:
         print(f"{'lone event:':<22}no event reached the sink")
     if latencies:
