@@ -22,6 +22,7 @@ from tests.delivery.helpers import (
     write_config,
     write_stream,
 )
+from tests.support.config import AUTHKEY
 
 BATCH = 200
 CHILD = {"delivery": {"process": "child"}}
@@ -52,7 +53,12 @@ def test_everything_delivered_in_order_and_counted_by_the_daemon(tmp_path):
                 10,
                 "the child's deliveries in the daemon's metrics",
             )
-            assert daemon.process is not None and len(child_pids(daemon.process.pid)) >= 1
+            assert daemon.process is not None
+            children = child_pids(daemon.process.pid)
+            assert children, "the delivery process runs"
+            for pid in children:  # the configuration went through its socket, not its command line
+                with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                    assert AUTHKEY.encode() not in handle.read()
             # A lone event later on: the child is woken by the commit, no polling delay to wait for.
             with open(tmp_path / "events.jsonl", "ab") as handle:
                 handle.write(orjson.dumps(statuses(1, start=count)[0]) + b"\n")
