@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from centreon_canopsis.core import logsafe
 from centreon_canopsis.core.sources.base import Batch
 from centreon_canopsis.core.sources.bbdo import BBDOSource
 
@@ -69,6 +70,14 @@ class Collector:
 
     def wait_events(self, count: int, timeout: float = 10.0) -> None:
         self.wait_for(lambda: len(self.events) >= count, timeout)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_log_limits() -> Iterator[None]:
+    """Per-peer warnings are rate-limited process-wide: each test starts with none spent."""
+    logsafe.reset_limits()
+    yield
+    logsafe.reset_limits()
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
