@@ -18,7 +18,9 @@ from typing import Any
 
 import jsonschema
 
+from centreon_canopsis.core.endpoint_auth import read_endpoint_secrets
 from centreon_canopsis.core.secrets import REDACTOR, Secret
+from centreon_canopsis.core.source_checks import bbdo_source_errors
 
 AUTHKEY_ENV = "CANOPSIS_AUTHKEY"
 PROXY_PASSWORD_ENV = "CANOPSIS_PROXY_PASSWORD"
@@ -153,6 +155,8 @@ def from_mapping(
     _coerce(values)
     errors += _cross_checks(values, data)
     _read_secrets(values, data, env, base_dir, errors)
+    errors += bbdo_source_errors(values["source"], base_dir)
+    read_endpoint_secrets(values["metrics"], base_dir, errors, warnings)
     if errors:
         raise ConfigError(errors, path)
     if base_dir is not None:
@@ -430,7 +434,7 @@ def _resolve_paths(values: dict[str, Any], base_dir: Path) -> None:
         if values.get(name):
             values[name] = str(base_dir / values[name])
     source = values["source"]
-    for key in ("tls_cert", "tls_key"):
+    for key in ("tls_cert", "tls_key", "tls_ca"):
         if source.get(key):
             source[key] = str(base_dir / source[key])
     if source.get("path") not in (None, "-"):

@@ -11,6 +11,7 @@ from pathlib import Path
 from centreon_canopsis.core.cli.common import add_config_argument, config_error, error, load_config
 from centreon_canopsis.core.cli.exitcodes import FAILED, INTERRUPTED, OK, UNAVAILABLE, USAGE
 from centreon_canopsis.core.config import Config, ConfigError
+from centreon_canopsis.core.endpoint_auth import EndpointAuth
 from centreon_canopsis.core.health import HealthServer
 from centreon_canopsis.core.logsetup import notice
 from centreon_canopsis.core.pipeline import Pipeline
@@ -88,6 +89,16 @@ def _serve(config: Config, pipeline: Pipeline) -> int:
         pipeline.close()
         return UNAVAILABLE
     source = build_source(config)
+    try:
+        start_source(source, pipeline)
+    except (OSError, ValueError) as problem:
+        # Bound before "started" is logged: a port in use is an unavailable resource, said once.
+        error(f"cannot start the source: {getattr(problem, 'strerror', None) or problem}")
+        pipeline.close()
+        if server is not None:
+            server.close()
+            (Path(config.state_dir) / METRICS_URL_NAME).unlink(missing_ok=True)
+        return UNAVAILABLE
     notice(
         log,
         "started: reading %s, sending to %s://%s:%s (state in %s)",
@@ -115,13 +126,27 @@ def _serve(config: Config, pipeline: Pipeline) -> int:
     return code
 
 
+def start_source(source: object, pipeline: Pipeline) -> None:
+    """Binds or starts the source if it can be (BBDO: the listener), and exposes its metrics."""
+    start = getattr(source, "start", None)
+    if start is not None:
+        start()
+    register = getattr(source, "register_metrics", None)
+    if register is not None:
+        register(pipeline.context.metrics)
+
+
 def start_health_server(config: Config, pipeline: Pipeline) -> HealthServer | None:
     """Starts the ``[metrics]`` endpoint (None when disabled); records its address for ``status``."""
     settings = config.metrics
     if not settings["enabled"]:
         return None
     server = HealthServer(
-        pipeline, settings["host"], int(settings["port"]), float(settings["ready_stall_seconds"])
+        pipeline,
+        settings["host"],
+        int(settings["port"]),
+        float(settings["ready_stall_seconds"]),
+        EndpointAuth.from_config(settings),
     )
     server.start()
     (Path(config.state_dir) / METRICS_URL_NAME).write_text(server.url + "\n")
