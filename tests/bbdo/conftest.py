@@ -138,7 +138,9 @@ class PKI:
         self.other_ca = self._ca("other-ca")
         self.server = self.issue("server", "127.0.0.1", "IP:127.0.0.1,DNS:localhost")
         self.client = self.issue("central-broker", "central-broker", "DNS:central-broker")
-        self.other_client = self.issue("central-broker-other", "central-broker", "DNS:central-broker", ca="other-ca")
+        self.other_client = self.issue(
+            "central-broker-other", "central-broker", "DNS:central-broker", ca="other-ca"
+        )
 
     def _run(self, *args: str) -> None:
         subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=self.folder)

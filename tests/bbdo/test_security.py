@@ -87,7 +87,9 @@ def test_tls_peer_names_restrict_certificates_of_the_right_ca(make_source, pki: 
     refused(source.address[1], client_context(pki, pki.client))  # CN central-broker: not listed
     assert collector.events == [] and source.closed_by_reason["tls_rejected"] >= 1
     source, collector = verifying_source(make_source, pki, tls_peer_names=["poller-7", "central-broker"])
-    assert BrokerPeer(EVENTS, port=source.address[1], tls_context=client_context(pki, pki.client)).run().complete
+    assert (
+        BrokerPeer(EVENTS, port=source.address[1], tls_context=client_context(pki, pki.client)).run().complete
+    )
     assert ids(collector) == IDS
 
 
