@@ -37,6 +37,7 @@ from ..bbdo.peers import AllowList, exposure_problem
 from ..bbdo.session import PeerSession
 from ..bbdo.settings import BBDOSettings
 from ..logsafe import log_limited
+from ..logsetup import notice
 from .base import Batch
 from .bbdo_metrics import register_metrics
 
@@ -159,13 +160,15 @@ class BBDOSource:
                 return
             self._started = True
         if self.settings.mode == "listen":
-            self._listener = self._bind()
             problem = exposure_problem({"type": "bbdo", **_as_config(self.settings)})
-            if problem:
-                log.warning(
-                    "%s (allow_unauthenticated_peers = true); see docs/security.md",
+            if problem:  # validate refuses it unless allow_unauthenticated_peers: said at every start,
+                # at the level the default log level shows
+                notice(
+                    log,
+                    "WARNING: %s (allow_unauthenticated_peers = true); see docs/security.md",
                     problem.replace("source.", ""),
                 )
+            self._listener = self._bind()
             self._spawn(self._accept_loop, "bbdo-listen")
         else:
             self._spawn(self._connect_loop, "bbdo-connect")
