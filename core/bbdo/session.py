@@ -192,6 +192,8 @@ class PeerSession:
         except (OSError, ssl.SSLError) as exc:
             if self._aborted or self._closing.is_set():
                 reason = "shutdown"
+            elif self.counters.stops_received:
+                reason = "stopped"  # a reset after Broker's stop is how some Brokers leave
             else:
                 self.counters.peer_errors += 1
                 _warn(

@@ -86,7 +86,9 @@ def test_run_binds_before_it_says_started_and_exits_3_on_a_port_in_use(tmp_path:
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
         config = write(tmp_path, f'host = "127.0.0.1"\nport = {port}')
-        done = subprocess.run([*COMMAND, "run", "-c", str(config)], capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [*COMMAND, "run", "-c", str(config)], capture_output=True, text=True, timeout=60
+        )
     assert done.returncode == 3, done.stderr
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr and "Address already in use" in done.stderr
     assert "Traceback" not in done.stderr
