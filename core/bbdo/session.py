@@ -329,16 +329,21 @@ class PeerSession:
 
     def _negotiated(self, theirs: Welcome, ours: Welcome) -> None:
         self.peer_welcome = theirs
-        log.info(
+        _info(
+            "negotiated",
             "%s: BBDO %s (%s) negotiated; peer extensions: %s; ours: %s",
             self.label,
             theirs.version,
             "pb_welcome" if theirs.protobuf else "version_response",
-            " ".join(theirs.extensions) or "none",
+            shown(" ".join(theirs.extensions)) or "none",
             " ".join(ours.extensions) or "none",
         )
         if COMPRESSION in theirs.extensions:
-            log.info("%s: peer offers compression; not negotiated, the stream stays uncompressed", self.label)
+            _info(
+                "compression",
+                "%s: peer offers compression; not negotiated, the stream stays uncompressed",
+                self.label,
+            )
 
     def _serve(self) -> str:
         """Serves the peer; returns why it stopped (the peer closing raises PeerClosed)."""
@@ -421,7 +426,8 @@ class PeerSession:
             self.counters.events_unknown += 1
             if raw.event_id not in self._unknown_seen:
                 self._unknown_seen.add(raw.event_id)
-                log.info(
+                _info(
+                    "unknown-type",
                     "%s: skipping events of type %s (first at offset %d): no decoder; they are counted and "
                     "acknowledged",
                     self.label,
