@@ -128,6 +128,18 @@ def test_metrics_and_status_show_the_peers(bbdo_daemon) -> None:
     assert metric(daemon, "bbdo_connections_accepted_total") == 3  # with the listening probe
     assert metric(daemon, "bbdo_handshake_failures_total") == 2
     assert TOKEN not in daemon.log()
+    # everything exposed is in the catalogue, and the catalogue is in the docs
+    from centreon_canopsis.core.cli.status import parse_metrics
+    from centreon_canopsis.core.metrics import CATALOGUE
+
+    body = get(daemon, "/metrics", f"Bearer {TOKEN}")[1].decode()
+    exposed = {name.removeprefix("centreon_canopsis_") for name in parse_metrics(body)}
+    exposed = {n.removesuffix("_bucket").removesuffix("_sum").removesuffix("_count") for n in exposed}
+    described = {info.name for info in CATALOGUE}
+    assert exposed <= described, f"undocumented metrics: {exposed - described}"
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "delivery.md").read_text()
+    bbdo = {name for name in described if name.startswith("bbdo_")}
+    assert len(bbdo) >= 15 and all(f"| `{name}` |" in docs for name in bbdo)
 
 
 def test_basic_auth_and_the_tap_rule() -> None:
@@ -171,3 +183,16 @@ def test_a_broker_feeding_the_daemon_is_delivered(bbdo_daemon) -> None:
     report = BrokerPeer([status_event(i) for i in range(50)], port=port).run()
     assert report.complete and report.stop_acknowledged
     wait_until(lambda: metric(daemon, "bbdo_events_acked_total") >= 50, 20, "acknowledged")
+
+
+def test_undecodable_events_are_counted_but_logged_a_few_times(bbdo_daemon) -> None:
+    daemon, port, _config = bbdo_daemon
+    bad = frame_event(0x0001001D, b"\xff\xff\xff")
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(Welcome.for_version("3.0.0").encode() + bad * 500 + encode_stop())
+        sock.settimeout(10)
+        sock.recv(100)  # the final ack
+    wait_until(lambda: metric(daemon, "events_invalid_total") == 500, 20, "500 invalid events counted")
+    assert metric(daemon, "bbdo_decode_errors_total", kind="undecodable") == 500
+    log = daemon.log()
+    assert 1 <= log.count("undecodable BBDO event") <= 5, log.count("undecodable BBDO event")
