@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from centreon_canopsis.core import logsafe
-from centreon_canopsis.core.sources.base import Batch
 from centreon_canopsis.core.bbdo.settings import BBDOSettings
+from centreon_canopsis.core.sources.base import Batch
 from centreon_canopsis.core.sources.bbdo import BBDOSource
 
 
@@ -149,7 +149,8 @@ class PKI:
         self._run(
             "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
             "-days", "2", "-subj", f"/CN={name}", "-keyout", f"{name}.key", "-out", f"{name}.pem",
-            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+            "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign",
         )  # fmt: skip
         return self.folder / f"{name}.pem"
 

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from centreon_canopsis.core.bbdo import Reassembler
-from centreon_canopsis.core.bbdo.budget import MiB, BudgetExceeded, BufferBudget
+from centreon_canopsis.core.bbdo.budget import BudgetExceeded, BufferBudget, MiB
 from centreon_canopsis.core.bbdo.ids import MAX_PACKET_SIZE
 from centreon_canopsis.standins.broker.hostile import open_unfinished_events, split_packets
 from centreon_canopsis.standins.broker.peer import BrokerPeer

@@ -117,7 +117,7 @@ def test_allow_list_entries() -> None:
     assert allowed.allows("2001:db8::1")
     assert not allowed.allows("10.1.3.1") and not allowed.allows("192.0.2.8") and not allowed.allows("junk")
     assert AllowList([]).allows("203.0.113.9")
-    with pytest.raises(ValueError, match="'10.1.2.0/33'"):
+    with pytest.raises(ValueError, match=r"'10\.1\.2\.0/33'"):
         AllowList(["10.1.2.0/33"])
 
 

@@ -62,7 +62,7 @@ def test_stop_behind_a_full_queue_is_acknowledged_within_brokers_window() -> Non
 
 
 def test_stop_acknowledges_what_commits_within_the_wait(make_source) -> None:
-    source, collector = make_source(ack_events=1_000_000, ack_interval=60, stop_wait=2.0)
+    source, _collector = make_source(ack_events=1_000_000, ack_interval=60, stop_wait=2.0)
     report = BrokerPeer(statuses(500), port=source.address[1], one_ack_after_stop=True).run()
     assert report.complete and report.stop_acknowledged and report.acknowledged == 500
     assert source.counters["acks_sent"] == 1  # one ack: Broker reads one
