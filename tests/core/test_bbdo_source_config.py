@@ -53,7 +53,7 @@ def test_security_settings_are_checked_all_at_once(tmp_path: Path) -> None:
     )
     text = "\n".join(found)
     assert "'10.1.2.0/33'" in text
-    assert "source.tls_ca = 'missing.pem': no such file" in text
+    assert "source.tls_ca = " in text and "missing.pem' cannot be read" in text
     assert "tls_ca needs tls_cert and tls_key in listen mode" in text
     assert "max_event_size_mib <= peer_buffer_limit_mib <= total_buffer_limit_mib" in text
     assert errors_of({"mode": "connect", "host": "central", "tls_cert": "c", "tls_key": "k"}) == [
