@@ -2,7 +2,7 @@
 
 The sessions keep plain integer counters (per read and per batch, not per event); this module
 turns them into gauge functions of the registry. Per-peer series exist while the peer is
-connected (the label is ``host:port`` of that connection).
+connected and past its handshake (the label is ``host:port`` of that connection).
 """
 
 from __future__ import annotations
@@ -54,6 +54,8 @@ def register_metrics(source: BBDOSource, metrics: Any) -> None:
         def read() -> list[tuple[tuple[tuple[str, str], ...], float]]:
             rows = []
             for peer in source.peers():
+                if not peer["handshake_done"]:
+                    continue  # a scanner or a peer in its handshake gets no series of its own
                 value = peer[field]
                 if transform is not None:
                     value = transform(value)
@@ -75,6 +77,7 @@ def register_metrics(source: BBDOSource, metrics: Any) -> None:
                 1,
             )
             for p in source.peers()
+            if p["handshake_done"]
         ]
 
     metrics.gauge_function("bbdo_peer_info", info)
