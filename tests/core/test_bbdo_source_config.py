@@ -56,9 +56,9 @@ def test_security_settings_are_checked_all_at_once(tmp_path: Path) -> None:
     assert "source.tls_ca = " in text and "missing.pem' cannot be read" in text
     assert "tls_ca needs tls_cert and tls_key in listen mode" in text
     assert "max_event_size_mib <= peer_buffer_limit_mib <= total_buffer_limit_mib" in text
-    assert errors_of({"mode": "connect", "host": "central", "tls_cert": "c", "tls_key": "k"}) == [
-        "source.tls_cert in connect mode needs tls_ca, to verify Broker's certificate"
-    ]
+    assert "source.tls_cert in connect mode needs tls_ca, to verify Broker's certificate" in errors_of(
+        {"mode": "connect", "host": "central", "tls_cert": "c", "tls_key": "k"}
+    )
 
 
 def test_no_warning_for_keys_that_only_come_from_defaults(caplog: pytest.LogCaptureFixture) -> None:

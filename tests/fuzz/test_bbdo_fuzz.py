@@ -14,6 +14,8 @@ import random
 import threading
 from pathlib import Path
 
+import pytest
+
 from centreon_canopsis.core.bbdo import Welcome, encode_event, frame_event
 from centreon_canopsis.core.bbdo.budget import MiB
 from centreon_canopsis.standins.broker.hostile import (
@@ -81,6 +83,7 @@ def hostile(rng: random.Random, address: tuple[str, int], big: list[int]) -> str
     return kind
 
 
+@pytest.mark.timeout(FUZZ_SECONDS + 300)
 def test_hostile_peers_never_stop_a_broker_stream(tmp_path: Path) -> None:
     seed = int(os.environ.get("FUZZ_SEED", random.randrange(1 << 30)))
     with bbdo_scene(tmp_path, handshake_timeout=1.0) as scene:

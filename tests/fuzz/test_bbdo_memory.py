@@ -12,6 +12,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
+
 from centreon_canopsis.core.bbdo.budget import MiB
 from centreon_canopsis.standins.broker.hostile import open_unfinished_events
 from centreon_canopsis.standins.broker.peer import BrokerPeer
@@ -38,6 +40,7 @@ def attack(address: tuple[str, int], connections: int, events: int, size: int) -
         thread.join(120)
 
 
+@pytest.mark.timeout(600)  # a loaded machine: 960 MiB sent per round
 def test_unfinished_split_events_cannot_exhaust_memory(tmp_path: Path) -> None:
     with bbdo_scene(tmp_path) as scene:
         broker = BrokerPeer(
