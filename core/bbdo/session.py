@@ -356,8 +356,9 @@ class PeerSession:
         last_rx = time.monotonic()
         try:
             if conn.backlog:  # events that came with the welcome
-                self._handle(list(conn.backlog))
-                conn.backlog.clear()
+                ahead = list(conn.backlog)
+                conn.backlog.clear()  # before handling: reads ahead while blocked land here
+                self._handle(ahead)
             while not (self._aborted or self._closing.is_set()):
                 due = self.tracker.seconds_until_due()
                 timeout = _TICK if due is None else min(due, _TICK)
