@@ -66,3 +66,35 @@ def test_stop_acknowledges_what_commits_within_the_wait(make_source) -> None:
     report = BrokerPeer(statuses(500), port=source.address[1], one_ack_after_stop=True).run()
     assert report.complete and report.stop_acknowledged and report.acknowledged == 500
     assert source.counters["acks_sent"] == 1  # one ack: Broker reads one
+
+
+def test_events_read_ahead_while_blocked_are_all_handled_in_order(make_source) -> None:
+    """Events that arrive with the welcome, then more read ahead while the queue is full: every
+    one is handed over once, in order, and the final ack counts them all."""
+    import socket
+
+    from centreon_canopsis.core.bbdo import Reassembler, Welcome, encode_event, parse_ack
+    from centreon_canopsis.core.bbdo.handshake import encode_stop
+    from centreon_canopsis.core.bbdo.ids import ACKS
+
+    source, collector = make_source(
+        ack_events=1_000_000, ack_interval=60, queue_batches=1, max_batch_events=100
+    )
+    collector.resume.clear()  # the pipeline takes one batch and waits
+    stream = b"".join(encode_event(event) for event in statuses(20000))
+    with socket.create_connection(source.address, timeout=10) as sock:
+        sock.sendall(Welcome.for_version("3.0.0").encode() + stream)  # events come with the welcome
+        wait_until(lambda: source.counters["batches"] >= 2, what="the queue full")
+        time.sleep(1.0)  # several polls while blocked: reads ahead
+        collector.resume.set()
+        collector.wait_events(20000)
+        sock.sendall(encode_stop())
+        reassembler, acks = Reassembler(), []
+        while not acks:
+            acks = [
+                parse_ack(r.event_id, r.payload)
+                for r in reassembler.feed(sock.recv(4096))
+                if r.event_id in ACKS
+            ]
+    assert [e["host_id"] for e in collector.events] == list(range(20000))
+    assert sum(acks) == 20000
