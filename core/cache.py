@@ -19,8 +19,11 @@ JSON objects are still read.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import marshal
 import sqlite3
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -84,8 +87,13 @@ ServiceKey = int  # host_id << 32 | service_id (service_id 0: the host, for crit
 ID_LIMIT = 1 << 32  # Broker's ids are 32-bit: larger or negative ones are not learnt
 #: Recent look-ups kept as dicts (one event asks for its host and service several times).
 VIEWS_MAX = 4096
+#: The snapshot is read only by the Python and marshal versions that wrote it.
+SNAPSHOT_FORMAT = f"marshal {marshal.version} python {sys.version_info[0]}.{sys.version_info[1]} cache 1"
 _NO_STATUS = (None,) * len(STATUS_FIELDS)
-_DISPLAY, _DESCRIPTION = SERVICE_FIELDS.index("display_name"), SERVICE_FIELDS.index("description")
+#: Positions in a service's stored tuple (its fields but host_id and service_id).
+_DISPLAY, _DESCRIPTION = SERVICE_FIELDS.index("display_name") - 2, SERVICE_FIELDS.index("description") - 2
+_SERVICE_SEVERITY = SERVICE_FIELDS.index("severity_id") - 2
+_HOST_SEVERITY = HOST_FIELDS.index("severity_id") - 1
 
 
 def _int(value: Any) -> int:
@@ -102,16 +110,20 @@ def service_key(host_id: int, service_id: int) -> ServiceKey | None:
 
 
 class Objects:
-    """Hosts or services: a tuple of fields per object, a tuple of status fields once one came,
-    and dicts of the recently looked-up ones."""
+    """Hosts or services: per object a tuple of its fields but the ids (those are the key), one
+    tuple shared by every object with the same fields (services made from one template), a tuple
+    of status fields once one came, and dicts of the recently looked-up objects."""
 
-    __slots__ = ("fields", "rows", "status", "views")
+    __slots__ = ("_shared", "fields", "ids", "rows", "status", "stored", "views")
 
-    def __init__(self, fields: tuple[str, ...]) -> None:
+    def __init__(self, fields: tuple[str, ...], ids: int) -> None:
         self.fields = fields
+        self.ids = ids  # the first `ids` fields are the key's: host_id (and service_id)
+        self.stored = fields[ids:]
         self.rows: dict[int, tuple[Any, ...]] = {}
         self.status: dict[int, tuple[Any, ...]] = {}
         self.views: dict[int, dict[str, Any]] = {}
+        self._shared: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -125,7 +137,13 @@ class Objects:
             row = self.rows.get(key)
             if row is None:
                 return None
-            view = {field: value for field, value in zip(self.fields, row, strict=False) if value is not None}
+            if self.ids == 1:
+                view = {"host_id": key}
+            else:
+                view = {"host_id": key >> 32, "service_id": key & (ID_LIMIT - 1)}
+            for field, value in zip(self.stored, row, strict=False):
+                if value is not None:
+                    view[field] = value
             status = self.status.get(key)
             if status is not None:
                 for field, value in zip(STATUS_FIELDS, status, strict=False):
@@ -136,11 +154,18 @@ class Objects:
             self.views[key] = view
         return view
 
+    def share(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
+        shared = self._shared
+        if len(shared) > 2 * len(self.rows) + 1024:  # rows that changed or went away
+            shared.clear()
+            shared.update((kept, kept) for kept in self.rows.values())
+        return shared.setdefault(row, row)
+
     def put(self, key: int, row: tuple[Any, ...]) -> bool:
         """Stores the object's fields; True when they changed."""
         if self.rows.get(key) == row:
             return False
-        self.rows[key] = row
+        self.rows[key] = self.share(row)
         self.views.pop(key, None)
         return True
 
@@ -167,6 +192,7 @@ class Objects:
         self.rows.clear()
         self.status.clear()
         self.views.clear()
+        self._shared.clear()
 
 
 class Cache:
@@ -174,8 +200,8 @@ class Cache:
 
     def __init__(self) -> None:
         self.instances: dict[int, str] = {}
-        self.hosts = Objects(HOST_FIELDS)
-        self.services = Objects(SERVICE_FIELDS)
+        self.hosts = Objects(HOST_FIELDS, 1)
+        self.services = Objects(SERVICE_FIELDS, 2)
         self.hostgroups: dict[int, str] = {}
         self.servicegroups: dict[int, str] = {}
         # Group memberships: (group_id, name, group_id, name...) sorted by group id.
@@ -187,7 +213,10 @@ class Cache:
         self.bvs: dict[int, dict[str, Any]] = {}
         self.ba_bvs: dict[int, list[int]] = {}
         self._names_seen: dict[str, str] = {}  # one str object per group name
+        self._group_sets: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # one tuple per membership
         self._dirty: set[tuple[str, Any]] = set()
+        # Whether the database's snapshot is this cache (None: unknown, never loaded).
+        self._snapshot_current: bool | None = None
         self._handlers: dict[str, Callable[[dict[str, Any]], None]] = {
             "instance": self._instance,
             "pb_instance": self._instance,
@@ -254,11 +283,10 @@ class Cache:
         get = event.get
         old = hosts.rows.get(host_id)
         if old is None:
-            values = [get(field) for field in HOST_FIELDS]
+            values = tuple([get(field) for field in hosts.stored])
         else:  # a field the event leaves out keeps its value
-            values = [get(field, value) for field, value in zip(HOST_FIELDS, old, strict=False)]
-        values[0] = host_id
-        if hosts.put(host_id, tuple(values)):
+            values = tuple([get(field, value) for field, value in zip(hosts.stored, old, strict=False)])
+        if hosts.put(host_id, values):
             self._dirty.add(("host", host_id))
         hosts.copy_status(host_id, event)
 
@@ -280,10 +308,9 @@ class Cache:
         get = event.get
         old = services.rows.get(key)
         if old is None:
-            values = [get(field) for field in SERVICE_FIELDS]
+            values = [get(field) for field in services.stored]
         else:  # a field the event leaves out keeps its value
-            values = [get(field, value) for field, value in zip(SERVICE_FIELDS, old, strict=False)]
-        values[0], values[1] = host_id, service_id
+            values = [get(field, value) for field, value in zip(services.stored, old, strict=False)]
         if values[_DISPLAY] == values[_DESCRIPTION]:
             values[_DISPLAY] = values[_DESCRIPTION]  # usually the same text: one object
         if services.put(key, tuple(values)):
@@ -351,7 +378,8 @@ class Cache:
         else:
             return
         if groups:
-            table[key] = _flat(groups)
+            flat = _flat(groups)
+            table[key] = self._group_sets.setdefault(flat, flat)
         else:
             del table[key]
         self._dirty.add((kind, key))
@@ -449,10 +477,10 @@ class Cache:
             return level
         if service_id:
             row = self.services.rows.get(key)
-            severity_id = _int(row[SERVICE_FIELDS.index("severity_id")]) if row else 0
+            severity_id = _int(row[_SERVICE_SEVERITY]) if row else 0
         else:
             row = self.hosts.rows.get(host_id)
-            severity_id = _int(row[HOST_FIELDS.index("severity_id")]) if row else 0
+            severity_id = _int(row[_HOST_SEVERITY]) if row else 0
         if severity_id:
             severity = self.severities.get((0 if service_id else 1, severity_id))
             if severity is not None:
@@ -513,6 +541,9 @@ class Cache:
         :meth:`mark_saved` once it is committed (a failed commit keeps the changes pending)."""
         if not self._dirty:
             return 0
+        if self._snapshot_current is not False:  # the snapshot would be out of date
+            with contextlib.suppress(sqlite3.OperationalError):  # no snapshot table
+                connection.execute("DELETE FROM cache_snapshot")
         tables = self._tables()
         dumps = orjson.dumps
         upserts, deletes = [], []
@@ -538,9 +569,18 @@ class Cache:
 
     def mark_saved(self) -> None:
         """The transaction that :meth:`save` wrote into is committed."""
+        if self._dirty:
+            self._snapshot_current = False
         self._dirty.clear()
 
     def load(self, connection: sqlite3.Connection) -> None:
+        """Reads the snapshot a clean stop left, else every stored row (after a crash or an
+        upgrade from a version without snapshots)."""
+        if not self._load_snapshot(connection):
+            self._load_rows(connection)
+        self._dirty.clear()
+
+    def _load_rows(self, connection: sqlite3.Connection) -> None:
         # One range of the primary key per kind, each decoded in a comprehension: start-up time
         # grows with the configuration (1.2M rows for 50k hosts / 500k services). Hosts, services
         # and members are JSON arrays (tuples as kept in memory); older states hold objects.
@@ -550,28 +590,76 @@ class Cache:
             decode = _decode_service_key if kind in _SERVICE_KEYED else int
             if kind in ("host", "service"):
                 objects: Objects = table  # type: ignore[assignment]
-                fields = objects.fields
+                width, share = len(objects.stored), objects.share
                 for stored_key, raw in rows:
                     value = loads(raw)
                     if value.__class__ is dict:  # written by an older version
-                        value = [value.get(field) for field in fields]
-                    elif len(value) != len(fields):  # another version's fields: by position
-                        value = (value + [None] * len(fields))[: len(fields)]
-                    objects.rows[decode(stored_key)] = tuple(value)
+                        value = [value.get(field) for field in objects.stored]
+                    elif len(value) != width:  # another version's fields: by position
+                        value = (value + [None] * width)[:width]
+                    objects.rows[decode(stored_key)] = share(tuple(value))
             elif kind in ("host_member", "service_member"):
-                seen = self._names_seen
+                group_sets = self._group_sets
                 for stored_key, raw in rows:
                     value = loads(raw)
                     if value.__class__ is dict:  # written by an older version
                         value = _flat({int(k): v for k, v in value.items()})
-                    else:
-                        value[1::2] = [seen.setdefault(name, name) for name in value[1::2]]
-                    table[decode(stored_key)] = tuple(value)
+                    value = tuple(value)
+                    table[decode(stored_key)] = group_sets.setdefault(value, value)
             elif kind == "severity":
                 table.update({_decode_pair(stored_key): loads(raw) for stored_key, raw in rows})
             else:
                 table.update({decode(stored_key): loads(raw) for stored_key, raw in rows})
-        self._dirty.clear()
+
+    # -- snapshot ------------------------------------------------------------------------------
+    # Reading 1.2M rows takes seconds; one marshal blob of the tables a fraction of that. A clean
+    # stop writes it; the first save of a change deletes it (in the same transaction), so a
+    # snapshot in the database is always the whole cache as committed.
+
+    SNAPSHOT_SCHEMA = """
+        CREATE TABLE IF NOT EXISTS cache_snapshot (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            format TEXT NOT NULL,
+            value BLOB NOT NULL
+        )
+    """
+
+    def write_snapshot(self, connection: sqlite3.Connection) -> bool:
+        """Stores the whole cache as one blob (the caller commits); False when not needed (the
+        stored one is current) or not possible (changes not saved yet)."""
+        if self._snapshot_current or self._dirty:
+            return False
+        tables = {kind: getattr(table, "rows", table) for kind, table in self._tables().items()}
+        connection.execute(self.SNAPSHOT_SCHEMA)
+        connection.execute(
+            "INSERT OR REPLACE INTO cache_snapshot (id, format, value) VALUES (1, ?, ?)",
+            (SNAPSHOT_FORMAT, marshal.dumps(tables)),
+        )
+        self._snapshot_current = True
+        return True
+
+    def _load_snapshot(self, connection: sqlite3.Connection) -> bool:
+        try:
+            row = connection.execute("SELECT format, value FROM cache_snapshot WHERE id = 1").fetchone()
+        except sqlite3.OperationalError:  # a state database from before snapshots
+            self._snapshot_current = False
+            return False
+        if row is None or row[0] != SNAPSHOT_FORMAT:
+            self._snapshot_current = False
+            return False
+        try:
+            tables = marshal.loads(row[1])
+            kinds = self._tables()
+            if not (isinstance(tables, dict) and all(isinstance(tables.get(k), dict) for k in kinds)):
+                raise ValueError("not the tables of the name cache")
+        except (ValueError, EOFError, TypeError) as exc:
+            log.warning("name cache snapshot unreadable (%s); reading the stored objects", exc)
+            return False
+        for kind, table in self._tables().items():
+            target = table.rows if isinstance(table, Objects) else table
+            target.update(tables[kind])
+        self._snapshot_current = True
+        return True
 
 
 _SERVICE_KEYED = frozenset({"service", "service_member", "criticality"})
