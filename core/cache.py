@@ -369,7 +369,16 @@ class Cache:
         event: dict[str, Any],
         kind: str,
     ) -> None:
-        groups = dict(_pairs(table.get(key, ())))
+        flat = table.get(key)
+        if event.get("enabled", True) is not False:  # the usual cases first: new, or unchanged
+            if flat is None:
+                flat = (group_id, self._names_seen.setdefault(name, name))
+                table[key] = self._group_sets.setdefault(flat, flat)
+                self._dirty.add((kind, key))
+                return
+            if len(flat) == 2 and flat[0] == group_id and flat[1] == name:
+                return
+        groups = dict(_pairs(flat or ()))
         if event.get("enabled", True) is False:
             if groups.pop(group_id, None) is None:
                 return
