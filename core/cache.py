@@ -23,6 +23,7 @@ import contextlib
 import ctypes
 import logging
 import marshal
+import operator
 import sqlite3
 import sys
 from collections.abc import Callable
@@ -86,11 +87,18 @@ CRITICALITY = "CRITICALITY_LEVEL"
 
 ServiceKey = int  # host_id << 32 | service_id (service_id 0: the host, for criticality)
 ID_LIMIT = 1 << 32  # Broker's ids are 32-bit: larger or negative ones are not learnt
-#: Recent look-ups kept as dicts (one event asks for its host and service several times).
-VIEWS_MAX = 4096
+#: Recent look-ups kept as dicts (one event asks for its host and service several times; a
+#: dict built again costs 1-3 us). 16k: the objects that send checks at a high rate fit (10k
+#: services in benchmarks/bbdo_pipeline.py); about 20 MB when full.
+VIEWS_MAX = 16384
 #: The snapshot is read only by the Python and marshal versions that wrote it.
 SNAPSHOT_FORMAT = f"marshal {marshal.version} python {sys.version_info[0]}.{sys.version_info[1]} cache 1"
 _NO_STATUS = (None,) * len(STATUS_FIELDS)
+#: The status fields every host (service) status event carries, BBDO 2 and 3.
+_HOST_STATUS = tuple(f for f in STATUS_FIELDS if f != "acknowledged" and not f.startswith("last_time_"))
+_HOST_STATUS += ("last_time_up", "last_time_down", "last_time_unreachable")
+_SERVICE_STATUS = tuple(f for f in STATUS_FIELDS if f != "acknowledged" and not f.startswith("last_time_"))
+_SERVICE_STATUS += ("last_time_ok", "last_time_warning", "last_time_critical", "last_time_unknown")
 #: Positions in a service's stored tuple (its fields but host_id and service_id).
 _DISPLAY, _DESCRIPTION = SERVICE_FIELDS.index("display_name") - 2, SERVICE_FIELDS.index("description") - 2
 _SERVICE_SEVERITY = SERVICE_FIELDS.index("severity_id") - 2
@@ -115,12 +123,31 @@ class Objects:
     tuple shared by every object with the same fields (services made from one template), a tuple
     of status fields once one came, and dicts of the recently looked-up objects."""
 
-    __slots__ = ("_shared", "fields", "ids", "rows", "status", "stored", "views")
+    __slots__ = (
+        "_head",
+        "_no_rest",
+        "_rest",
+        "_shared",
+        "_usual",
+        "fields",
+        "ids",
+        "rows",
+        "status",
+        "status_fields",
+        "stored",
+        "views",
+    )
 
-    def __init__(self, fields: tuple[str, ...], ids: int) -> None:
+    def __init__(self, fields: tuple[str, ...], ids: int, usual: tuple[str, ...]) -> None:
         self.fields = fields
         self.ids = ids  # the first `ids` fields are the key's: host_id (and service_id)
         self.stored = fields[ids:]
+        # Status fields, those every status event of this kind carries first: read in one call.
+        self._usual = usual
+        self._rest = tuple(field for field in STATUS_FIELDS if field not in usual)
+        self._no_rest = (None,) * len(self._rest)
+        self._head = operator.itemgetter(*usual)
+        self.status_fields = usual + self._rest
         self.rows: dict[int, tuple[Any, ...]] = {}
         self.status: dict[int, tuple[Any, ...]] = {}
         self.views: dict[int, dict[str, Any]] = {}
@@ -138,22 +165,34 @@ class Objects:
             row = self.rows.get(key)
             if row is None:
                 return None
+            view = dict(zip(self.stored, row, strict=False))  # absent (None) fields left out:
+            if None in row:
+                view = {field: value for field, value in view.items() if value is not None}
             if self.ids == 1:
-                view = {"host_id": key}
+                view["host_id"] = key
             else:
-                view = {"host_id": key >> 32, "service_id": key & (ID_LIMIT - 1)}
-            for field, value in zip(self.stored, row, strict=False):
-                if value is not None:
-                    view[field] = value
+                view["host_id"], view["service_id"] = key >> 32, key & (ID_LIMIT - 1)
             status = self.status.get(key)
             if status is not None:
-                for field, value in zip(STATUS_FIELDS, status, strict=False):
-                    if value is not None:
-                        view[field] = value
+                self._show_status(view, status)
             if len(self.views) >= VIEWS_MAX:
                 self.views.clear()
             self.views[key] = view
         return view
+
+    def _show_status(self, view: dict[str, Any], status: tuple[Any, ...]) -> None:
+        usual = self._usual
+        head = status[: len(usual)]
+        if None not in head:  # the usual case: one C call, then the few others
+            view.update(zip(usual, head, strict=False))
+            fields, status = self._rest, status[len(usual) :]
+        else:
+            fields = self.status_fields
+        for field, value in zip(fields, status, strict=False):
+            if value is None:
+                view.pop(field, None)
+            else:
+                view[field] = value
 
     def share(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
         shared = self._shared
@@ -176,18 +215,23 @@ class Objects:
         return self.rows.pop(key, None) is not None
 
     def copy_status(self, key: int, event: dict[str, Any]) -> None:
-        get = event.get
-        old = self.status.get(key, _NO_STATUS)
-        new = tuple([get(field, value) for field, value in zip(STATUS_FIELDS, old, strict=False)])
+        """The status fields the event carries replace the object's; the others stay."""
+        old = self.status.get(key)
+        try:
+            head = self._head(event)  # the usual case: one C call for the usual fields
+        except KeyError:
+            head = None
+        if head is not None and not any(field in event for field in self._rest):
+            new = head + (old[len(head) :] if old is not None else self._no_rest)
+        else:
+            get = event.get
+            before = old if old is not None else _NO_STATUS
+            new = tuple([get(field, value) for field, value in zip(self.status_fields, before, strict=False)])
         if new != old:
             self.status[key] = new
             view = self.views.get(key)
             if view is not None:
-                for field, value in zip(STATUS_FIELDS, new, strict=False):
-                    if value is None:
-                        view.pop(field, None)
-                    else:
-                        view[field] = value
+                self._show_status(view, new)
 
     def clear(self) -> None:
         self.rows.clear()
@@ -201,8 +245,8 @@ class Cache:
 
     def __init__(self) -> None:
         self.instances: dict[int, str] = {}
-        self.hosts = Objects(HOST_FIELDS, 1)
-        self.services = Objects(SERVICE_FIELDS, 2)
+        self.hosts = Objects(HOST_FIELDS, 1, _HOST_STATUS)
+        self.services = Objects(SERVICE_FIELDS, 2, _SERVICE_STATUS)
         self.hostgroups: dict[int, str] = {}
         self.servicegroups: dict[int, str] = {}
         # Group memberships: (group_id, name, group_id, name...) sorted by group id.
