@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from centreon_canopsis.core.context import Context
+from centreon_canopsis.core.logsafe import log_limited, shown
 from centreon_canopsis.core.model import OutboxItem, Outcome, Result, Route
 from centreon_canopsis.core.outbox import Outbox
 
@@ -247,12 +248,18 @@ class Delivery:
                 len(items),
                 wait,
                 attempts + 1,
-                retried[0][1].reason,
+                shown(retried[0][1].reason, 300),
             )
         for item, result in zip(items, results, strict=True):
             if result.outcome is Outcome.FAILED:
-                log.error(
-                    "route %s: payload %s dead-lettered: %s", route.name, item.key or item.id, result.reason
+                log_limited(
+                    log,
+                    logging.ERROR,
+                    f"dead_lettered:{route.name}",
+                    "route %s: payload %s dead-lettered: %s",
+                    route.name,
+                    shown(item.key or item.id),
+                    shown(result.reason, 300),
                 )
         counts = self.outbox.settle(connection, lane, items, results, retry_at, route)
         state.retry_at = retry_at

@@ -129,8 +129,9 @@ class Outbox:
     ) -> None:
         """Buffers a dead letter from the pipeline (an event a plugin failed on)."""
         now = time.time()
-        # default=repr: whatever a plugin choked on must still be kept, even if not JSON.
-        raw = orjson.dumps(body, default=repr)
+        # default=repr: whatever a plugin choked on must still be kept, even if not JSON; bytes
+        # are input kept as it came (a line that is not JSON).
+        raw = bytes(body) if isinstance(body, bytes | bytearray) else orjson.dumps(body, default=repr)
         self._dead.append((now, stage, route, key, raw, 0, None, reason, None, None, now))
 
     @property

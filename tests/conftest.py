@@ -6,6 +6,14 @@ import logging
 
 import pytest
 
+from centreon_canopsis.core.logsafe import reset_limits
+
+
+@pytest.fixture(autouse=True)
+def _fresh_log_limits():
+    """Rate-limited log lines are counted per process: each test starts with none held back."""
+    reset_limits()
+
 
 @pytest.fixture(autouse=True)
 def _restore_logging():
