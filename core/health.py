@@ -9,7 +9,9 @@
   - a lane is stuck: its oldest payload waits for more than ``metrics.ready_stall_seconds`` and
     nothing was delivered on that lane for as long (a backlog that drains is not stuck);
   - Canopsis is unreachable: every attempt of the last ``ready_stall_seconds`` failed without an
-    answer (connection refused, timeout) or with a 5xx.
+    answer (connection refused, timeout) or with a 5xx;
+  - commits to the outbox fail (a full disk, a read-only state directory): from the first failure
+    until a commit succeeds again.
 
   Backpressure is reported in the body, not as a failure of its own (it is the outbox being
   full, which the "stuck" check judges). Canopsis is only known through the requests the
@@ -85,6 +87,13 @@ def readiness(pipeline: Pipeline, stall: float, now: float | None = None) -> Rea
             unreachable.append(f"{lane}: no answer for {now - state.failing_since:.0f}s ({state.last_error})")
     checks["outbox"] = Check(not stuck, "; ".join(stuck) or ("; ".join(waiting) or "empty"))
     checks["canopsis"] = Check(not unreachable, "; ".join(unreachable) or "reachable (as far as we know)")
+    failing = getattr(pipeline, "commit_failing_since", 0.0)
+    checks["outbox_commits"] = Check(
+        not failing,
+        f"commits to the outbox fail since {now - failing:.0f}s (the source waits): {pipeline.commit_error}"
+        if failing
+        else "ok",
+    )
     checks["backpressure"] = Check(
         True, "reading paused: the outbox is full" if pipeline.backpressure else "reading"
     )

@@ -32,7 +32,7 @@ from centreon_canopsis.core.metrics import Metrics
 from centreon_canopsis.core.outbox import Outbox
 from centreon_canopsis.core.plugin_manager import PluginManager
 from centreon_canopsis.core.sources.base import Batch, Source
-from centreon_canopsis.core.store import Store
+from centreon_canopsis.core.store import StateDatabaseError, Store, is_damage
 
 log = logging.getLogger(__name__)
 
@@ -87,12 +87,18 @@ class Pipeline:
         self.config = config
         self.context = context or build_context(config)
         self.store = Store(config.state_dir, config.delivery["sqlite_synchronous"])
-        connection = self.store.connect()
         try:
-            self.context.cache.load(connection)
-        finally:
-            connection.close()
-        self.outbox = Outbox(self.store, self.context.cache)
+            connection = self.store.connect()
+            try:
+                self.context.cache.load(connection)
+            finally:
+                connection.close()
+            self.outbox = Outbox(self.store, self.context.cache)
+        except (sqlite3.DatabaseError, ValueError) as error:  # a damaged file: say so, exit 3
+            self.store.close()
+            if not is_damage(error):
+                raise
+            raise StateDatabaseError(self.store.path, error) from None
         self.dispatcher = Dispatcher(self.context, self.outbox)
         self.intake = Intake(self.context.registry)
         self.delivery = Delivery(self.context, self.outbox)
@@ -105,6 +111,9 @@ class Pipeline:
         self._started = False
         self._closed = False
         self.invalid = 0
+        #: Since when outbox commits fail (0: they do not), and the last error: for /readyz.
+        self.commit_failing_since = 0.0
+        self.commit_error = ""
         self._invalid_buffered = 0  # input dead letters of the batch being processed
         self._source: Source | None = None
         self._metrics_init()
@@ -169,6 +178,11 @@ class Pipeline:
                 break
             except sqlite3.Error as error:
                 metrics.inc("outbox_commit_errors_total")
+                # Readiness says it (a full disk, a read-only file) until a commit succeeds.
+                self.commit_error = f"{type(error).__name__}: {error}"
+                self.commit_failing_since = self.commit_failing_since or time.time()
+                if is_damage(error):  # retrying cannot help: say what to do, exit 3
+                    raise StateDatabaseError(self.store.path, error) from None
                 if self.context.stopping.is_set():
                     log.error("cannot commit the batch in flight (%s); it will be read again", error)
                     return False
@@ -178,6 +192,7 @@ class Pipeline:
                 self.context.stopping.wait(pause)
                 pause = min(pause * 2, COMMIT_RETRY_CAP)
         metrics.observe("outbox_commit_duration_seconds", time.monotonic() - started)
+        self.commit_failing_since = 0.0
         for route, count in per_route.items():
             metrics.inc("payloads_queued_total", count, route=route)
         invalid, self._invalid_buffered = self._invalid_buffered, 0
