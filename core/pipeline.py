@@ -208,7 +208,7 @@ class Pipeline:
         where = (
             f"{batch.origin}:{labels[index]}" if index < len(labels) else f"{batch.origin} event {index + 1}"
         )
-        self._report_invalid(where, f"not a Broker event: {reason}", code, event)
+        self._report_invalid(where, f"not a Broker event: {reason}", code, event, keep=True)
 
     def _rejected(
         self, origin: str, label: Any, reason: str, raw: bytes | None = None, code: str = UNDECODABLE
@@ -216,14 +216,14 @@ class Pipeline:
         """Input a source could not decode: ``Batch.rejected`` entries."""
         self._report_invalid(f"{origin}:{label}", reason, code, raw)
 
-    def _report_invalid(self, where: str, reason: str, code: str, kept: Any) -> None:
+    def _report_invalid(self, where: str, reason: str, code: str, kept: Any, keep: bool = False) -> None:
         """Counts, logs (rate-limited, per reason) and keeps an invalid input as a dead letter."""
         self.invalid += 1
         self.context.metrics.inc("events_invalid_total", reason=code)
         log_limited(
             log, logging.WARNING, f"invalid:{code}", "%s: %s; skipped", shown(where), shown(reason, 300)
         )
-        if kept is not None:
+        if keep or kept is not None:  # a JSON null is kept too; a source's None is "nothing kept"
             self.outbox.add_dead_letter(INPUT_STAGE, kept, f"invalid input: {reason}", key=where)
             self._invalid_buffered += 1
 
