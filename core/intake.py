@@ -79,11 +79,26 @@ class Intake:
     def admit(self, event: Any) -> int:
         """The event's type id once it is fit for the stages (ids coerced in place); raises
         :class:`InvalidEvent` with a ``code``."""
-        try:
-            type_id = check_event(event)
-        except InvalidEvent as error:
-            error.code = NOT_AN_EVENT
-            raise
+        # The envelope, inline for the usual event; check_event judges (and words) the rest.
+        category = event.get("category") if event.__class__ is dict else None
+        element = event.get("element") if category.__class__ is int else None
+        if element.__class__ is int and category >= 0 and element >= 0:  # type: ignore[operator]
+            type_id = category << 16 | element  # type: ignore[operator]
+            declared = event.get("_type")
+            if declared.__class__ is not int or declared != type_id:
+                if declared is not None and declared != type_id:
+                    raise InvalidEvent(
+                        f"'_type' {shown(declared, 60)} does not match category {category} and element "
+                        f"{element}",
+                        NOT_AN_EVENT,
+                    )
+                event["_type"] = type_id
+        else:
+            try:
+                type_id = check_event(event)
+            except InvalidEvent as error:
+                error.code = NOT_AN_EVENT
+                raise
         fields = self._fields.get(type_id)
         if fields is None:
             fields = self._fields[type_id] = self._fields_of(type_id)
