@@ -180,3 +180,21 @@ def test_invalid_input_is_logged_rate_limited_and_escaped(tmp_path, caplog):
     assert all("\n" not in message for message in warnings), "a newline in input cannot forge a line"
     assert pipeline.context.metrics.value("events_invalid_total", reason="bad_field") == 50
     assert len(letters(pipeline)) == 50
+
+
+def test_a_plugin_raising_on_every_event_is_logged_rate_limited(connector, caplog):
+    from centreon_canopsis.core.hookspecs import hookimpl
+
+    class Raising:
+        @hookimpl
+        def connector_transform(self, event, element, context):
+            if element.kind == "service_status":
+                raise ValueError("boom\n2026-01-01 ERROR forged")
+
+    harness = connector(plugins=[Raising()], hard_only=0, enable_service_status_dedup=0)
+    caplog.set_level(logging.ERROR)
+    harness.send([*ev.v3_configuration(), *(ev.v3_service_status(last_check=i) for i in range(40))])
+    errors = [r.getMessage() for r in caplog.records if "raised in connector_transform" in r.getMessage()]
+    assert 1 <= len(errors) <= 5, "one line per bad event would flood the log"
+    assert all("\n" not in message and "boom\\n2026" in message for message in errors)
+    assert len([d for d in harness.dead_letters() if d["stage"] == "pipeline"]) == 40, "each one kept"

@@ -256,8 +256,15 @@ def test_a_read_only_state_dir_with_a_live_write_ahead_log(tmp_path, capsys):
 # -- permissions (item 15) ---------------------------------------------------------------------------
 
 
-def test_the_state_is_private_to_the_connector(tmp_path, monkeypatch, capsys):
-    os.umask(0o022)
+@pytest.fixture
+def usual_umask():
+    previous = os.umask(0o022)  # what a service usually runs with: files 0644 unless we care
+    yield
+    os.umask(previous)
+
+
+@pytest.mark.usefixtures("usual_umask")
+def test_the_state_is_private_to_the_connector(tmp_path, capsys):
     authkey = tmp_path / "authkey"
     authkey.write_text("secret-authkey-value\n")
     authkey.chmod(0o644)
