@@ -30,9 +30,13 @@ from centreon_canopsis.core.logsafe import shown
 from centreon_canopsis.core.store import DB_NAME, LOCK_NAME, StateDirError, Store, daemon_pid
 
 #: Tables copied by a repair, with their id column (None: no rowid, read in one scan).
-SALVAGED = (("routes", None), ("cache_objects", None), ("outbox", "id"), ("dead_letters", "id"))
+#: Dead letters before the outbox: payloads the damage made unsendable join them with new ids.
+SALVAGED = (("routes", None), ("cache_objects", None), ("dead_letters", "id"), ("outbox", "id"))
 CHECKED = (*(name for name, _ in SALVAGED), "source_positions", "meta")
 CHUNK = 500  # rows per query when reading a damaged table
+#: What reading a damaged file raises (Python's sqlite3 fails to decode SQLite's own message about
+#: a schema that is not UTF-8).
+DB_ERRORS = (sqlite3.DatabaseError, UnicodeDecodeError)
 MAX_PROBLEMS = 50
 
 
@@ -83,7 +87,7 @@ def check(state_dir: str | os.PathLike[str], full: bool = False) -> CheckReport:
         return report
     try:
         connection = _open(path, readonly=True)
-    except sqlite3.Error as error:
+    except DB_ERRORS as error:
         report.problems.append(f"cannot open: {error}")
         return report
     try:
@@ -92,9 +96,12 @@ def check(state_dir: str | os.PathLike[str], full: bool = False) -> CheckReport:
             found = [row[0] for row in connection.execute(f"PRAGMA {pragma}({MAX_PROBLEMS})")]
             if found != ["ok"]:
                 report.problems += [f"{pragma}: {line}" for line in found]
-        except sqlite3.DatabaseError as error:
+        except DB_ERRORS as error:
             report.problems.append(f"{pragma}: {error}")
             return report  # not a database at all: nothing more to read
+        problem = _startup_problem(path)
+        if problem:
+            report.problems.append(problem)
         for table in CHECKED:
             id_column = dict(SALVAGED).get(table)
             count = 0
@@ -109,6 +116,31 @@ def check(state_dir: str | os.PathLike[str], full: bool = False) -> CheckReport:
     finally:
         connection.close()
     return report
+
+
+def _startup_problem(path: Path) -> str | None:
+    """What the connector reads when it starts, read the same way (strict UTF-8, its schema)."""
+    from centreon_canopsis.core.cache import Cache
+    from centreon_canopsis.core.model import Route
+    from centreon_canopsis.core.store import check_columns
+
+    try:
+        connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=30.0)
+    except sqlite3.Error as error:
+        return f"cannot open: {error}"
+    try:
+        check_columns(connection)
+        Cache().load(connection)
+        for _, spec in connection.execute("SELECT name, spec FROM routes"):
+            Route(**orjson.loads(spec))
+        connection.execute("SELECT lane, COUNT(*) FROM outbox GROUP BY lane").fetchall()
+        connection.execute("SELECT source, position FROM source_positions").fetchall()
+        connection.execute("SELECT name, value FROM meta").fetchall()
+        return None
+    except (sqlite3.Error, UnicodeDecodeError, ValueError, TypeError) as error:
+        return f"the connector cannot start on it: {shown(str(error), 200)}"
+    finally:
+        connection.close()
 
 
 def repair(state_dir: str | os.PathLike[str], force: bool = False) -> RepairReport:
@@ -166,7 +198,7 @@ def _salvage(moved: Path, target: sqlite3.Connection, report: RepairReport) -> N
     try:
         source = _open(moved, readonly=False)
         source.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
-    except sqlite3.DatabaseError as error:
+    except DB_ERRORS as error:
         report.problems.append(f"nothing could be read from the damaged file: {error}")
         return
     try:
@@ -174,7 +206,7 @@ def _salvage(moved: Path, target: sqlite3.Connection, report: RepairReport) -> N
             columns = [row[1] for row in target.execute(f"PRAGMA table_info({table})")]
             try:
                 present = {row[1] for row in source.execute(f"PRAGMA table_info({table})")}
-            except sqlite3.DatabaseError as error:
+            except DB_ERRORS as error:
                 report.problems.append(f"{table}: {error}")
                 continue
             wanted = [column for column in columns if column in present]
@@ -188,17 +220,64 @@ def _salvage(moved: Path, target: sqlite3.Connection, report: RepairReport) -> N
             for row in rows:
                 if table == "cache_objects" and _cache_row_problem(row):
                     continue  # the name comes back with the next configuration event
+                if table == "outbox" and _unsendable(target, dict(zip(wanted, row, strict=True)), report):
+                    continue  # kept as a dead letter instead
                 batch.append(row)
                 if len(batch) >= CHUNK:
-                    target.executemany(insert, batch)
-                    copied += len(batch)
+                    copied += _insert(target, insert, batch, table, report.problems)
                     batch = []
-            target.executemany(insert, batch)
-            copied += len(batch)
+            copied += _insert(target, insert, batch, table, report.problems)
             target.commit()
             report.salvaged[table] = copied
     finally:
         source.close()
+
+
+def _unsendable(target: sqlite3.Connection, row: dict[str, Any], report: RepairReport) -> bool:
+    """A payload whose body the damage turned into something that is not JSON is kept as a dead
+    letter (Canopsis would refuse it), not put back in the outbox."""
+    body = row.get("body")
+    try:
+        orjson.loads(body)  # type: ignore[arg-type]
+        return False
+    except (orjson.JSONDecodeError, TypeError):
+        pass
+    target.execute(
+        "INSERT INTO dead_letters (failed_at, stage, route, key, body, attempts, reason, enqueued_at) "
+        "VALUES (?, 'delivery', ?, ?, ?, ?, ?, ?)",
+        (
+            time.time(),
+            row.get("route"),
+            row.get("key"),
+            body if isinstance(body, bytes) else str(body).encode(),
+            row.get("attempts") or 0,
+            "damaged in the state database (the body is not JSON any more); set aside by statedb repair",
+            row.get("enqueued_at"),
+        ),
+    )
+    report.salvaged["outbox_damaged_to_dead_letters"] = (
+        report.salvaged.get("outbox_damaged_to_dead_letters", 0) + 1
+    )
+    return True
+
+
+def _insert(
+    target: sqlite3.Connection, insert: str, rows: list[tuple[Any, ...]], table: str, problems: list[str]
+) -> int:
+    """Inserts rows, one by one when the batch fails (a row a damaged schema let through)."""
+    try:
+        target.executemany(insert, rows)
+        return len(rows)
+    except sqlite3.Error:
+        pass
+    done = 0
+    for row in rows:
+        try:
+            target.execute(insert, row)
+            done += 1
+        except sqlite3.Error as error:
+            _note(problems, f"{table}: a row not copied: {error}")
+    return done
 
 
 def _rows(
@@ -217,13 +296,13 @@ def _rows(
         try:
             cursor = connection.execute(f"SELECT {wanted} FROM {table}")
             yield from cursor
-        except sqlite3.DatabaseError as error:
+        except DB_ERRORS as error:
             _note(problems, f"{table}: {error}")
         return
     position = columns.index(id_column) if columns else 0
     try:
         highest = connection.execute(f"SELECT MAX({id_column}) FROM {table}").fetchone()[0] or 0
-    except sqlite3.DatabaseError as error:
+    except DB_ERRORS as error:
         _note(problems, f"{table}: {error}")
         highest = None
     last = -1
@@ -233,7 +312,7 @@ def _rows(
                 f"SELECT {wanted} FROM {table} WHERE {id_column} > ? ORDER BY {id_column} LIMIT ?",
                 (last, CHUNK),
             ).fetchall()
-        except sqlite3.DatabaseError as error:
+        except DB_ERRORS as error:
             _note(problems, f"{table}: rows after id {last}: {error}")
             if highest is None or last >= highest:
                 return
@@ -243,7 +322,7 @@ def _rows(
                     row = connection.execute(
                         f"SELECT {wanted} FROM {table} WHERE {id_column} = ?", (row_id,)
                     ).fetchone()
-                except sqlite3.DatabaseError:
+                except DB_ERRORS:
                     continue
                 if row is not None:
                     yield row

@@ -111,6 +111,8 @@ class StateDatabaseError(StateDirError):
 
 def is_damage(error: BaseException) -> bool:
     """Whether an SQLite error means a damaged file (not a lock, a full disk or a permission)."""
+    if isinstance(error, SchemaDamage):
+        return True
     if isinstance(error, UnicodeDecodeError | ValueError) and not isinstance(error, sqlite3.Error):
         return True  # a row that does not decode
     code = getattr(error, "sqlite_errorcode", None)
@@ -149,8 +151,9 @@ class Store:
                     for statement in SCHEMA:
                         connection.execute(statement)
                     _add_missing_columns(connection)
+                    check_columns(connection)
                 connection.close()
-            except sqlite3.DatabaseError as error:
+            except (sqlite3.DatabaseError, UnicodeDecodeError) as error:
                 self.close()
                 if is_damage(error):
                     raise StateDatabaseError(self.path, error) from None
@@ -200,6 +203,34 @@ class Store:
         return row[0] if row else None
 
 
+class SchemaDamage(sqlite3.DatabaseError):
+    """The tables are not the connector's (a damaged schema): counted as damage."""
+
+
+def expected_columns() -> dict[str, list[str]]:
+    """Each table's columns, as this version creates them."""
+    model = sqlite3.connect(":memory:")
+    try:
+        for statement in SCHEMA:
+            model.execute(statement)
+        _add_missing_columns(model)
+        tables = [row[0] for row in model.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        return {table: [row[1] for row in model.execute(f"PRAGMA table_info({table})")] for table in tables}
+    finally:
+        model.close()
+
+
+def check_columns(connection: sqlite3.Connection) -> None:
+    """Raises :class:`SchemaDamage` when a table lacks a column this version reads."""
+    for table, columns in expected_columns().items():
+        present = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
+        missing = [column for column in columns if column not in present]
+        if missing:
+            raise SchemaDamage(
+                f"table {table} lacks the columns {', '.join(missing)}: not the connector's schema"
+            )
+
+
 def _add_missing_columns(connection: sqlite3.Connection) -> None:
     for table, column, declaration in ADDED_COLUMNS:
         present = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
@@ -225,7 +256,7 @@ def open_database(state_dir: str | os.PathLike[str], *, readonly: bool) -> sqlit
     try:
         _probe(connection)
         return connection
-    except sqlite3.DatabaseError as error:
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as error:
         connection.close()
         if is_damage(error):
             raise StateDatabaseError(path, error) from None
@@ -238,7 +269,7 @@ def open_database(state_dir: str | os.PathLike[str], *, readonly: bool) -> sqlit
         try:
             _probe(connection)
             return connection
-        except sqlite3.DatabaseError as error:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as error:
             connection.close()
             if is_damage(error):
                 raise StateDatabaseError(path, error) from None

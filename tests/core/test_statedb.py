@@ -295,6 +295,6 @@ def test_an_existing_world_readable_state_is_reported(tmp_path, capsys):
     state = fill(tmp_path, 1)
     state.chmod(0o755)
     (state / DB_NAME).chmod(0o644)
-    config = config_file(tmp_path)
-    assert cli(capsys, "run", "-c", config)[0] == OK
+    with Recorder() as recorder:  # run drains what waits before it exits
+        assert cli(capsys, "run", "-c", config_file(tmp_path, recorder.port))[0] == OK
     assert "readable by other users: they hold every payload" in (tmp_path / "connector.log").read_text()

@@ -14,7 +14,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from centreon_canopsis.core.cli import main
@@ -23,6 +23,7 @@ from centreon_canopsis.core.sources.base import Batch
 from centreon_canopsis.core.store import DB_NAME
 from tests.delivery.helpers import configuration, statuses, write_config
 from tests.support.config import make_config
+from tests.support.recorder import Recorder
 
 
 def build(state: Path) -> None:
@@ -51,16 +52,32 @@ def test_random_damage(tmp_path):
     size = (pristine / DB_NAME).stat().st_size
     events = tmp_path / "events.jsonl"
     events.touch()
-    config = str(write_config(tmp_path, 1, events, source={"type": "jsonl", "follow": False}))
+    canopsis = Recorder().__enter__()
+    config = str(
+        write_config(
+            tmp_path,
+            canopsis.port,
+            events,
+            source={"type": "jsonl", "follow": False},
+            delivery={"drain_timeout": 2},  # run drains what waits before it exits
+        )
+    )
     state = tmp_path / "state"
     seen: set[int] = set()
 
     @settings(
         max_examples=12,
+        phases=[Phase.explicit, Phase.reuse, Phase.generate],  # no shrinking: a failure shows as drawn
         deadline=None,
         derandomize=True,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     )
+    # Found by this test: bytes of the schema text (a column type that is not UTF-8, a column
+    # renamed), and of page 1's header.
+    @example(writes=[(2950, b"\x80")], cut=None)
+    @example(writes=[(2941, b"\x80")], cut=None)
+    @example(writes=[(2939, b"\x80")], cut=None)
+    @example(writes=[(137, b"\x80")], cut=None)
     @given(
         st.lists(
             st.tuples(st.integers(0, size - 1), st.binary(min_size=1, max_size=64)), min_size=1, max_size=20
@@ -77,7 +94,8 @@ def test_random_damage(tmp_path):
             if cut is not None:
                 handle.truncate(cut)
         code, output = command("run", "-c", config)
-        assert code in (0, 3) and "Traceback" not in output, output[-3000:]
+        # 1: it started, but a damaged outbox page could not be delivered within drain_timeout.
+        assert code in (0, 1, 3) and "Traceback" not in output, output[-3000:]
         seen.add(code)
         code, output = command("status", "-c", config)
         assert code in (0, 3) and "Traceback" not in output, output[-3000:]
@@ -89,5 +107,8 @@ def test_random_damage(tmp_path):
         code, output = command("run", "-c", config)
         assert code == 0, output[-3000:]
 
-    damage()
+    try:
+        damage()
+    finally:
+        canopsis.__exit__(None, None, None)
     assert 3 in seen, "some damage was found at start and refused with exit 3"
