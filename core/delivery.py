@@ -25,6 +25,7 @@ from centreon_canopsis.core.context import Context
 from centreon_canopsis.core.logsafe import log_limited, shown
 from centreon_canopsis.core.model import OutboxItem, Outcome, Result, Route
 from centreon_canopsis.core.outbox import Outbox
+from centreon_canopsis.core.store import StateDatabaseError, is_damage
 
 log = logging.getLogger(__name__)
 
@@ -85,10 +86,15 @@ class LaneSender(threading.Thread):
                 try:
                     self._step(connection)
                     pause = ERROR_PAUSE
-                except Exception:  # a locked or full disk: log, wait, go on; never die silently
-                    log.exception(
-                        "sender of lane %s: unexpected error; trying again in %.0fs", self.lane, pause
-                    )
+                except Exception as error:  # a locked or full disk: log, wait, go on; never die silently
+                    if is_damage(error):  # say what to do rather than a traceback every time
+                        log.error(
+                            "sender of lane %s: %s", self.lane, StateDatabaseError(outbox.store.path, error)
+                        )
+                    else:
+                        log.exception(
+                            "sender of lane %s: unexpected error; trying again in %.0fs", self.lane, pause
+                        )
                     delivery.context.metrics.inc("sender_errors_total", lane=self.lane)
                     connection.rollback()
                     delivery.stopping.wait(pause)

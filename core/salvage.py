@@ -4,8 +4,9 @@ A state database can be damaged by what SQLite cannot protect against: a disk th
 its writes, a copy taken while the daemon ran, a file edited or truncated by hand. Then the
 connector refuses to start (exit 3) with a message naming ``statedb``:
 
-- :func:`check` runs SQLite's ``quick_check`` (``integrity_check`` with ``full``) and reads every
-  row of every table the way the connector does (texts, JSON values, cache keys);
+- :func:`check` runs SQLite's ``integrity_check`` (``quick_check`` without ``full``, which does
+  not compare the indexes with the tables) and reads every row of every table the way the
+  connector does (texts, JSON values, cache keys);
 - :func:`repair` moves the damaged file (and its ``-wal``/``-shm``) aside, creates a new
   database and copies into it what can still be read: the outbox (payloads not delivered yet,
   in their order), the dead letters, the routes and the name cache. Source positions are not
@@ -78,7 +79,7 @@ def _open(path: Path, readonly: bool) -> sqlite3.Connection:
     return connection
 
 
-def check(state_dir: str | os.PathLike[str], full: bool = False) -> CheckReport:
+def check(state_dir: str | os.PathLike[str], full: bool = True) -> CheckReport:
     """Checks the state database without writing to it (safe beside a running daemon)."""
     path = Path(state_dir) / DB_NAME
     report = CheckReport(str(path))

@@ -37,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "statedb",
         help="check the state database, or repair a damaged one",
-        description="check: SQLite's quick_check (--full: integrity_check) and a read of every row, "
+        description="check: SQLite's integrity_check (--quick: quick_check) and a read of every row, "
         "without writing (safe while the daemon runs); exit 0 healthy, 1 damaged. repair (the "
         "daemon stopped): moves a damaged connector.db aside (connector.damaged-<time>.db) and "
         "copies what can be read (outbox, dead letters, routes, name cache) into a new one; exit 0 "
@@ -45,7 +45,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     checking = actions.add_parser("check", help="check the state database (read-only)")
-    checking.add_argument("--full", action="store_true", help="integrity_check instead of quick_check")
+    checking.add_argument(
+        "--quick", action="store_true", help="quick_check instead of integrity_check (skips the indexes)"
+    )
     repairing = actions.add_parser("repair", help="move a damaged database aside, salvage what it holds")
     repairing.add_argument("--force", action="store_true", help="rebuild even a healthy database")
     for action in (checking, repairing):
@@ -63,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         config_error(problem)
         return USAGE
     if args.action == "check":
-        report = salvage.check(config.state_dir, full=args.full)
+        report = salvage.check(config.state_dir, full=not args.quick)
         if args.json:
             print_json(report.as_dict())
         else:

@@ -14,6 +14,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+import orjson
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
@@ -78,6 +79,7 @@ def test_random_damage(tmp_path):
     @example(writes=[(2941, b"\x80")], cut=None)
     @example(writes=[(2939, b"\x80")], cut=None)
     @example(writes=[(137, b"\x80")], cut=None)
+    @example(writes=[(262143, b"\x00")], cut=None)
     @given(
         st.lists(
             st.tuples(st.integers(0, size - 1), st.binary(min_size=1, max_size=64)), min_size=1, max_size=20
@@ -104,8 +106,12 @@ def test_random_damage(tmp_path):
         code, output = command("statedb", "repair", "-c", config)
         assert code == 0 and "Traceback" not in output, output[-3000:]
         assert command("statedb", "check", "-c", config)[0] == 0, "repaired"
+        # Running again, and everything readable goes: delivered, or dead-lettered when the damage
+        # changed a payload into one Canopsis refuses (then run says so with exit 1).
         code, output = command("run", "-c", config)
-        assert code == 0, output[-3000:]
+        assert code in (0, 1) and "Traceback" not in output, output[-3000:]
+        code, output = command("status", "-c", config, "--json")
+        assert code == 0 and orjson.loads(output)["outbox"]["items"] == 0, output[-3000:]
 
     try:
         damage()
