@@ -272,3 +272,35 @@ def test_hostile_lines_through_the_json_lines_source(tmp_path):
                 connection.close()
         finally:
             pipeline.close(5)
+
+
+def test_the_entry_check_either_admits_clean_ids_or_says_why():
+    """Property of core/intake.py: any value in any id or name field gives an event whose ids are
+    integers (or not set) and names strings, or an InvalidEvent; never another exception."""
+    from centreon_canopsis.core.elements import default_registry
+    from centreon_canopsis.core.events import InvalidEvent
+    from centreon_canopsis.core.intake import COMMON_IDS, IDS_BY_KIND, NAMES_BY_KIND, Intake
+
+    intake = Intake(default_registry())
+    ids = sorted({*COMMON_IDS, *(f for fields in IDS_BY_KIND.values() for f in fields)})
+    names = sorted({f for fields in NAMES_BY_KIND.values() for f in fields})
+
+    @settings(max_examples=300, deadline=None, derandomize=True)
+    @given(st.sampled_from(SAMPLES), st.dictionaries(st.sampled_from(ids + names), JSON, max_size=4))
+    def check(sample: dict[str, Any], changes: dict[str, Any]) -> None:
+        event = {**sample, **changes}
+        try:
+            type_id = intake.admit(event)
+        except InvalidEvent as error:
+            assert error.code in ("not_an_event", "bad_field") and str(error)
+            return
+        assert type_id == event["_type"]
+        element = intake._types.get(type_id)
+        kind = element.kind if element is not None else ""
+        for name in (*COMMON_IDS, *IDS_BY_KIND.get(kind, ())):
+            value = event.get(name)
+            assert value is None or value == "" or type(value) is int, (name, value)
+        for name in NAMES_BY_KIND.get(kind, ()):
+            assert event.get(name) is None or isinstance(event[name], str)
+
+    check()
