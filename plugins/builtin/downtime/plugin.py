@@ -44,6 +44,8 @@ def downtimes_accepted(config, registry) -> bool:
 
 
 class DowntimePlugin:
+    #: connector_accept concerns downtimes only (the dispatcher calls it for these only).
+    accept_kinds = (KIND,)
     mapping: Mapping
     send_pbh: bool
     lookups: PbehaviorLookups | None = None
