@@ -34,6 +34,8 @@ DEAD_LETTER_COUNT_ROUNDS = 5  # the dead letters are counted every 5 watcher rou
 MAX_RETRY_AFTER = 3600.0
 #: Pause after an unexpected error in a sender loop (a locked or full disk): doubles up to the cap.
 ERROR_PAUSE, ERROR_PAUSE_CAP = 1.0, 30.0
+#: SQLite ``synchronous`` of the senders' connections (settles): see :meth:`LaneSender.run`.
+SETTLE_SYNCHRONOUS = "NORMAL"
 
 
 class RetryPolicy:
@@ -75,6 +77,10 @@ class LaneSender(threading.Thread):
         delivery = self.delivery
         outbox = delivery.outbox
         connection = outbox.store.connect()
+        # A settle lost to a power cut means a batch sent again, which a crash between a send and
+        # its settle already means: no fsync per settle. The pipeline's commits, which Broker's
+        # acknowledgements depend on, keep ``delivery.sqlite_synchronous`` (docs/delivery.md).
+        connection.execute(f"PRAGMA synchronous={SETTLE_SYNCHRONOUS}")
         pause = ERROR_PAUSE
         try:
             head = outbox.head(connection, self.lane)

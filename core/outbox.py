@@ -100,8 +100,11 @@ class Outbox:
         self._version = 0
         for name, spec in self._writer.execute("SELECT name, spec FROM routes"):
             self.routes[name] = Route(**orjson.loads(spec))
-        #: The largest batch of any route: what one take reads at most.
-        self._max_batch = max([route.batch for route in self.routes.values()], default=1)
+        #: The largest batch of any route of each lane: what one take of that lane reads at most
+        #: (reading the largest batch of any lane to send one pbehavior cost more than the send).
+        self._lane_batch: dict[str, int] = {}
+        for route in self.routes.values():
+            self._note_batch(route)
         self._generation = generation(self._writer)
         self._depth = self._count(self._writer)
         self._writer.commit()
@@ -121,7 +124,7 @@ class Outbox:
             if known is not route and known != route:
                 self.routes[route.name] = route
                 self._new_routes.append(route)
-                self._max_batch = max(self._max_batch, route.batch)
+                self._note_batch(route)
             self._inserts.append((route.lane, route.name, payload.key, body))
 
     def add_dead_letter(
@@ -256,11 +259,16 @@ class Outbox:
         connection.commit()
         return found
 
+    def _note_batch(self, route: Route) -> None:
+        self._lane_batch[route.lane] = max(self._lane_batch.get(route.lane, 1), route.batch)
+
     def take(
         self, connection: sqlite3.Connection, lane: str, limit: int | None = None
     ) -> tuple[Route, list[OutboxItem]] | None:
-        """The oldest items of a lane that share the head's route, up to that route's batch size."""
-        size = min(limit or MAX_TAKE, self._max_batch)
+        """The oldest items of a lane that share the head's route, up to that route's batch size.
+
+        Reads at most the largest batch of a route of this lane (not of any lane)."""
+        size = min(limit or MAX_TAKE, self._lane_batch.get(lane, MAX_TAKE))
         rows = connection.execute(
             "SELECT id, route, key, body, attempts, enqueued_at, rejections FROM outbox "
             "WHERE lane = ? ORDER BY id LIMIT ?",
@@ -285,7 +293,7 @@ class Outbox:
             # Only possible if the database was edited by hand: deliver nowhere, dead-letter.
             return Route(name=name, method="POST", path="", lane="", batch=1)
         route = self.routes[name] = Route(**orjson.loads(row[0]))
-        self._max_batch = max(self._max_batch, route.batch)
+        self._note_batch(route)
         return route
 
     def settle(

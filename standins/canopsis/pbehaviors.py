@@ -57,6 +57,9 @@ class PbehaviorStore:
         self._active: list[dict[str, Any]] = []
         self._active_at_generation = -1
         self._entity_cache: dict[str, dict[str, Any] | None] = {}
+        #: name -> id, kept by create/replace/delete (names are unique, like Canopsis's index):
+        #: a scan per create made thousands of concurrent downtimes quadratic.
+        self._names: dict[str, str] = {}
 
     # --- validation ------------------------------------------------------------------------------
     def validate(self, req: dict[str, Any], current_id: str | None, create: bool) -> dict[str, str]:
@@ -126,7 +129,8 @@ class PbehaviorStore:
         return errors
 
     def name_taken(self, name: str, current_id: str | None) -> bool:
-        return any(p["name"] == name and p["_id"] != current_id for p in self.items.values())
+        owner = self._names.get(name)
+        return owner is not None and owner != current_id
 
     def validate_patch(
         self, req: dict[str, Any], current: dict[str, Any]
@@ -175,6 +179,7 @@ class PbehaviorStore:
         record = self._record(req, req.get("_id") or self.ids.uuid(), user)
         record.update(comments=[], created=ts, updated=ts, origin=origin)
         self.items[record["_id"]] = record
+        self._names[record["name"]] = record["_id"]
         self.generation += 1
         return record
 
@@ -185,6 +190,9 @@ class PbehaviorStore:
             comments=old["comments"], created=old["created"], updated=int(now), origin=old["origin"]
         )
         self.items[pbh_id] = record
+        if self._names.get(old["name"]) == pbh_id:
+            del self._names[old["name"]]
+        self._names[record["name"]] = pbh_id
         self.generation += 1
         return record
 
@@ -210,13 +218,16 @@ class PbehaviorStore:
         record = self.items.pop(pbh_id, None)
         if record is None:
             return False
+        if self._names.get(record["name"]) == pbh_id:
+            del self._names[record["name"]]
         for comment in record["comments"]:
             self.comment_index.pop(comment["_id"], None)
         self.generation += 1
         return True
 
     def by_name(self, name: str) -> dict[str, Any] | None:
-        return next((p for p in self.items.values() if p["name"] == name), None)
+        pbh_id = self._names.get(name)
+        return self.items.get(pbh_id) if pbh_id is not None else None
 
     def add_comment(self, pbh_id: str, message: str, user: User, now: float) -> dict[str, Any]:
         comment = {"_id": self.ids.uuid(), "author": user.author(), "ts": int(now), "message": message}

@@ -22,6 +22,9 @@ item by item. Within a batch, calls on the same pbehavior (same outbox key) keep
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
@@ -71,7 +74,38 @@ def send(
     sender = PbehaviorSender(client, context, retryable)
     if route.name == BULK:
         return sender.send_bulk(route.path, items)
-    return [sender.send_one(route.name, item.body, route.path) for item in items]
+    return [sender.send_one(route.name, item.body, route.path, uncertain(item)) for item in items]
+
+
+#: When this process started: an item committed before may have been in flight when the
+#: previous process died, so whether Canopsis has it is unknown.
+PROCESS_STARTED = time.time()
+
+
+#: Pbehaviors whose create was answered "already exists" lately: their comment is a replay too
+#: (Broker sent the downtime again), so it is checked before it is posted. Bounded.
+_REPLAYED: OrderedDict[str, None] = OrderedDict()
+REPLAYED_LIMIT = 10_000
+_replayed_lock = threading.Lock()
+
+
+def note_replayed(pbehavior: Any) -> None:
+    with _replayed_lock:
+        _REPLAYED[str(pbehavior)] = None
+        _REPLAYED.move_to_end(str(pbehavior))
+        while len(_REPLAYED) > REPLAYED_LIMIT:
+            _REPLAYED.popitem(last=False)
+
+
+def uncertain(item: OutboxItem) -> bool:
+    """Whether an earlier attempt of ``item`` may have reached Canopsis: it was tried before
+    (a timeout or a dropped connection can hide a success), it waited in the outbox when this
+    process started (the previous one may have died with it in flight), or its pbehavior's create
+    was just answered "already exists" (a replayed downtime)."""
+    if item.attempts > 0 or item.enqueued_at < PROCESS_STARTED:
+        return True
+    with _replayed_lock:
+        return bool(_REPLAYED) and item.key in _REPLAYED
 
 
 class PbehaviorSender:
@@ -86,13 +120,13 @@ class PbehaviorSender:
 
     # -- one item, one request ---------------------------------------------------------------
 
-    def send_one(self, kind: str | None, body: Any, path: str | None = None) -> Result:
+    def send_one(self, kind: str | None, body: Any, path: str | None = None, unsure: bool = True) -> Result:
         if not isinstance(body, dict):
             return Result(Outcome.FAILED, reason="a pbehavior payload must be a JSON object")
         if kind == CREATE:
             return self.create(body, path or self.pbehaviors_path)
         if kind == COMMENT:
-            return self.comment(body, path or self.comment_path)
+            return self.comment(body, path or self.comment_path, unsure)
         if kind == DELETE:
             return self.delete(body, path or self.pbehaviors_path)
         return Result(Outcome.FAILED, reason=f"not a pbehavior create, comment or delete: {kind}")
@@ -123,24 +157,27 @@ class PbehaviorSender:
             return Result(Outcome.RETRY, None, f"{type(error).__name__}: {error}")
         if response.ok:
             return Result.delivered(response.status_code)
-        special = self._special(CREATE, response.status_code, response.text)
+        special = self._special(CREATE, response.status_code, response.text, body.get("_id"))
         return special or http_error(response, self.retryable, 1)[0]
 
-    def comment(self, body: dict[str, Any], path: str) -> Result:
+    def comment(self, body: dict[str, Any], path: str, uncertain: bool = True) -> Result:
+        """Posts a comment; reads the pbehavior first only when an earlier attempt may have
+        posted it already (``uncertain``: see :func:`uncertain`), so that a replay does not add
+        the same comment twice while a first attempt costs one request, not two."""
         pbehavior, message = body.get("pbehavior"), body.get("message")
         try:
-            # A replayed start must not add the same comment twice.
-            current = self.client.request(
-                "GET",
-                f"{self.pbehaviors_path}/{quote(str(pbehavior), safe='')}",
-                headers={"accept": "application/json"},
-            )
-            if current.status_code == 404:
-                return self._orphan_comment(current)
-            if not current.ok:
-                return http_error(current, self.retryable, 1)[0]
-            if _has_comment(current, message):
-                return Result.delivered(current.status_code, "comment already there")
+            if uncertain:
+                current = self.client.request(
+                    "GET",
+                    f"{self.pbehaviors_path}/{quote(str(pbehavior), safe='')}",
+                    headers={"accept": "application/json"},
+                )
+                if current.status_code == 404:
+                    return self._orphan_comment(current)
+                if not current.ok:
+                    return http_error(current, self.retryable, 1)[0]
+                if _has_comment(current, message):
+                    return Result.delivered(current.status_code, "comment already there")
             response = self.client.request(
                 "POST",
                 path,
@@ -175,10 +212,12 @@ class PbehaviorSender:
         special = self._special(DELETE, response.status_code, response.text)
         return special or http_error(response, self.retryable, 1)[0]
 
-    def _special(self, kind: str, status: int, text: str) -> Result | None:
+    def _special(self, kind: str, status: int, text: str, key: Any = None) -> Result | None:
         """Answers that are not what their status says: duplicates, already gone, stale ids."""
         if kind == CREATE and status == 400:
             if any(marker in text for marker in DUPLICATE_MARKERS):
+                if key is not None:
+                    note_replayed(key)
                 return Result.delivered(status, "already exists")
             for what, marker in STALE_MARKERS.items():
                 if marker in text and self.lookups is not None:
@@ -231,7 +270,9 @@ class PbehaviorSender:
                 self._bulk_creates(path, creates, items, results)
             for index in todo:
                 if kinds[index] == COMMENT:
-                    results[index] = self.comment(items[index].body, self.comment_path)
+                    results[index] = self.comment(
+                        items[index].body, self.comment_path, uncertain(items[index])
+                    )
             if deletes:
                 self._bulk_deletes(path, deletes, items, results)
             for index in todo:
@@ -287,7 +328,7 @@ class PbehaviorSender:
                     results[index] = self._item_result(kind, answer)
                 return
         for index in indexes:
-            results[index] = self.send_one(kind, items[index].body)
+            results[index] = self.send_one(kind, items[index].body, None, uncertain(items[index]))
 
     def _bulk_request(
         self, method: str, path: str, bodies: list[Any], indexes: list[int], results: list[Result | None]
@@ -342,7 +383,8 @@ class PbehaviorSender:
             return Result.delivered(status)
         detail = {key: answer[key] for key in ("errors", "error") if key in answer}
         text = _dump(detail)
-        special = self._special(kind, status, text)
+        item = answer.get("item")
+        special = self._special(kind, status, text, item.get("_id") if isinstance(item, dict) else None)
         if special is not None:
             return special
         outcome = Outcome.RETRY if status in self.retryable else Outcome.FAILED
