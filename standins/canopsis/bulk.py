@@ -274,7 +274,9 @@ class BulkApi:
         record = store.create(fields, req.user, req.now, origin=body["origin"])
         record["entities"] = entities
         store.add_comment(record["_id"], body["comment"], req.user, req.now)
-        self._connector_index[(body["origin"], body["tstart"], body["tstop"], body["comment"])] = record["_id"]
+        self._connector_index[(body["origin"], body["tstart"], body["tstop"], body["comment"])] = record[
+            "_id"
+        ]
         return 200, record["_id"], None, None
 
     def connector_delete(self, req: Request) -> r.Response:

@@ -63,6 +63,23 @@ def has_bulk(version: str | None) -> bool:
     return line is None or line >= (22, 10)
 
 
+def version_numbers(version: str | None) -> tuple[int, int, int] | None:
+    """``(24, 4, 8)`` for "24.04.8" (patch 0 when absent); None for anything else."""
+    match = re.match(r"^\s*(\d+)\.(\d+)(?:\.(\d+))?", version) if isinstance(version, str) else None
+    if not match:
+        return None
+    return int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)
+
+
+def has_connector_bulk(version: str | None) -> bool:
+    """``/bulk/connector-pbehaviors`` (idempotent, comment inline): Canopsis 24.04.8 and later.
+
+    An unknown version does not use it: ``/bulk/pbehaviors`` works everywhere.
+    """
+    numbers = version_numbers(version)
+    return numbers is not None and numbers >= (24, 4, 8)
+
+
 class LookupFailed(Exception):
     """A look-up did not get its answer; the message says why and what to do."""
 
@@ -232,6 +249,8 @@ class PbehaviorLookups:
         self.problem: str | None = None
         #: Whether the bulk route was found missing (the sender then sends one by one).
         self.bulk_missing = False
+        #: Whether the connector route was found missing (the sender then uses the bulk route).
+        self.connector_missing = False
 
     # -- what the sender reads -------------------------------------------------------------
 
@@ -253,6 +272,10 @@ class PbehaviorLookups:
     @property
     def bulk_available(self) -> bool:
         return not self.bulk_missing and has_bulk(self.version)
+
+    @property
+    def connector_available(self) -> bool:
+        return not self.connector_missing and self.bulk_available and has_connector_bulk(self.version)
 
     def complete(self, body: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
         """A copy of a pbehavior create body with ``reason``, ``type`` (and ``color``) filled in.
