@@ -34,6 +34,9 @@ DEAD_LETTER_COUNT_ROUNDS = 5  # the dead letters are counted every 5 watcher rou
 MAX_RETRY_AFTER = 3600.0
 #: Pause after an unexpected error in a sender loop (a locked or full disk): doubles up to the cap.
 ERROR_PAUSE, ERROR_PAUSE_CAP = 1.0, 30.0
+#: Answers that, when retried, mean the connector is misconfigured: the authkey (401), a right
+#: (403), a route (404, 405) or the proxy's credentials (407). Readiness reports them at once.
+MISCONFIGURATION_STATUSES = frozenset({401, 403, 404, 405, 407})
 #: SQLite ``synchronous`` of the senders' connections (settles): see :meth:`LaneSender.run`.
 SETTLE_SYNCHRONOUS = "NORMAL"
 
@@ -64,6 +67,9 @@ class LaneState:
     failing_since: float = 0.0
     last_error: str = ""
     retry_at: float = 0.0
+    #: Why the last attempt says the connector is misconfigured (a refused authkey or proxy
+    #: password, a missing right or route), until something is delivered again; "" otherwise.
+    misconfigured: str = ""
 
 
 class LaneSender(threading.Thread):
@@ -299,6 +305,15 @@ class Delivery:
             last_error = result.reason
         for cause, count in failures.items():
             metrics.inc("send_failures_total", count, route=name, cause=cause)
+        if delivered:
+            state.misconfigured = ""
+        else:
+            wrong = next(
+                (r for r in results if r.outcome is Outcome.RETRY and r.status in MISCONFIGURATION_STATUSES),
+                None,
+            )
+            if wrong is not None:
+                state.misconfigured = wrong.reason[:300] or f"HTTP {wrong.status}"
         if reached:
             state.failing_since = 0.0
         elif not state.failing_since:

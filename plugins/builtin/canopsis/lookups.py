@@ -101,6 +101,8 @@ def explain_status(status: int, what: str, route: str, body: Any = None) -> str:
         )
     if status == 404:
         return f"{what}: HTTP 404 on {route}: no such route; check the canopsis_downtime_*_route settings"
+    if status == 407:
+        return f"{what}: HTTP 407 on {route}: the proxy refused the credentials; check proxy_username and proxy_password"
     detail = ""
     if isinstance(body, dict):
         detail = f" ({body.get('errors') or body.get('error')})"
@@ -108,6 +110,12 @@ def explain_status(status: int, what: str, route: str, body: Any = None) -> str:
 
 
 def unreachable(client: CanopsisClient, error: requests.RequestException) -> LookupFailed:
+    if isinstance(error, requests.exceptions.ProxyError) and "407" in str(error):
+        return LookupFailed(
+            f"the proxy refused the credentials for {client.base_url} (HTTP 407): "
+            "check proxy_username and proxy_password",
+            status=407,
+        )
     return LookupFailed(f"Canopsis at {client.base_url} unreachable: {type(error).__name__}", error=False)
 
 

@@ -33,7 +33,12 @@ import orjson
 import requests
 
 from centreon_canopsis.core.model import OutboxItem, Outcome, Result, Route
-from centreon_canopsis.plugins.builtin.canopsis.answers import RetryStatuses, excerpt, http_error
+from centreon_canopsis.plugins.builtin.canopsis.answers import (
+    RetryStatuses,
+    excerpt,
+    http_error,
+    transport_failure,
+)
 from centreon_canopsis.plugins.builtin.canopsis.client import CanopsisClient
 from centreon_canopsis.plugins.builtin.canopsis.lookups import PbehaviorLookups
 
@@ -186,7 +191,7 @@ class PbehaviorSender:
         try:
             response = self.client.request("POST", path, body=filled, headers={"accept": "application/json"})
         except requests.RequestException as error:
-            return Result(Outcome.RETRY, None, f"{type(error).__name__}: {error}")
+            return transport_failure(error)[0]
         if response.ok:
             return Result.delivered(response.status_code)
         special = self._special(CREATE, response.status_code, response.text, body.get("_id"))
@@ -217,7 +222,7 @@ class PbehaviorSender:
                 headers={"accept": "application/json"},
             )
         except requests.RequestException as error:
-            return Result(Outcome.RETRY, None, f"{type(error).__name__}: {error}")
+            return transport_failure(error)[0]
         if response.ok:
             return Result.delivered(response.status_code)
         if response.status_code == 404:
@@ -238,7 +243,7 @@ class PbehaviorSender:
         try:
             response = self.client.request("DELETE", path, params={"name": name}, headers={"accept": "*/*"})
         except requests.RequestException as error:
-            return Result(Outcome.RETRY, None, f"{type(error).__name__}: {error}")
+            return transport_failure(error)[0]
         if response.ok:
             return Result.delivered(response.status_code)
         special = self._special(DELETE, response.status_code, response.text)
@@ -481,7 +486,7 @@ class PbehaviorSender:
             response = self.client.request(method, path, body=bodies, headers={"accept": "application/json"})
         except requests.RequestException as error:
             for index in indexes:
-                results[index] = Result(Outcome.RETRY, None, f"{type(error).__name__}: {error}")
+                results[index] = transport_failure(error)[0]
             return None
         if response.status_code in (404, 405):
             if connector:

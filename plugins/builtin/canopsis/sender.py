@@ -36,6 +36,7 @@ from centreon_canopsis.plugins.builtin.canopsis.answers import (
     failed_indexes,
     http_error,
     refusal_reason,
+    transport_failure,
 )
 from centreon_canopsis.plugins.builtin.canopsis.client import CanopsisClient
 
@@ -114,7 +115,7 @@ class CanopsisSender:
         try:
             response = client.request(route.method, route.path, body=body)
         except requests.RequestException as error:
-            return [Result(Outcome.RETRY, None, f"{type(error).__name__}: {error}")] * len(items)
+            return transport_failure(error, len(items))
         status = response.status_code
         if not response.ok:
             if len(items) > 1 and status not in self.retryable and status not in CONFIGURATION_STATUSES:
