@@ -102,7 +102,7 @@ def test_a_proxy_answering_407_is_retried_loudly_never_dead_lettered_and_readyz_
                 status, body = daemon.get("/readyz")
                 return (status, orjson.loads(body)) if status == 503 else None
 
-            status, ready = wait_until(not_ready, 20, "/readyz 503")
+            _, ready = wait_until(not_ready, 20, "/readyz 503")
             detail = ready["checks"]["configuration"]["detail"]
             assert "407" in detail and "proxy_password" in detail
             assert daemon.metric("payloads_dead_lettered_total") == 0

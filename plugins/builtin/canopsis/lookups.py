@@ -102,7 +102,10 @@ def explain_status(status: int, what: str, route: str, body: Any = None) -> str:
     if status == 404:
         return f"{what}: HTTP 404 on {route}: no such route; check the canopsis_downtime_*_route settings"
     if status == 407:
-        return f"{what}: HTTP 407 on {route}: the proxy refused the credentials; check proxy_username and proxy_password"
+        return (
+            f"{what}: HTTP 407 on {route}: the proxy refused the credentials; "
+            "check proxy_username and proxy_password"
+        )
     detail = ""
     if isinstance(body, dict):
         detail = f" ({body.get('errors') or body.get('error')})"
