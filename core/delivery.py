@@ -146,6 +146,7 @@ class Delivery:
         delivery = config.delivery
         self.policy = RetryPolicy(float(delivery["retry_initial_delay"]), float(delivery["retry_max_delay"]))
         self.item_attempts = int(delivery["failed_event_attempts"])
+        outbox.coalesce_backlog = int(delivery.get("coalesce_backlog", 0))
         self.stopping = threading.Event()
         #: Set by ``replay`` and ``drain``: send what waits without lingering.
         self.draining = threading.Event()
@@ -167,6 +168,10 @@ class Delivery:
             "outbox_items", lambda: [((("lane", lane),), outbox.depth(lane)) for lane in outbox.lanes()]
         )
         metrics.gauge_function("outbox_oldest_age_seconds", self._oldest_ages)
+        metrics.gauge_function(
+            "payloads_coalesced_total",
+            lambda: [((("route", route),), n) for route, n in sorted(outbox.coalesced.items())],
+        )
         metrics.gauge_function(
             "dead_letters", lambda: [((("stage", stage),), n) for stage, n in self.dead_letters.items()]
         )
