@@ -109,13 +109,38 @@ def storm(path: Path, hosts: int, services: int, checks: int, seed: int = 1) -> 
             stopped = dict(started, actual_end_time=end)
             ends.append(stopped)
             ends.append(dict(stopped, deletion_time=end))
-    check_events = []
+    # The hosts are up (their configuration says "pending"): host downtimes pass the state filter.
+    check_events = [
+        {
+            "_type": 65568,
+            "category": 1,
+            "element": 32,
+            "host_id": host,
+            "checked": True,
+            "check_type": 0,
+            "state": 0,
+            "state_type": 1,
+            "last_state_change": now - 120,
+            "last_hard_state": 0,
+            "last_hard_state_change": now - 120,
+            "last_check": now - 120,
+            "output": "OK",
+            "long_output": "",
+            "perfdata": "",
+            "flapping": False,
+            "acknowledgement_type": 0,
+            "scheduled_downtime_depth": 0,
+            "check_attempt": 1,
+        }
+        for host in by_host
+    ]
     for round_ in range(checks):
         for host, host_services in by_host.items():
             for service in host_services:
                 check_events.append(check(host, service, rng.choice((0, 0, 1, 2)), now + round_))
     # Starts, then checks, then ends; the checks interleaved with the downtime events.
-    runtime: list[dict] = []
+    runtime: list[dict] = check_events[: len(by_host)]
+    check_events = check_events[len(by_host) :]
     half = len(check_events) // 2
     runtime += _interleave(starts, check_events[:half])
     runtime += _interleave(ends, check_events[half:])
@@ -130,7 +155,7 @@ def storm(path: Path, hosts: int, services: int, checks: int, seed: int = 1) -> 
         "runtime": len(runtime),
         "downtime_events": downtime_events,
         "downtimes": ids,
-        "checks": len(check_events),
+        "checks": len(check_events) + len(by_host),
     }
 
 
