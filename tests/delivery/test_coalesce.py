@@ -141,3 +141,19 @@ def test_an_existing_database_gets_the_columns(tmp_path):
     box.commit()
     assert box.depth() == 2
     box.close()
+
+
+def test_a_take_reads_its_own_lanes_batch_only(outbox):
+    """Issue 11: sending one pbehavior read 1000 rows (the largest batch of any lane)."""
+    single = Route("pbehavior.create", "POST", "/api/v4/pbehaviors", "pbehaviors", 1)
+    outbox.add_many([(single, Payload("pbehavior.create", {"n": n}, "p")) for n in range(5)])
+    outbox.add_many([ev("E", "check", "c1")])
+    outbox.commit()
+    connection = outbox.store.connect()
+    statements: list[str] = []
+    connection.set_trace_callback(statements.append)
+    route, items = outbox.take(connection, "pbehaviors")
+    connection.close()
+    assert route == single and len(items) == 1
+    (select,) = [s for s in statements if s.startswith("SELECT")]
+    assert select.endswith("LIMIT 1"), select
