@@ -273,9 +273,7 @@ def measured(stream: Path, version: str, baseline: bool) -> dict[str, Any]:
             command.append("--baseline")
         output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
         result = json.loads(output.strip().splitlines()[-1])
-        requests = sandbox.get("requests")
-        result["requests"] = len(requests)
-        result["pbehaviors_left"] = sandbox.get("state").get("counters", {}).get("pbehaviors")
+        result["requests"] = sandbox.get("state").get("counters", {}).get("requests", 0)
     finally:
         sandbox.stop()
     return result
