@@ -4,7 +4,9 @@ that entity, never on the pbehavior lane; what stays keeps its order."""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+import time
 
 import orjson
 import pytest
@@ -157,3 +159,36 @@ def test_a_take_reads_its_own_lanes_batch_only(outbox):
     assert route == single and len(items) == 1
     (select,) = [s for s in statements if s.startswith("SELECT")]
     assert select.endswith("LIMIT 1"), select
+
+
+def test_settles_skip_the_fsync_the_pipelines_commits_keep(tmp_path, monkeypatch):
+    """A settle lost to a power cut only means a batch sent again; a pipeline commit lost would
+    be events Broker already forgot (docs/delivery.md, Guarantees)."""
+    from centreon_canopsis.core.pipeline import Pipeline
+    from tests.support.config import make_config
+
+    opened: list[sqlite3.Connection] = []
+    connect = Store.connect
+
+    def recording(self):
+        connection = connect(self)
+        opened.append(connection)
+        return connection
+
+    monkeypatch.setattr(Store, "connect", recording)
+    pipeline = Pipeline(make_config(tmp_path / "state", 1))
+    pipeline.start()
+    try:
+        pipeline.outbox.add_many([ev("E", "check", "c1")])
+        pipeline.outbox.commit()
+        pipeline.delivery.ensure_senders()
+        time.sleep(0.5)
+        levels = set()
+        for connection in opened:
+            with contextlib.suppress(sqlite3.ProgrammingError):  # closed already
+                levels.add(connection.execute("PRAGMA synchronous").fetchone()[0])
+        writer = pipeline.outbox._writer.execute("PRAGMA synchronous").fetchone()[0]
+    finally:
+        pipeline.close(1)
+    assert writer == 2, "FULL for the pipeline's commits"
+    assert 1 in levels, "NORMAL for a sender's settles"
