@@ -1,6 +1,7 @@
 """Catch-up coalescing (core/coalesce.py): in a backlog, a pending check is dropped when a newer
 check of the same entity is queued, never across an ack, an ackremove or any other event of
-that entity, never on the pbehavior lane; what stays keeps its order."""
+that entity, never on the pbehavior lane; what stays keeps its order. Also the outbox's other
+issue 11 changes: a take reads its own lane's batch, settles skip the fsync."""
 
 from __future__ import annotations
 

@@ -121,3 +121,10 @@ def test_a_missing_connector_route_falls_back_to_the_bulk_route(tmp_path):
     posts = [call for call in calls(box) if call[0] != "GET"]
     assert posts[:2] == [("POST", CONNECTOR, 404), ("POST", BULK, 207)]
     assert ("DELETE", BULK, 207) in posts and ("DELETE", CONNECTOR, 404) not in posts
+
+
+def test_bulk_mode_is_the_default():
+    from centreon_canopsis.core import config as config_module
+
+    config = config_module.from_mapping({"canopsis_host": "h", "canopsis_authkey": "k"}, env={})
+    assert int(config.canopsis_downtime_bulk) == 1
