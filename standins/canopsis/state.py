@@ -136,6 +136,28 @@ class SandboxState:
             counters["events_dropped"] += dropped
         return sent, failed
 
+    def consume(self, events: list[Any]) -> None:
+        """engine-fifo on messages from RabbitMQ (the sandbox's AMQP consumer): no API checks."""
+        with self.lock:
+            now = self.tick()
+            journal = self.journal
+            counters = journal.counters
+            counters["amqp_messages"] += len(events)
+            fifo_types = self.profile.fifo_types
+            apply = self.engine.apply
+            for ev in events:
+                if type(ev) is not dict or type(ev.get("event_type")) is not str:
+                    journal.dropped.append({"event": ev, "reason": "cannot decode event"})
+                    counters["events_dropped"] += 1
+                    continue
+                journal.published.append(ev)
+                reason = drop_reason(ev, fifo_types)
+                if reason is None:
+                    reason = apply(ev, event_time(ev, now), now)
+                if reason is not None:
+                    journal.dropped.append({"event": ev, "reason": reason})
+                    counters["events_dropped"] += 1
+
     # --- inspection (copies, safe to keep and modify) -----------------------------------------------------
     def alarms(self, opened: bool | None = True) -> list[dict[str, Any]]:
         with self.lock:
