@@ -33,6 +33,9 @@ import pika
 from pika.spec import Basic
 
 log = logging.getLogger(__name__)
+# pika logs a lost connection as several ERROR lines with stack excerpts; this module says it once,
+# with what happens next (reconnecting, what is sent again).
+logging.getLogger("pika").setLevel(logging.CRITICAL)
 
 RECONNECT_INITIAL, RECONNECT_CAP = 0.5, 15.0
 
