@@ -87,6 +87,27 @@ class Broker:
             connection.close()
         return name
 
+    def bind(self, queue: str, binding: str) -> None:
+        connection, channel = self._channel()
+        try:
+            channel.queue_bind(queue, self.exchange, binding)
+        finally:
+            connection.close()
+
+    def unbind(self, queue: str, binding: str) -> None:
+        connection, channel = self._channel()
+        try:
+            channel.queue_unbind(queue, self.exchange, binding)
+        finally:
+            connection.close()
+
+    def cleanup_queue(self, queue: str) -> None:
+        connection, channel = self._channel()
+        try:
+            channel.queue_delete(queue)
+        finally:
+            connection.close()
+
     def depth(self, queue: str) -> int:
         connection, channel = self._channel()
         try:
