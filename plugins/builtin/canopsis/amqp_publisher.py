@@ -32,6 +32,8 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 import pika
 from pika.spec import Basic
 
+from centreon_canopsis.core.logsafe import log_limited
+
 log = logging.getLogger(__name__)
 # pika logs a lost connection as several ERROR lines with stack excerpts; this module says it once,
 # with what happens next (reconnecting, what is sent again).
@@ -124,6 +126,18 @@ def connection_parameters(
             context.load_cert_chain(cert_file, key_file)
         parameters.ssl_options = pika.SSLOptions(context, server_hostname=parameters.host)
     return parameters
+
+
+def describe(error: BaseException) -> str:
+    """What went wrong, with the cause pika wraps in its workflow errors (a TLS or login error)."""
+    causes = getattr(error, "exceptions", None)
+    if causes:  # AMQPConnectionWorkflowFailed: the attempts' own errors
+        return describe(causes[-1])
+    wrapped = getattr(error, "exception", None)
+    if isinstance(wrapped, BaseException):  # AMQPConnectorTransportSetupError: the TLS error
+        return describe(wrapped)
+    text = str(error)
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 class Publisher:
@@ -253,13 +267,14 @@ class Publisher:
         connection.channel(on_open_callback=self._on_channel_open)
 
     def _on_open_error(self, connection: pika.SelectConnection, error: BaseException) -> None:
-        self._note_down(f"cannot connect: {type(error).__name__}: {error}")
-        log.warning("AMQP: %s", self.state.last_error)
+        self._note_down(f"cannot connect: {describe(error)}")
+        # Once a minute at most while it goes on (a reconnection every few seconds).
+        log_limited(log, logging.WARNING, f"amqp-connect-{id(self)}", "AMQP: %s; trying again", self.state.last_error)
         connection.ioloop.stop()
 
     def _on_closed(self, connection: pika.SelectConnection, reason: BaseException) -> None:
         was = self.state.connected
-        self._note_down(f"connection closed: {type(reason).__name__}: {reason}")
+        self._note_down(f"connection closed: {describe(reason)}")
         if was and not self._stopping.is_set():
             log.warning("AMQP: %s; reconnecting", self.state.last_error)
         self._channel = None
