@@ -228,7 +228,16 @@ def main(argv: list[str] | None = None) -> int:
         mode = "default filters" if args.default_filters else "filters off: every check is a payload"
         print(f"stream: {lines:,} Broker events over BBDO 3 on TCP ({args.events:,} runtime), {mode}")
         for transport in transports:
-            command = [sys.executable, str(HERE), "--one", transport, "--stream", str(stream), "--lines", str(lines)]
+            command = [
+                sys.executable,
+                str(HERE),
+                "--one",
+                transport,
+                "--stream",
+                str(stream),
+                "--lines",
+                str(lines),
+            ]
             command += ["--amqp-url", args.amqp_url] + (["--default-filters"] if args.default_filters else [])
             done = subprocess.run(command, capture_output=True, text=True, check=False)
             if done.returncode != 0:
@@ -241,15 +250,21 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def report(r: dict[str, Any]) -> None:
-    name = {"http": "HTTP (POST /api/v4/event)", "amqp": "AMQP (RabbitMQ, publisher confirms)"}[r["transport"]]
+    name = {"http": "HTTP (POST /api/v4/event)", "amqp": "AMQP (RabbitMQ, publisher confirms)"}[
+        r["transport"]
+    ]
     payloads = r["payloads"]
     print(f"\n{name}")
-    print(f"  input:      {r['acknowledged'] / r['input_s']:,.0f} events/s acknowledged to Broker ({r['input_s']:.2f} s)")
+    print(
+        f"  input:      {r['acknowledged'] / r['input_s']:,.0f} events/s acknowledged to Broker ({r['input_s']:.2f} s)"
+    )
     print(
         f"  delivered:  {payloads / r['delivered_s']:,.0f} payloads/s ({payloads:,.0f} payloads; outbox empty "
         f"after {r['delivered_s']:.2f} s{'' if r['drained'] else ', NOT DRAINED'})"
     )
-    print(f"  end to end: {payloads / r['consumed_s']:,.0f} payloads/s in Canopsis (all there after {r['consumed_s']:.2f} s)")
+    print(
+        f"  end to end: {payloads / r['consumed_s']:,.0f} payloads/s in Canopsis (all there after {r['consumed_s']:.2f} s)"
+    )
     print(
         f"  CPU:        {r['cpu_s']:.2f} s in the connector process, {r['cpu_s'] / r['events'] * 1e6:.1f} us/event, "
         f"{r['cpu_s'] / max(payloads, 1) * 1e6:.1f} us/payload"

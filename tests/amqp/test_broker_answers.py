@@ -48,12 +48,16 @@ def test_nacked_messages_wait_and_are_sent_again(tmp_path, broker, amqp_url):
 def test_unroutable_messages_wait_for_a_queue(tmp_path, broker, amqp_url):
     """Nobody bound to the exchange (engine-fifo's queue missing): returned, kept, never dropped."""
     from centreon_canopsis.standins.canopsis import Sandbox
-
     from tests.support.config import AUTHKEY
 
     with Sandbox(authkey=AUTHKEY, resolve_delay=0) as http_only:
         pipeline = amqp_pipeline(
-            tmp_path, http_only, amqp_url, broker.exchange, delivery={"failed_event_attempts": 2}, **NO_FILTERS
+            tmp_path,
+            http_only,
+            amqp_url,
+            broker.exchange,
+            delivery={"failed_event_attempts": 2},
+            **NO_FILTERS,
         )
         try:
             process(pipeline, configuration())
@@ -104,7 +108,12 @@ def test_a_routing_key_over_255_bytes_is_refused_with_the_reason(tmp_path, broke
     sandbox = amqp_sandbox(amqp_url, broker.exchange, broker.queue_name("fifo"))
     try:
         pipeline = amqp_pipeline(
-            tmp_path, sandbox, amqp_url, broker.exchange, amqp={"routing_key": "{connector}.{output}"}, **NO_FILTERS
+            tmp_path,
+            sandbox,
+            amqp_url,
+            broker.exchange,
+            amqp={"routing_key": "{connector}.{output}"},
+            **NO_FILTERS,
         )
         try:
             process(pipeline, configuration())

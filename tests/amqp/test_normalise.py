@@ -88,7 +88,10 @@ def test_refusals_say_why():
 def test_the_routing_key_is_canopsis_documented_one():
     key = RoutingKey("{connector}.{connector_name}.{event_type}.{source_type}.{component}[.{resource}]")
     assert key.render(normalise({**BASE, "state": 0})) == "centreon.central.check.component.h1"
-    assert key.render(normalise({**BASE, "state": 0, "resource": "cpu"})) == "centreon.central.check.resource.h1.cpu"
+    assert (
+        key.render(normalise({**BASE, "state": 0, "resource": "cpu"}))
+        == "centreon.central.check.resource.h1.cpu"
+    )
     with pytest.raises(Refused, match=r"routing key of 267 bytes \(AMQP allows 255\)"):
         key.render(normalise({**BASE, "state": 0, "component": "h" * 234}))
     with pytest.raises(ValueError, match="unbalanced"):

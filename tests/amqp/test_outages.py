@@ -44,7 +44,9 @@ def run_through(tmp_path, broker, amqp_url, outage) -> None:
         pipeline = amqp_pipeline(tmp_path, sandbox, amqp_url, broker.exchange, **NO_FILTERS)
         try:
             feeder = feed(pipeline, COUNT)
-            wait_until(lambda: len(seqs(sandbox.published_events())) > COUNT // 5, 60, "a fifth of the stream")
+            wait_until(
+                lambda: len(seqs(sandbox.published_events())) > COUNT // 5, 60, "a fifth of the stream"
+            )
             assert feeder.is_alive(), "the stream ended before the outage: make it longer"
             outage(pipeline)
             feeder.join(120)

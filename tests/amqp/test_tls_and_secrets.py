@@ -46,9 +46,9 @@ def test_tls_refuses_a_server_the_ca_does_not_vouch_for(tmp_path, broker, amqp_u
     tls_url = os.environ.get("CANOPSIS_TEST_AMQPS_URL")
     if not tls_url:
         _missing("no TLS listener: CANOPSIS_TEST_AMQPS_URL is not set (.ci/rabbitmq configures one)")
-    import certifi  # noqa: F401  (any CA bundle that did not sign the test server)
-    from centreon_canopsis.standins.canopsis import Sandbox
+    import certifi
 
+    from centreon_canopsis.standins.canopsis import Sandbox
     from tests.support.config import AUTHKEY
 
     with Sandbox(authkey=AUTHKEY, resolve_delay=0) as sandbox:

@@ -116,39 +116,58 @@ _OPTIONAL = re.compile(r"\[([^\[\]]*)\]")
 
 class RoutingKey:
     """A routing key template: ``{field}`` is the event's field; ``[...]`` is left out when a field
-    inside it is empty or absent (Canopsis's key has ``[.<resource>]``)."""
+    inside it is empty or absent (Canopsis's key has ``[.<resource>]``). Compiled once into
+    literal and field tokens: rendering runs once per published event."""
 
     def __init__(self, template: str) -> None:
         self.template = template
-        # (literal text, optional?) segments, each rendered with str.format-like substitution.
-        self._parts: list[tuple[str, bool]] = []
+        # (optional?, tokens): a token is literal text (str) or a field name (a 1-tuple).
+        self._parts: list[tuple[bool, list[str | tuple[str]]]] = []
         position = 0
         for match in _OPTIONAL.finditer(template):
             if match.start() > position:
-                self._parts.append((template[position : match.start()], False))
-            self._parts.append((match.group(1), True))
+                self._parts.append((False, _tokens(template[position : match.start()])))
+            self._parts.append((True, _tokens(match.group(1))))
             position = match.end()
         if position < len(template):
-            self._parts.append((template[position:], False))
-        stray = "".join(text for text, _ in self._parts)
-        if "[" in stray or "]" in stray:
-            raise ValueError(f"unbalanced or nested [ ] in routing key template {template!r}")
+            self._parts.append((False, _tokens(template[position:])))
+        for _, tokens in self._parts:
+            if any(isinstance(token, str) and ("[" in token or "]" in token) for token in tokens):
+                raise ValueError(f"unbalanced or nested [ ] in routing key template {template!r}")
 
     def render(self, event: dict[str, Any]) -> str:
         out: list[str] = []
-        for text, optional in self._parts:
-            values: dict[str, str] = {}
-            for name in _FIELD.findall(text):
-                value = event.get(name)
-                values[name] = "" if value is None else str(value)
-            if optional and not all(values.values()):
-                continue
-            out.append(_FIELD.sub(lambda m, values=values: values[m.group(1)], text))
+        for optional, tokens in self._parts:
+            pieces: list[str] = []
+            for token in tokens:
+                if type(token) is str:
+                    pieces.append(token)
+                    continue
+                value = event.get(token[0])
+                text = "" if value is None else value if type(value) is str else str(value)
+                if optional and not text:
+                    pieces = []
+                    break
+                pieces.append(text)
+            out += pieces
         key = "".join(out)
-        size = len(key.encode())
-        if size > MAX_ROUTING_KEY:
+        if len(key) > MAX_ROUTING_KEY // 4 and len(key.encode()) > MAX_ROUTING_KEY:
+            size = len(key.encode())
             raise Refused(
                 f"routing key of {size} bytes (AMQP allows {MAX_ROUTING_KEY}): {key[:60]!r}...; "
                 "shorten the names or set amqp.routing_key"
             )
         return key
+
+
+def _tokens(text: str) -> list[str | tuple[str]]:
+    tokens: list[str | tuple[str]] = []
+    position = 0
+    for match in _FIELD.finditer(text):
+        if match.start() > position:
+            tokens.append(text[position : match.start()])
+        tokens.append((match.group(1),))
+        position = match.end()
+    if position < len(text):
+        tokens.append(text[position:])
+    return tokens

@@ -269,7 +269,9 @@ class Publisher:
     def _on_open_error(self, connection: pika.SelectConnection, error: BaseException) -> None:
         self._note_down(f"cannot connect: {describe(error)}")
         # Once a minute at most while it goes on (a reconnection every few seconds).
-        log_limited(log, logging.WARNING, f"amqp-connect-{id(self)}", "AMQP: %s; trying again", self.state.last_error)
+        log_limited(
+            log, logging.WARNING, f"amqp-connect-{id(self)}", "AMQP: %s; trying again", self.state.last_error
+        )
         connection.ioloop.stop()
 
     def _on_closed(self, connection: pika.SelectConnection, reason: BaseException) -> None:
