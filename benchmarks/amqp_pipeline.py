@@ -250,24 +250,23 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def report(r: dict[str, Any]) -> None:
-    name = {"http": "HTTP (POST /api/v4/event)", "amqp": "AMQP (RabbitMQ, publisher confirms)"}[
-        r["transport"]
-    ]
+    names = {"http": "HTTP (POST /api/v4/event)", "amqp": "AMQP (RabbitMQ, publisher confirms)"}
     payloads = r["payloads"]
-    print(f"\n{name}")
+    cpu = r["cpu_s"]
+    drained = "" if r["drained"] else ", NOT DRAINED"
+    print(f"\n{names[r['transport']]}")
+    print(f"  input:      {r['acknowledged'] / r['input_s']:,.0f} events/s acked ({r['input_s']:.2f} s)")
     print(
-        f"  input:      {r['acknowledged'] / r['input_s']:,.0f} events/s acknowledged to Broker ({r['input_s']:.2f} s)"
+        f"  delivered:  {payloads / r['delivered_s']:,.0f} payloads/s ({payloads:,.0f} payloads; "
+        f"outbox empty after {r['delivered_s']:.2f} s{drained})"
     )
     print(
-        f"  delivered:  {payloads / r['delivered_s']:,.0f} payloads/s ({payloads:,.0f} payloads; outbox empty "
-        f"after {r['delivered_s']:.2f} s{'' if r['drained'] else ', NOT DRAINED'})"
+        f"  end to end: {payloads / r['consumed_s']:,.0f} payloads/s in Canopsis "
+        f"(all there after {r['consumed_s']:.2f} s)"
     )
     print(
-        f"  end to end: {payloads / r['consumed_s']:,.0f} payloads/s in Canopsis (all there after {r['consumed_s']:.2f} s)"
-    )
-    print(
-        f"  CPU:        {r['cpu_s']:.2f} s in the connector process, {r['cpu_s'] / r['events'] * 1e6:.1f} us/event, "
-        f"{r['cpu_s'] / max(payloads, 1) * 1e6:.1f} us/payload"
+        f"  CPU:        {cpu:.2f} s in the connector process, {cpu / r['events'] * 1e6:.1f} us/event, "
+        f"{cpu / max(payloads, 1) * 1e6:.1f} us/payload"
     )
     print(f"  peak RSS:   {r['rss_mib']:.0f} MiB (connector process)")
     print(f"  sandbox:    {r['alarms']} alarms open; counters {r['sandbox']}")
