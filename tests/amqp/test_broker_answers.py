@@ -128,3 +128,37 @@ def test_a_routing_key_over_255_bytes_is_refused_with_the_reason(tmp_path, broke
         wait_until(lambda: set(seqs(sandbox.published_events())) >= {0, 1}, 30, "the other events")
     finally:
         sandbox.stop()
+
+
+def test_a_missing_exchange_is_named_and_events_wait_for_it(tmp_path, broker, amqp_url):
+    from centreon_canopsis.standins.canopsis import Sandbox
+    from tests.support.config import AUTHKEY
+
+    missing = f"{broker.exchange}.late"
+    with Sandbox(authkey=AUTHKEY, resolve_delay=0) as http_only:
+        config_amqp = {"url": amqp_url, "exchange": missing, "confirm_timeout": 10}
+        from centreon_canopsis.core.pipeline import Pipeline
+        from tests.support.config import make_config
+
+        pipeline = Pipeline(make_config(tmp_path / "state", http_only.port, amqp=config_amqp, **NO_FILTERS))
+        pipeline.start()
+        try:
+            publisher = pipeline.context.plugins.get_plugin("amqp_sender").publisher
+            wait_until(lambda: "NOT_FOUND" in publisher.state.last_error, 20, "the missing exchange")
+            assert f"no exchange '{missing}'" in publisher.state.last_error
+            process(pipeline, configuration())
+            process(pipeline, statuses(5))
+            time.sleep(1)
+            assert pipeline.outbox.depth() == 5
+            assert dead_letters(pipeline) == []
+            broker.declare_exchange(missing)
+            original, broker.exchange = broker.exchange, missing
+            sandbox = amqp_sandbox(amqp_url, missing, broker.queue_name("fifo"))
+            broker.exchange = original
+            try:
+                assert pipeline.drain(60)
+                wait_until(lambda: set(seqs(sandbox.published_events())) >= set(range(5)), 30, "every event")
+            finally:
+                sandbox.stop()
+        finally:
+            pipeline.close(5)

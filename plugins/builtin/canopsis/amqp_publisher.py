@@ -314,7 +314,14 @@ class Publisher:
         if connection is None or not connection.is_open or self._stopping.is_set():
             return
         self._note_down(f"channel closed by RabbitMQ: {reason}")
-        log.warning("AMQP: %s; opening another in 2s", self.state.last_error)
+        # A missing exchange closes every new channel: once a minute at most while it lasts.
+        log_limited(
+            log,
+            logging.WARNING,
+            f"amqp-channel-{id(self)}",
+            "AMQP: %s; opening another in 2s",
+            self.state.last_error,
+        )
         self.state.connected = False
         connection.ioloop.call_later(
             2.0, lambda: connection.is_open and connection.channel(on_open_callback=self._on_channel_open)
