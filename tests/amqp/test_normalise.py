@@ -96,3 +96,25 @@ def test_the_routing_key_is_canopsis_documented_one():
         key.render(normalise({**BASE, "state": 0, "component": "h" * 234}))
     with pytest.raises(ValueError, match="unbalanced"):
         RoutingKey("{connector}[.{resource}")
+
+
+def test_validate_warns_when_amqp_is_set_but_its_sender_is_disabled(tmp_path):
+    from centreon_canopsis.core import config as config_module
+    from centreon_canopsis.core.plugin_manager import PluginManager
+    from centreon_canopsis.core.validation import plugin_warnings
+
+    raw = {"canopsis_host": "h", "canopsis_authkey": "k" * 8, "state_dir": str(tmp_path)}
+    amqp = {"amqp": {"url": "amqp://u@127.0.0.1/canopsis"}}
+    for extra, expected in (
+        (
+            {**amqp, "plugins": {"disable": ["amqp_sender"]}},
+            ["amqp.url is set but amqp_sender is not loaded"],
+        ),
+        (amqp, []),
+        ({"plugins": {"disable": ["canopsis_sender"]}}, ["no other plugin implements connector_send"]),
+    ):
+        config = config_module.from_mapping({**raw, **extra}, env={})
+        plugins = PluginManager()
+        plugins.load(disabled=config.plugins["disable"])
+        warnings = plugin_warnings(config, plugins)
+        assert len(warnings) == len(expected) and all(e in w for e, w in zip(expected, warnings, strict=True))
