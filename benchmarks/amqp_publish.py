@@ -95,8 +95,8 @@ def main() -> int:
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"{args.messages:,} persistent messages, batches of {args.batch}, "
-        f"{args.in_flight} round(s) in flight: {args.messages / elapsed:,.0f} confirmed/s ({elapsed:.2f} s); publisher CPU "
-        f"{cpu / args.messages * 1e6:.1f} us/message; peak RSS {rss:.0f} MiB"
+        f"{args.in_flight} round(s) in flight: {args.messages / elapsed:,.0f} confirmed/s ({elapsed:.2f} s); "
+        f"publisher CPU {cpu / args.messages * 1e6:.1f} us/message; peak RSS {rss:.0f} MiB"
         + (f"; {len(failures)} NOT confirmed: {failures[0]}" if failures else "")
     )
     return 1 if failures else 0
