@@ -390,7 +390,14 @@ class Publisher:
         ack = isinstance(method, Basic.Ack)
         last = method.delivery_tag
         inflight = self._inflight
-        tags = [last] if not method.multiple else [tag for tag in inflight if tag <= last]
+        if method.multiple:  # every tag up to ``last``: the dict is in publishing (tag) order
+            tags = []
+            for tag in inflight:
+                if tag > last:
+                    break
+                tags.append(tag)
+        else:
+            tags = [last]
         counts = {CONFIRMED: 0, NACKED: 0, RETURNED: 0}
         with self._lock:
             for tag in tags:
