@@ -118,3 +118,19 @@ def test_validate_warns_when_amqp_is_set_but_its_sender_is_disabled(tmp_path):
         plugins.load(disabled=config.plugins["disable"])
         warnings = plugin_warnings(config, plugins)
         assert len(warnings) == len(expected) and all(e in w for e, w in zip(expected, warnings, strict=True))
+
+
+def test_unreadable_tls_files_are_configuration_errors(tmp_path):
+    from centreon_canopsis.core import config as config_module
+    from centreon_canopsis.core.config import ConfigError
+    from centreon_canopsis.core.pipeline import build_context
+
+    raw = {
+        "canopsis_host": "h",
+        "canopsis_authkey": "k" * 8,
+        "state_dir": str(tmp_path),
+        "amqp": {"url": "amqps://u@127.0.0.1/canopsis", "ca_file": str(tmp_path / "missing-ca.pem")},
+    }
+    config = config_module.from_mapping(raw, env={})
+    with pytest.raises(ConfigError, match=r"amqp\.ca_file = .*missing-ca\.pem' cannot be read"):
+        build_context(config)

@@ -18,6 +18,7 @@ leaves the outbox only once RabbitMQ confirmed it:
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -76,6 +77,15 @@ class AmqpSender:
             self.routing_key = RoutingKey(settings["routing_key"])
         except ValueError as error:
             raise ConfigError([f"amqp.routing_key: {error}"]) from None
+        unreadable = [
+            f"amqp.{key} = {settings[key]!r} cannot be read"
+            for key in ("ca_file", "cert_file", "key_file")
+            if settings.get(key) and not os.access(settings[key], os.R_OK)
+        ]
+        if settings.get("key_file") and not settings.get("cert_file"):
+            unreadable.append("amqp.key_file is set without amqp.cert_file")
+        if unreadable:
+            raise ConfigError(unreadable)
         self.settings = settings
         self.timeout = float(settings["confirm_timeout"])
         self.failed_event_attempts = int(config.delivery["failed_event_attempts"])
