@@ -26,6 +26,13 @@ def _missing(reason: str) -> None:
     pytest.skip(reason)
 
 
+class _Url(str):
+    """The test broker's URL, password masked when pytest shows it in a failure report."""
+
+    def __repr__(self) -> str:
+        return "'<CANOPSIS_TEST_AMQP_URL>'"
+
+
 @pytest.fixture(scope="session")
 def amqp_url() -> str:
     url = os.environ.get(URL_ENV)
@@ -35,7 +42,7 @@ def amqp_url() -> str:
         pika.BlockingConnection(pika.URLParameters(url)).close()
     except Exception as error:
         _missing(f"RabbitMQ at {URL_ENV} does not answer: {type(error).__name__}")
-    return url
+    return _Url(url)
 
 
 def rabbitmqctl(*args: str, timeout: float = 60) -> str:

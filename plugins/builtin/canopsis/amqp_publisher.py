@@ -399,28 +399,29 @@ class Publisher:
         else:
             tags = [last]
         counts = {CONFIRMED: 0, NACKED: 0, RETURNED: 0}
-        with self._lock:
-            for tag in tags:
-                entry = inflight.pop(tag, None)
-                if entry is None:
-                    continue
-                batch, index = entry
-                self._by_message_id.pop(batch.messages[index].message_id, None)
-                returned = self._returned.pop(tag, None)
-                if not ack:
-                    outcome, reason = (
-                        NACKED,
-                        "nacked by RabbitMQ (a queue is full with overflow reject-publish?)",
-                    )
-                elif returned is not None:
-                    outcome, reason = RETURNED, returned
-                else:
-                    outcome, reason = CONFIRMED, ""
-                counts[outcome] += 1
-                batch.settle(index, outcome, reason)
+        settled: list[tuple[_Batch, int, str, str]] = []
+        for tag in tags:
+            entry = inflight.pop(tag, None)
+            if entry is None:
+                continue
+            batch, index = entry
+            self._by_message_id.pop(batch.messages[index].message_id, None)
+            returned = self._returned.pop(tag, None)
+            if not ack:
+                outcome, reason = NACKED, "nacked by RabbitMQ (a queue is full with overflow reject-publish?)"
+            elif returned is not None:
+                outcome, reason = RETURNED, returned
+            else:
+                outcome, reason = CONFIRMED, ""
+            counts[outcome] += 1
+            settled.append((batch, index, outcome, reason))
+        # Counted before the sender learns of it: whoever saw a payload delivered sees it counted.
         for outcome, count in counts.items():
             if count:
                 self._on_event(outcome, count)
+        with self._lock:
+            for batch, index, outcome, reason in settled:
+                batch.settle(index, outcome, reason)
 
     def _fail_inflight(self, outcome: str, reason: str) -> None:
         with self._lock:
