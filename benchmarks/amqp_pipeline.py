@@ -104,11 +104,13 @@ def one(transport: str, stream: Path, lines: int, url: str, every_event: bool) -
     exchange = f"bench.{uuid.uuid4().hex[:8]}"
     queue = f"{exchange}.fifo"
     amqp_args: list[str] = []
-    if transport == "amqp":
+    if transport in ("amqp", "http+rabbitmq"):
         connection = pika.BlockingConnection(pika.URLParameters(url))
         connection.channel().exchange_declare(exchange, "topic", durable=True)
         connection.close()
         amqp_args = ["--amqp-url", url, "--amqp-exchange", exchange, "--amqp-queue", queue]
+        if transport == "http+rabbitmq":  # the API publishes to RabbitMQ, engine-fifo consumes
+            amqp_args.append("--amqp-publish")
     sandbox = SandboxProcess(amqp_args)
     try:
         raw: dict[str, Any] = {
@@ -159,7 +161,7 @@ def one(transport: str, stream: Path, lines: int, url: str, every_event: bool) -
         delivered_at = time.perf_counter() - started
         metrics = pipeline.context.metrics
         payloads = metrics.value("payloads_delivered_total", route="event")
-        counter = "amqp_messages" if transport == "amqp" else "events_received"
+        counter = "events_received" if transport == "http" else "amqp_messages"
         deadline = time.monotonic() + 300
         while sandbox.get("state")["counters"].get(counter, 0) < payloads and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -171,7 +173,7 @@ def one(transport: str, stream: Path, lines: int, url: str, every_event: bool) -
         state = sandbox.get("state")
     finally:
         sandbox.stop()
-        if transport == "amqp":
+        if transport != "http":
             connection = pika.BlockingConnection(pika.URLParameters(url))
             channel = connection.channel()
             channel.queue_delete(queue)
@@ -205,7 +207,13 @@ def main(argv: list[str] | None = None) -> int:
         return peer(int(argv[1]), Path(argv[2]))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--amqp-url", default=os.environ.get("CANOPSIS_TEST_AMQP_URL", ""))
-    parser.add_argument("--transport", choices=("both", "http", "amqp"), default="both")
+    parser.add_argument(
+        "--transport",
+        choices=("both", "all", "http", "http+rabbitmq", "amqp"),
+        default="both",
+        help="both: http and amqp; all: also http+rabbitmq (the sandbox's API publishes each event to "
+        "RabbitMQ without confirms, as Canopsis's does, and consumes it back like engine-fifo)",
+    )
     parser.add_argument("--events", type=int, default=50_000, help="runtime events to simulate")
     parser.add_argument("--hosts", type=int, default=500)
     parser.add_argument("--services-per-host", type=int, default=10)
@@ -218,8 +226,10 @@ def main(argv: list[str] | None = None) -> int:
         result = one(args.one, Path(args.stream), args.lines, args.amqp_url, not args.default_filters)
         print(orjson.dumps(result).decode())
         return 0
-    transports = ["http", "amqp"] if args.transport == "both" else [args.transport]
-    if "amqp" in transports and not args.amqp_url:
+    transports = {"both": ["http", "amqp"], "all": ["http", "http+rabbitmq", "amqp"]}.get(
+        args.transport, [args.transport]
+    )
+    if transports != ["http"] and not args.amqp_url:
         parser.error("--amqp-url (or CANOPSIS_TEST_AMQP_URL) is needed for the AMQP transport")
     work = Path(tempfile.mkdtemp(prefix="ccc-bench-stream-"))
     try:
@@ -250,7 +260,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def report(r: dict[str, Any]) -> None:
-    names = {"http": "HTTP (POST /api/v4/event)", "amqp": "AMQP (RabbitMQ, publisher confirms)"}
+    names = {
+        "http": "HTTP (POST /api/v4/event; the sandbox applies events at once)",
+        "http+rabbitmq": "HTTP, the sandbox's API publishing to RabbitMQ as Canopsis's does (no confirms)",
+        "amqp": "AMQP (RabbitMQ, publisher confirms)",
+    }
     payloads = r["payloads"]
     cpu = r["cpu_s"]
     drained = "" if r["drained"] else ", NOT DRAINED"

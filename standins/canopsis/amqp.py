@@ -25,6 +25,48 @@ from centreon_canopsis.standins.canopsis.state import SandboxState
 log = logging.getLogger("centreon_canopsis.sandbox.amqp")
 
 BATCH = 500  # messages applied under one lock and acknowledged at once
+#: ``app_id`` of the messages the sandbox's own API publishes (``amqp_publish``).
+API_APP_ID = "canopsis-sandbox-api"
+
+
+class ApiPublisher:
+    """The API side of Canopsis (``amqp_publish``): each event the API accepted is published on
+    its own, persistent, with an empty routing key and without publisher confirms, as
+    ``lib/api/event/api.go`` does; engine-fifo (the consumer) applies it. Called under the
+    sandbox's lock, so one connection serves every request."""
+
+    def __init__(self, url: str, exchange: str) -> None:
+        self.url = url
+        self.exchange = exchange
+        self._connection: Any = None
+        self._channel: Any = None
+        self._properties = pika.BasicProperties(
+            content_type="application/json", delivery_mode=2, app_id=API_APP_ID
+        )
+
+    def __call__(self, events: list[Any]) -> list[Any]:
+        """Publishes ``events``; returns those it could not publish (failed_events)."""
+        done = 0
+        error: Exception | None = None
+        for _attempt in (1, 2):  # Canopsis tries again on a fresh connection
+            try:
+                if self._channel is None or not self._channel.is_open:
+                    self._connection = pika.BlockingConnection(pika.URLParameters(self.url))
+                    self._channel = self._connection.channel()
+                publish = self._channel.basic_publish
+                for event in events[done:]:
+                    publish(self.exchange, "", orjson.dumps(event), self._properties)
+                    done += 1
+                return []
+            except Exception as failure:
+                self._channel = None
+                error = failure
+        log.warning("sandbox API: cannot publish to RabbitMQ: %s", type(error).__name__)
+        return list(events[done:])
+
+    def close(self) -> None:
+        if self._connection is not None and self._connection.is_open:
+            self._connection.close()
 
 
 class AmqpConsumer:
@@ -114,7 +156,10 @@ class AmqpConsumer:
 
     def _apply(self, messages: list[tuple[Any, Any, bytes]]) -> None:
         events: list[Any] = []
+        journaled: set[int] = set()
         for method, properties, body in messages:
+            if properties.app_id == API_APP_ID:
+                journaled.add(len(events))
             self.deliveries.append(
                 {
                     "routing_key": method.routing_key,
@@ -128,5 +173,5 @@ class AmqpConsumer:
                 events.append(orjson.loads(body))
             except orjson.JSONDecodeError:
                 events.append(body.decode("utf-8", "replace"))
-        self.state.consume(events)
+        self.state.consume(events, frozenset(journaled))
         self.consumed += len(messages)

@@ -60,6 +60,7 @@ class Sandbox:
         amqp_url: str | None = None,
         amqp_exchange: str = "canopsis.events",
         amqp_queue: str = "canopsis-sandbox",
+        amqp_publish: bool = False,
     ) -> None:
         if edition not in ("community", "pro"):
             raise ValueError("edition must be 'community' or 'pro'")
@@ -99,6 +100,10 @@ class Sandbox:
             self.amqp = AmqpConsumer(
                 self.state, amqp_url, amqp_exchange, amqp_queue, journal_maxlen=journal_maxlen
             )
+            if amqp_publish:  # the API publishes what it accepts, like Canopsis's
+                from centreon_canopsis.standins.canopsis.amqp import ApiPublisher
+
+                self.state.publish = ApiPublisher(amqp_url, amqp_exchange)
 
     # --- lifecycle --------------------------------------------------------------------------------
     def start(self) -> Sandbox:
@@ -123,6 +128,9 @@ class Sandbox:
             return
         if self.amqp is not None:
             self.amqp.stop()
+        close = getattr(self.state.publish, "close", None)
+        if close is not None:
+            close()
         server.shutdown()
         server.close_connections()
         server.server_close()

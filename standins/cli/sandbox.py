@@ -61,6 +61,12 @@ def register(subparsers: Any) -> None:
         default="canopsis-sandbox",
         help="the sandbox's durable queue (default: canopsis-sandbox)",
     )
+    parser.add_argument(
+        "--amqp-publish",
+        action="store_true",
+        help="with --amqp-url: the API publishes the events it accepts to the exchange (as Canopsis's "
+        "does, without confirms) and they are applied when consumed",
+    )
     parser.set_defaults(func=_serve)
 
     commands = parser.add_subparsers(dest="sandbox_command", metavar="COMMAND")
@@ -143,6 +149,7 @@ def _serve(args: argparse.Namespace) -> int:
             amqp_url=args.amqp_url,
             amqp_exchange=args.amqp_exchange,
             amqp_queue=args.amqp_queue,
+            amqp_publish=args.amqp_publish,
         )
     except ValueError as err:
         print(f"centreon-canopsis sandbox: {err}", file=sys.stderr)

@@ -79,3 +79,37 @@ def test_every_payload_kind_arrives_as_over_http(tmp_path, broker, amqp_url):
     assert deliveries[1]["routing_key"].endswith(
         f".check.resource.{over_amqp[1]['component']}.{over_amqp[1]['resource']}"
     )
+
+
+def test_the_sandbox_api_can_publish_to_rabbitmq_as_canopsis_does(tmp_path, broker, amqp_url):
+    """``amqp_publish``: the HTTP path goes API -> RabbitMQ -> engine-fifo, like Canopsis's."""
+    from centreon_canopsis.standins.canopsis import Sandbox
+    from tests.support.config import AUTHKEY
+
+    sandbox = Sandbox(
+        authkey=AUTHKEY,
+        resolve_delay=0,
+        seed=1,
+        amqp_url=amqp_url,
+        amqp_exchange=broker.exchange,
+        amqp_queue=broker.queue_name("fifo"),
+        amqp_publish=True,
+    ).start()
+    try:
+        assert sandbox.amqp.connected.wait(20)
+        pipeline = Pipeline(make_config(tmp_path / "http", sandbox.port, **NO_FILTERS))
+        pipeline.start()
+        try:
+            process(pipeline, stream())
+            assert pipeline.drain(10)
+        finally:
+            pipeline.close(5)
+        wait_until(
+            lambda: sandbox.summary()["counters"].get("amqp_messages", 0) >= 7, 20, "the consumed events"
+        )
+        deliveries = list(sandbox.amqp.deliveries)
+        assert [d["routing_key"] for d in deliveries] == [""] * 7  # as the API publishes
+        assert len(sandbox.published_events()) == 7  # journaled once
+        assert {a["entity"]["_id"] for a in sandbox.alarms(opened=None)}
+    finally:
+        sandbox.stop()
