@@ -91,6 +91,9 @@ class AmqpConsumer:
         #: Routing key and properties of the last messages, for tests.
         self.deliveries: deque[dict[str, Any]] = deque(maxlen=journal_maxlen)
         self.consumed = 0
+        #: Messages RabbitMQ delivered again (applied, not yet acknowledged when the connection
+        #: dropped): engine-fifo sees those twice too.
+        self.redelivered = 0
         self.connected = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -175,3 +178,4 @@ class AmqpConsumer:
                 events.append(body.decode("utf-8", "replace"))
         self.state.consume(events, frozenset(journaled))
         self.consumed += len(messages)
+        self.redelivered += sum(1 for method, _, _ in messages if method.redelivered)
