@@ -40,6 +40,8 @@ def amqp_pipeline(
     amqp: dict[str, Any] | None = None,
     **settings: Any,
 ) -> Pipeline:
+    # coalesce_backlog 0: these tests count every event (catch-up drops superseded checks).
+    settings["delivery"] = {"coalesce_backlog": 0, **settings.get("delivery", {})}
     config = make_config(
         tmp_path / "state",
         sandbox.port,
