@@ -88,7 +88,12 @@ ADDED_COLUMNS = (
     ("outbox", "rejections", "INTEGER NOT NULL DEFAULT 0"),
     ("dead_letters", "request", "TEXT"),
     ("dead_letters", "enqueued_at", "REAL"),
+    # Catch-up coalescing (core/coalesce.py): the entity key of the payloads that take part.
+    ("outbox", "ckey", "TEXT"),
+    ("outbox", "ckind", "INTEGER"),
 )
+#: Run after the columns above exist. Partial: a payload without ``ckey`` costs no index write.
+INDEXES = ("CREATE INDEX IF NOT EXISTS outbox_coalesce ON outbox (ckey, id) WHERE ckey IS NOT NULL",)
 
 
 class StateDirError(Exception):
@@ -151,6 +156,8 @@ class Store:
                     for statement in SCHEMA:
                         connection.execute(statement)
                     _add_missing_columns(connection)
+                    for statement in INDEXES:
+                        connection.execute(statement)
                     check_columns(connection)
                 connection.close()
             except (sqlite3.DatabaseError, UnicodeDecodeError) as error:
