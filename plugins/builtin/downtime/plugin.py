@@ -88,5 +88,5 @@ class DowntimePlugin:
         if step is Step.START:
             return start_payloads(event, context.cache, self.mapping)
         if step is Step.END:
-            return end_payloads(event, context.cache)
+            return end_payloads(event, context.cache, self.mapping)
         return []  # only when another plugin accepted a step we veto
