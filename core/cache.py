@@ -688,7 +688,7 @@ class Cache:
         connection.execute(self.SNAPSHOT_SCHEMA)
         connection.execute(
             "INSERT OR REPLACE INTO cache_snapshot (id, format, value) VALUES (1, ?, ?)",
-            (SNAPSHOT_FORMAT, marshal.dumps(tables)),
+            (SNAPSHOT_FORMAT, marshal.dumps((_rows_summary(connection), tables))),
         )
         self._snapshot_current = True
         return True
@@ -703,18 +703,28 @@ class Cache:
             self._snapshot_current = False
             return False
         try:
-            tables = marshal.loads(row[1])
+            summary, tables = marshal.loads(row[1])
             kinds = self._tables()
             if not (isinstance(tables, dict) and all(isinstance(tables.get(k), dict) for k in kinds)):
                 raise ValueError("not the tables of the name cache")
         except (ValueError, EOFError, TypeError) as exc:
             log.warning("name cache snapshot unreadable (%s); reading the stored objects", exc)
             return False
+        if summary != _rows_summary(connection):  # rows changed by another hand (statedb repair...)
+            log.info("name cache snapshot older than the stored objects; reading these")
+            return False
         for kind, table in self._tables().items():
             target = table.rows if isinstance(table, Objects) else table
             target.update(tables[kind])
         self._snapshot_current = True
         return True
+
+
+def _rows_summary(connection: sqlite3.Connection) -> tuple[int, float]:
+    """Count and total size of the stored objects: a snapshot that does not match them is not
+    used (the rows are then read, and checked, one by one)."""
+    count, size = connection.execute("SELECT COUNT(*), TOTAL(LENGTH(value)) FROM cache_objects").fetchone()
+    return int(count), float(size)
 
 
 def _trim_heap() -> None:

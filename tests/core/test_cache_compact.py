@@ -121,13 +121,21 @@ def test_many_look_ups_stay_correct_past_the_table_of_recent_ones():
     assert cache.service(15, 3)["state"] == 1
 
 
-def test_a_snapshot_loads_the_same_cache_and_a_later_change_retires_it():
+def rows_not_read(monkeypatch):
+    def fail(self, connection):
+        raise AssertionError("the rows were read")
+
+    monkeypatch.setattr(Cache, "_load_rows", fail)
+
+
+def test_a_snapshot_loads_the_same_cache_and_a_later_change_retires_it(monkeypatch):
     cache = feed(Cache(), *ev.v3_configuration())
     connection = database(cache)
     connection.execute(Cache.SNAPSHOT_SCHEMA)
     assert cache.write_snapshot(connection)
-    connection.execute("DELETE FROM cache_objects")  # only the snapshot can answer now
-    again = loaded(connection)
+    with monkeypatch.context() as patch:
+        rows_not_read(patch)
+        again = loaded(connection)
     assert again.service(15, 47) == {
         key: value for key, value in cache.service(15, 47).items() if key in SERVICE_FIELDS
     }
@@ -142,6 +150,15 @@ def test_a_snapshot_loads_the_same_cache_and_a_later_change_retires_it():
     assert loaded(connection).service(15, 47)["description"] == "Ping v6"
 
 
+def test_rows_changed_by_another_hand_are_read_instead_of_the_snapshot():
+    cache = feed(Cache(), *ev.v3_configuration())
+    connection = database(cache)
+    connection.execute(Cache.SNAPSHOT_SCHEMA)
+    assert cache.write_snapshot(connection)
+    connection.execute("INSERT INTO cache_objects VALUES ('instance', '7', ?)", (orjson.dumps("Poller 7"),))
+    assert loaded(connection).poller_name(7) == "Poller 7"
+
+
 def test_a_snapshot_of_another_format_or_unreadable_falls_back_to_the_rows():
     cache = feed(Cache(), *ev.v3_configuration())
     connection = database(cache)
@@ -154,7 +171,7 @@ def test_a_snapshot_of_another_format_or_unreadable_falls_back_to_the_rows():
     assert loaded(connection).service(15, 47)["description"] == "Ping"
 
 
-def test_a_clean_stop_writes_the_snapshot_and_the_next_start_reads_it(tmp_path):
+def test_a_clean_stop_writes_the_snapshot_and_the_next_start_reads_it(tmp_path, monkeypatch):
     from centreon_canopsis.core.pipeline import Pipeline
     from tests.support.config import make_config
     from tests.support.pipeline import deliver
@@ -164,10 +181,9 @@ def test_a_clean_stop_writes_the_snapshot_and_the_next_start_reads_it(tmp_path):
     try:
         connection = pipeline.store.connect()
         assert connection.execute("SELECT format FROM cache_snapshot").fetchone() is not None
-        connection.execute("DELETE FROM cache_objects")  # the rows are not read
-        connection.commit()
         connection.close()
         pipeline.close(1)
+        rows_not_read(monkeypatch)
         pipeline = Pipeline(make_config(tmp_path / "state"))
         assert pipeline.context.cache.service(15, 47)["description"] == "Ping"
     finally:
