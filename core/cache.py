@@ -221,7 +221,7 @@ class Objects:
             head = self._head(event)  # the usual case: one C call for the usual fields
         except KeyError:
             head = None
-        if head is not None and not any(field in event for field in self._rest):
+        if head is not None and event.keys().isdisjoint(self._rest):
             new = head + (old[len(head) :] if old is not None else self._no_rest)
         else:
             get = event.get
