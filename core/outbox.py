@@ -98,6 +98,8 @@ class Outbox:
         #: Held across a write and the depth update that follows it (see :meth:`refresh`).
         self._write_lock = threading.Lock()
         self._version = 0
+        #: The live tap (core/tap.py) while someone taps, else None: one look per commit.
+        self.tap: Any = None
         for name, spec in self._writer.execute("SELECT name, spec FROM routes"):
             self.routes[name] = Route(**orjson.loads(spec))
         #: The largest batch of any route: what one take reads at most.
@@ -185,6 +187,9 @@ class Outbox:
                     also(connection)
             if self.cache is not None:
                 self.cache.mark_saved()
+            tap = self.tap
+            if tap is not None and inserts:  # someone runs `centreon-canopsis tap`
+                tap.queued(inserts)
             per_route = Counter(name for _, name, _, _ in inserts)
             if per_route:
                 with self._changed:

@@ -38,8 +38,17 @@ COMMIT_RETRY, COMMIT_RETRY_CAP = 1.0, 30.0  # seconds between attempts to commit
 BACKPRESSURE_LOG_PERIOD = 60.0  # seconds between two "still paused" warnings
 
 
-def build_context(config: Config, plugins: PluginManager | None = None) -> Context:
-    """Loads plugins, checks their settings and configures them. Raises ConfigError."""
+def build_context(
+    config: Config,
+    plugins: PluginManager | None = None,
+    *,
+    cache: Cache | None = None,
+    metrics: Metrics | None = None,
+) -> Context:
+    """Loads plugins, checks their settings and configures them. Raises ConfigError.
+
+    A reload passes the running pipeline's ``cache`` and ``metrics``: names and counters survive it.
+    """
     if plugins is None:
         plugins = PluginManager()
         settings = config.plugins
@@ -55,7 +64,13 @@ def build_context(config: Config, plugins: PluginManager | None = None) -> Conte
     errors += _plugin_settings_errors(config, plugins)
     if errors:
         raise ConfigError(errors, config.path)
-    context = Context(config=config, registry=registry, cache=Cache(), metrics=Metrics(), plugins=plugins)
+    context = Context(
+        config=config,
+        registry=registry,
+        cache=Cache() if cache is None else cache,
+        metrics=Metrics() if metrics is None else metrics,
+        plugins=plugins,
+    )
     plugins.hook.connector_configure(config=config, context=context)
     return context
 
@@ -103,6 +118,10 @@ class Pipeline:
         self._closed = False
         self.invalid = 0
         self._source: Source | None = None
+        #: Called from the pipeline's own loop, after each batch and while it waits for input or
+        #: room (the systemd watchdog, a pending reload): a wedged loop stops calling it.
+        self.on_tick: Callable[[], None] | None = None
+        self._stop_requested = False
         self._metrics_init()
 
     def _metrics_init(self) -> None:
@@ -193,10 +212,13 @@ class Pipeline:
         if self.context.stopping.is_set():  # stopped before the source could be closed
             return
         resume = self.outbox.position(source.name)
+        if hasattr(source, "on_idle"):
+            source.on_idle = self.tick
         self.wait_for_room()
         for batch in source.batches(resume):
             if not self.process_batch(batch, source.name):
                 break
+            self.tick()
             self.wait_for_room()
             if self.context.stopping.is_set() or (should_stop is not None and should_stop()):
                 break
@@ -225,6 +247,7 @@ class Pipeline:
         )
         try:
             while not context.stopping.is_set() and not outbox.wait_for_room(limit, 0.5):
+                self.tick()
                 if time.monotonic() - last_log >= BACKPRESSURE_LOG_PERIOD:
                     last_log = time.monotonic()
                     log.warning(
@@ -240,8 +263,35 @@ class Pipeline:
         if not context.stopping.is_set():
             notice(log, "reading resumed after %.1fs of backpressure", paused)
 
+    def tick(self) -> None:
+        on_tick = self.on_tick
+        if on_tick is not None:
+            on_tick()
+
+    def reconfigure(self, context: Context) -> tuple[Context, int]:
+        """Swaps in a new configuration's plugins and settings (a reload).
+
+        Returns the old context and the senders' previous generation (see
+        :meth:`Delivery.wait_for_sends`): the old plugins are shut down once it has no send in flight.
+
+        Called from the pipeline's loop, between two batches: no event is half processed. The
+        outbox, the state database, the name cache, the metrics and the source stay; the senders
+        take their next batch with the new plugins (:meth:`Delivery.reconfigure`).
+        """
+        old = self.context
+        context.state["outbox"] = self.outbox
+        self.config = context.config
+        self.max_outbox = int(context.config.delivery["max_outbox_events"])
+        self.context.metrics.set("outbox_max_items", self.max_outbox)
+        self.dispatcher = Dispatcher(context, self.outbox)
+        self.context = context
+        if self._stop_requested:  # a stop asked during the swap is not lost
+            context.stopping.set()
+        return old, self.delivery.reconfigure(context)
+
     def request_stop(self) -> None:
         """Asks a running :meth:`run` to stop (safe from a signal handler or another thread)."""
+        self._stop_requested = True
         self.context.stopping.set()
         self.outbox.wake()
         source = self._source

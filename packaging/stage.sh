@@ -33,7 +33,10 @@ stage_tree() {
     export VERSION
 
     say "wheel of $ROOT_DIR"
+    local had_build=no
+    [ -e "$ROOT_DIR/build" ] && had_build=yes
     "$BUILD_PYTHON" -m pip wheel --quiet --no-deps --wheel-dir "$work/wheel" "$ROOT_DIR" >&2
+    [ "$had_build" = yes ] || rm -rf "$ROOT_DIR/build"  # setuptools' leftovers in the checkout
     local wheel
     wheel="$(ls "$work"/wheel/centreon_canopsis_connector-*.whl)"
 

@@ -51,6 +51,8 @@ class BBDOSource:
         self._listener: socket.socket | None = None
         self._tls_context = self._make_tls_context() if settings.tls else None
         self.address: tuple[str, int] | None = None  # bound address in listen mode
+        #: Called by the reading thread while no batch waits (the pipeline's loop stays alive).
+        self.on_idle: Callable[[], None] | None = None
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], **overrides: Any) -> BBDOSource:
@@ -69,6 +71,8 @@ class BBDOSource:
             try:
                 batch = self._queue.get(timeout=_POLL)
             except queue.Empty:
+                if self.on_idle is not None:
+                    self.on_idle()
                 continue
             yield batch
 

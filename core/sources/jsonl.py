@@ -13,7 +13,7 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 import orjson
@@ -31,6 +31,8 @@ class JsonLinesSource:
     def __init__(self, path: str, follow: bool = False, batch_lines: int = BATCH_LINES) -> None:
         self.path = path
         self.follow = follow and path != "-"
+        #: Called while following and no new line is there (the pipeline's loop stays alive).
+        self.on_idle: Callable[[], None] | None = None
         self.batch_lines = batch_lines
         self.name = "jsonl:stdin" if path == "-" else f"jsonl:{os.path.abspath(path)}"
         self.origin = "stdin" if path == "-" else os.path.basename(path)
@@ -136,6 +138,8 @@ class JsonLinesSource:
                 return
             if self._rotated(handle):
                 return
+            if self.on_idle is not None:
+                self.on_idle()
             self._closed.wait(POLL)
 
     def _rotated(self, handle: BinaryIO) -> bool:
