@@ -27,6 +27,7 @@ from typing import Any
 from centreon_canopsis.core.context import Context
 from centreon_canopsis.core.model import OutboxItem, Outcome, Result, Route
 from centreon_canopsis.core.outbox import Outbox
+from centreon_canopsis.core.reachability import Reachability
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +148,8 @@ class Delivery:
         self._senders: dict[str, LaneSender] = {}
         self._watcher: threading.Thread | None = None
         self._lock = threading.Lock()
+        #: Logs Canopsis going away, coming back, refusing the authkey: on the transition.
+        self.reachability = Reachability()
         #: The live tap (core/tap.py) while someone taps, else None: one look per batch.
         self.tap: Any = None
         self._register_gauges()
@@ -346,6 +349,7 @@ class Delivery:
             state.failing_since = now
         if last_error:
             state.last_error = last_error[:300]
+        self.reachability.update(route.lane, bool(delivered), reached, failures, last_error)
 
     def _call(
         self, route: Route, items: Sequence[OutboxItem], causes: dict[int, str], offset: int = 0

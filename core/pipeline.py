@@ -25,6 +25,7 @@ from centreon_canopsis.core.delivery import Delivery
 from centreon_canopsis.core.dispatcher import Dispatcher
 from centreon_canopsis.core.elements import default_registry
 from centreon_canopsis.core.events import InvalidEvent, check_event
+from centreon_canopsis.core.logsafe import log_limited, shown
 from centreon_canopsis.core.logsetup import notice
 from centreon_canopsis.core.metrics import Metrics
 from centreon_canopsis.core.outbox import Outbox
@@ -192,6 +193,13 @@ class Pipeline:
             metrics.inc("payloads_queued_total", count, route=route)
         if dead:
             metrics.inc("dead_letters_total", dead, stage="pipeline")
+            log_limited(
+                log,
+                logging.ERROR,
+                "pipeline-dead-letters",
+                "%d events became dead letters (why: centreon-canopsis deadletters list)",
+                dead,
+            )
         return True
 
     def _invalid(self, batch: Batch, index: int, labels: list[Any], reason: str) -> None:
@@ -203,7 +211,8 @@ class Pipeline:
     def _report_invalid(self, where: str, reason: str) -> None:
         self.invalid += 1
         self.context.metrics.inc("events_invalid_total")
-        log.warning("%s: %s; skipped", where, reason)
+        # Seen at the default log level, a few lines a minute whatever the input rate.
+        log_limited(log, logging.ERROR, "invalid-input", "%s: %s; skipped", shown(where), shown(reason))
 
     def run(self, source: Source, should_stop: Callable[[], bool] | None = None) -> None:
         """Reads ``source`` until it ends or is closed, committing batch by batch."""
