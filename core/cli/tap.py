@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
         return USAGE
     url = endpoint_url(config)
     if url is None:
-        error("the metrics endpoint is disabled ([metrics] enabled = false): nothing to tap")
+        error("no daemon endpoint found in the state directory: is it running? (and [metrics] enabled?)")
         return UNAVAILABLE
     query = {key: value for key, value in (("route", args.route), ("element", args.element)) if value}
     query["limit"] = str(args.limit)

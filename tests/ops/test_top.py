@@ -1,0 +1,102 @@
+"""``top`` in a real terminal (tmux), against a running daemon fed over BBDO."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+
+import pytest
+
+from centreon_canopsis.standins.broker.peer import BrokerPeer
+from tests.delivery.helpers import COMMAND, configuration, sandbox, seqs, statuses, wait_until
+from tests.ops.helpers import EnvDaemon, settings, write_toml
+
+TMUX = shutil.which("tmux")
+if TMUX is None and os.environ.get("CI") != "true":
+    pytest.skip("tmux is not installed (CI installs it)", allow_module_level=True)
+
+
+def tmux(*args: str) -> str:
+    return subprocess.run([TMUX or "tmux", *args], capture_output=True, text=True, check=True).stdout
+
+
+def test_top_shows_rates_outbox_and_canopsis_and_quits_on_q(tmp_path):
+    box = sandbox()
+    session = f"cc-top-{os.getpid()}"
+    try:
+        box.add_latency(0.02)
+        top, tables = settings(tmp_path, box.port)
+        config = write_toml(tmp_path / "connector.toml", top, tables)
+        with EnvDaemon(config) as daemon:
+            port = daemon.bbdo_port()
+            command = " ".join(shlex.quote(part) for part in [*COMMAND, "top", "-c", str(config)])
+            tmux(
+                "new-session", "-d", "-s", session, "-x", "120", "-y", "45", f"cd {os.getcwd()} && {command}"
+            )
+            # A steady feed, so that the rates are not zero when the screen is read.
+            peer = BrokerPeer([*configuration(), *statuses(30_000)], port=port).start()
+            wait_until(lambda: len(seqs(box.received_events())) > 500, 60, "deliveries")
+
+            def screen() -> str:
+                return tmux("capture-pane", "-p", "-t", session)
+
+            def busy() -> str | None:
+                text = screen()
+                line = next((row for row in text.splitlines() if row.startswith("events ")), "")
+                return (
+                    text if "in" in line and not line.split("in", 1)[1].strip().startswith("0.0/s") else None
+                )
+
+            text = wait_until(busy, 30, "a screen with events flowing")
+            assert "centreon-canopsis " in text and "ready" in text
+            assert "payloads   queued" in text and "delivered" in text
+            assert "outbox (" in text and "events " in text.split("outbox (", 1)[1]
+            assert "dead letters" in text
+            assert "Canopsis " in text and "ms per request" in text
+            assert "200:" in text, "Canopsis answers by status"
+            tmux("send-keys", "-t", session, "q")
+            wait_until(
+                lambda: (
+                    subprocess.run(
+                        [TMUX or "tmux", "has-session", "-t", session], capture_output=True
+                    ).returncode
+                ),
+                10,
+                "top to quit on q",
+            )
+            peer.close()
+    finally:
+        subprocess.run([TMUX or "tmux", "kill-session", "-t", session], capture_output=True)
+        box.stop()
+
+
+def test_top_once_prints_one_frame(tmp_path):
+    box = sandbox()
+    try:
+        top, tables = settings(tmp_path, box.port)
+        config = write_toml(tmp_path / "connector.toml", top, tables)
+        with EnvDaemon(config) as daemon:
+            daemon.bbdo_port()
+            daemon.url()
+            done = subprocess.run(
+                [*COMMAND, "top", "-c", str(config), "--once", "--interval", "0.2"],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert done.returncode == 0, done.stderr
+            assert "events     in" in done.stdout and "Broker peers" in done.stdout
+    finally:
+        box.stop()
+
+
+def test_top_without_a_daemon_exits_3(tmp_path):
+    top, tables = settings(tmp_path, 9)
+    config = write_toml(tmp_path / "connector.toml", top, tables)
+    done = subprocess.run(
+        [*COMMAND, "top", "-c", str(config), "--once"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 3
+    assert "is it running?" in done.stderr
