@@ -7,6 +7,7 @@ import sys
 
 from centreon_canopsis.core.cli.common import add_config_argument, error
 from centreon_canopsis.core.cli.exitcodes import FAILED, OK, UNAVAILABLE
+from centreon_canopsis.core.cli.progress import drain
 from centreon_canopsis.core.cli.run import open_pipeline
 from centreon_canopsis.core.pipeline import Pipeline
 from centreon_canopsis.core.sources.jsonl import JsonLinesSource
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         except OSError as problem:
             error(f"cannot read {args.events}: {problem.strerror or problem}")
             return UNAVAILABLE
-        drained = pipeline.drain(args.timeout)
+        drained = drain(pipeline, args.timeout, show_progress)  # 100 % read: now the delivery
     finally:
         pipeline.close()
     report = summarize(pipeline)
