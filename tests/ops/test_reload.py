@@ -113,3 +113,31 @@ def test_sighup_reopens_the_log_file(tmp_path: Path):
             assert daemon.stop() == 0
     finally:
         box.stop()
+
+
+def test_sighup_swaps_the_canopsis_settings_and_keeps_the_source(tmp_path: Path):
+    """A wrong authkey fixed in the file: after SIGHUP the waiting payloads go through, Broker's
+    connection stays, and the [source] change in the same file waits for a restart."""
+    box = sandbox()
+    try:
+        top, tables = settings(tmp_path, box.port, canopsis_authkey="wrong-key-1234")
+        config = write_toml(tmp_path / "connector.toml", top, tables)
+        with EnvDaemon(config) as daemon:
+            port = daemon.bbdo_port()
+            peer = BrokerPeer([*configuration(), *stream(20)], port=port, stop_ack_timeout=30).start()
+            wait_until(lambda: daemon.metric("send_failures_total", cause="401") >= 1, 30, "401 answers")
+            assert seqs(box.received_events()) == []
+
+            top["canopsis_authkey"] = box.authkey
+            tables["source"]["port"] = port + 1  # cannot change while running
+            write_toml(config, top, tables)
+            daemon.signal(signal.SIGHUP)
+            wait_until(lambda: sorted(seqs(box.received_events())) == list(range(20)), 30, "every event")
+            assert peer.join(60).complete
+            log = daemon.log()
+            assert "reloaded" in log and "except [source]: a change there needs a restart" in log
+            assert daemon.bbdo_port() == port and peer.report.connections == 1
+            assert "wrong-key-1234" not in log and box.authkey not in log
+            assert daemon.stop() == 0
+    finally:
+        box.stop()
