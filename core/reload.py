@@ -22,6 +22,7 @@ from centreon_canopsis.core import config as config_module
 from centreon_canopsis.core.config import Config, ConfigError
 from centreon_canopsis.core.context import Context
 from centreon_canopsis.core.logsetup import notice, setup_logging
+from centreon_canopsis.core.pipeline import build_context
 from centreon_canopsis.core.secrets import REDACTOR
 
 if TYPE_CHECKING:
@@ -121,8 +122,8 @@ class Reloader:
             # The running values stay for these: the new file is otherwise swapped in.
             new = new.replace(**{name: current.get(name) for name in kept})
         self._reopen_log(new)
-        from centreon_canopsis.core.pipeline import build_context  # pipeline imports this module
-
+        for warning in new.warnings:
+            log.warning("%s", warning)
         running = pipeline.context
         try:
             context = build_context(new, cache=running.cache, metrics=running.metrics)
@@ -148,7 +149,8 @@ class Reloader:
         assert old is not None
         self.reloads += 1
         if kept:
-            log.warning(
+            notice(
+                log,
                 "reloaded %s, except %s: a change there needs a restart (systemctl restart)",
                 self.path,
                 ", ".join(f"[{name}]" if name != "state_dir" else name for name in kept),
