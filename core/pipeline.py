@@ -16,8 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import jsonschema
-
+from centreon_canopsis.core import validation
 from centreon_canopsis.core.cache import Cache
 from centreon_canopsis.core.config import Config, ConfigError
 from centreon_canopsis.core.context import Context
@@ -46,7 +45,8 @@ def build_context(
     cache: Cache | None = None,
     metrics: Metrics | None = None,
 ) -> Context:
-    """Loads plugins, checks their settings and configures them. Raises ConfigError.
+    """Loads plugins, checks their settings and configures them. Raises ConfigError with the
+    problems of every stage (core/validation.py).
 
     A reload passes the running pipeline's ``cache`` and ``metrics``: names and counters survive it.
     """
@@ -54,7 +54,9 @@ def build_context(
         plugins = PluginManager()
         settings = config.plugins
         plugins.load(disabled=settings.get("disable", ()), extra=settings.get("load", ()))
-    errors = plugins.errors()
+    errors: list[str] = []
+    for stage in validation.PLUGIN_STAGES:
+        errors += stage(config, plugins)
     registry = default_registry()
     for declared in plugins.hook.connector_elements():
         for element in declared or ():
@@ -62,9 +64,6 @@ def build_context(
                 registry.add(element)
             except ValueError as error:
                 errors.append(str(error))
-    errors += _plugin_settings_errors(config, plugins)
-    if errors:
-        raise ConfigError(errors, config.path)
     context = Context(
         config=config,
         registry=registry,
@@ -72,26 +71,13 @@ def build_context(
         metrics=Metrics() if metrics is None else metrics,
         plugins=plugins,
     )
-    plugins.hook.connector_configure(config=config, context=context)
+    errors += validation.configure_problems(config, context)
+    if errors:
+        raise ConfigError(errors, config.path)
+    for warning in validation.plugin_warnings(config, plugins):
+        if warning not in config.warnings:
+            config.warnings.append(warning)
     return context
-
-
-def _plugin_settings_errors(config: Config, plugins: PluginManager) -> list[str]:
-    schemas: dict[str, Any] = {}
-    for declared in plugins.hook.connector_config_schema():
-        schemas.update(declared or {})
-    errors = []
-    for name, table in config.plugins.items():
-        if name in ("disable", "load"):
-            continue
-        schema = schemas.get(name)
-        if schema is None:
-            errors.append(f"[plugins.{name}]: no loaded plugin declares settings named {name!r}")
-            continue
-        for error in jsonschema.Draft202012Validator(schema).iter_errors(table):
-            where = ".".join(["plugins", name, *map(str, error.absolute_path)])
-            errors.append(f"{where}: {error.message}")
-    return errors
 
 
 class Pipeline:
