@@ -25,6 +25,12 @@ def append(path: Path, events) -> None:
             handle.write(orjson.dumps(event) + b"\n")
 
 
+def read_if(tmp_path: Path, text: str) -> str | None:
+    """The log once it holds ``text``."""
+    log = (tmp_path / "connector.log").read_text()
+    return log if text in log else None
+
+
 def test_canopsis_down_and_back_is_logged_once_each_way(tmp_path):
     box = sandbox()
     port = box.port
@@ -38,7 +44,8 @@ def test_canopsis_down_and_back_is_logged_once_each_way(tmp_path):
         wait_until(lambda: daemon.metric("payloads_retried_total") >= 10, 30, "retries")
         box = sandbox(port)
         wait_until(lambda: len(seqs(box.received_events())) == 10, 30, "the rest, once Canopsis is back")
-        log = (tmp_path / "connector.log").read_text()
+        # The sandbox has the events before the connector has read its answer.
+        log = wait_until(lambda: read_if(tmp_path, "reachable again"), 30, "the line of the recovery")
         assert log.count("Canopsis unreachable (lane events)") == 1, log
         assert log.count("Canopsis reachable again (lane events)") == 1, log
         assert " ERROR " in log.split("Canopsis unreachable", 1)[0].splitlines()[-1] + " "
@@ -53,7 +60,7 @@ def test_refused_credentials_are_logged_once(tmp_path):
     config = write_config(tmp_path, box.port, events, log_level=1, canopsis_authkey="not-the-key")
     with Daemon(config) as daemon:
         wait_until(lambda: daemon.metric("payloads_retried_total") >= 5, 30, "refused attempts")
-        log = (tmp_path / "connector.log").read_text()
+        log = wait_until(lambda: read_if(tmp_path, "refuses our credentials"), 30, "the line of the refusal")
         assert (
             log.count("Canopsis refuses our credentials (HTTP 401, lane events): check canopsis_authkey") == 1
         )
