@@ -108,6 +108,8 @@ class Pipeline:
         #: Called from the pipeline's own loop, after each batch and while it waits for input or
         #: room (the systemd watchdog, a pending reload): a wedged loop stops calling it.
         self.on_tick: Callable[[], None] | None = None
+        #: Called while a batch waits for a failing disk (the watchdog only: no reload mid-batch).
+        self.keepalive: Callable[[], None] | None = None
         self._stop_requested = False
         self._metrics_init()
 
@@ -173,6 +175,8 @@ class Pipeline:
                     "cannot commit to the outbox (%s); trying again in %.0fs, the source waits", error, pause
                 )
                 self.context.stopping.wait(pause)
+                if self.keepalive is not None:  # waiting for the disk is not being wedged
+                    self.keepalive()
                 pause = min(pause * 2, COMMIT_RETRY_CAP)
         metrics.observe("outbox_commit_duration_seconds", time.monotonic() - started)
         for route, count in per_route.items():

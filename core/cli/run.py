@@ -133,6 +133,7 @@ def _serve(config: Config, pipeline: Pipeline, notifier: Notifier, reloader: Rel
         notifier.watchdog()
 
     pipeline.on_tick = tick
+    pipeline.keepalive = notifier.watchdog
     notice(
         log,
         "started: reading %s, sending to %s://%s:%s (state in %s)",
