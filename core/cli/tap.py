@@ -6,11 +6,11 @@ import argparse
 import sys
 import urllib.error
 import urllib.parse
-import urllib.request
 
 import orjson
 
 from centreon_canopsis.core.cli.common import add_config_argument, config_error, error, load_config
+from centreon_canopsis.core.cli.endpoint_client import opener
 from centreon_canopsis.core.cli.exitcodes import OK, UNAVAILABLE, USAGE
 from centreon_canopsis.core.cli.status import endpoint_url
 from centreon_canopsis.core.config import ConfigError
@@ -64,9 +64,8 @@ def run(args: argparse.Namespace) -> int:
     query = {key: value for key, value in (("route", args.route), ("element", args.element)) if value}
     query["limit"] = str(args.limit)
     target = f"{url}/tap?{urllib.parse.urlencode(query)}"
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
     try:
-        answer = opener.open(target, timeout=READ_TIMEOUT)
+        answer = opener(config).open(target, timeout=READ_TIMEOUT)
     except urllib.error.HTTPError as problem:
         error(f"{url}/tap answered {problem.code}: {problem.read().decode(errors='replace').strip()}")
         return UNAVAILABLE

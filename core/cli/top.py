@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from typing import TextIO
 
 from centreon_canopsis.core.cli.common import add_config_argument, config_error, error, load_config
+from centreon_canopsis.core.cli.endpoint_client import opener
 from centreon_canopsis.core.cli.exitcodes import OK, UNAVAILABLE, USAGE
 from centreon_canopsis.core.cli.status import endpoint_url, parse_metrics
 from centreon_canopsis.core.config import ConfigError
@@ -58,9 +59,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def fetch(url: str) -> Samples:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
-    with opener.open(url + "/metrics", timeout=5) as answer:
+def fetch(client: urllib.request.OpenerDirector, url: str) -> Samples:
+    with client.open(url + "/metrics", timeout=5) as answer:
         return parse_metrics(answer.read().decode())
 
 
@@ -188,15 +188,16 @@ def run(args: argparse.Namespace) -> int:
         error("no daemon endpoint found in the state directory: is it running? (and [metrics] enabled?)")
         return UNAVAILABLE
     view = View(url)
+    client = opener(config)
     try:
-        before, then = fetch(url), time.monotonic()
+        before, then = fetch(client, url), time.monotonic()
     except (OSError, ValueError) as problem:
         error(f"no daemon answers on {url} ({getattr(problem, 'reason', problem)}): is it running?")
         return UNAVAILABLE
     out = sys.stdout
     if args.once:
         time.sleep(args.interval)
-        after = fetch(url)
+        after = fetch(client, url)
         out.write("\n".join(view.lines(before, after, time.monotonic() - then)) + "\n")
         return OK
     try:
@@ -207,7 +208,7 @@ def run(args: argparse.Namespace) -> int:
                     if _wait_for_quit(args.interval, interactive):
                         return OK
                     try:
-                        after = fetch(url)
+                        after = fetch(client, url)
                     except (OSError, ValueError) as problem:
                         frame = [f"{url}: no answer ({getattr(problem, 'reason', problem)}); trying again"]
                     else:
