@@ -37,8 +37,12 @@ def stream(count: int) -> list[dict]:
 def test_sighup_under_load_swaps_a_filter_without_loss_doubles_or_reconnection(tmp_path: Path):
     box = sandbox()
     try:
-        box.add_latency(0.05)  # Canopsis takes its time: the outbox fills, reading pauses
-        top, tables = settings(tmp_path, box.port, service_status="0,1,2,3", max_buffer_size=200)
+        # Canopsis takes 0.1 s per request of at most 250 events: at most 2,500 events a second
+        # however fast the machine, so the stream lasts seconds; the outbox fills, reading pauses.
+        box.add_latency(0.1)
+        top, tables = settings(
+            tmp_path, box.port, service_status="0,1,2,3", max_buffer_size=100, max_batch_size=250
+        )
         tables["delivery"]["max_outbox_events"] = 1000
         config = write_toml(tmp_path / "connector.toml", top, tables)
         with EnvDaemon(config) as daemon:
