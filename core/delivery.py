@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from centreon_canopsis.core.context import Context
+from centreon_canopsis.core.logsafe import log_limited, shown
 from centreon_canopsis.core.model import OutboxItem, Outcome, Result, Route
 from centreon_canopsis.core.outbox import Outbox
 from centreon_canopsis.core.reachability import Reachability
@@ -298,8 +299,15 @@ class Delivery:
             )
         for item, result in zip(items, results, strict=True):
             if result.outcome is Outcome.FAILED:
-                log.error(
-                    "route %s: payload %s dead-lettered: %s", route.name, item.key or item.id, result.reason
+                # Seen at the default level; a Canopsis refusing everything writes a few lines a minute.
+                log_limited(
+                    log,
+                    logging.ERROR,
+                    f"dead-letter:{route.name}",
+                    "route %s: payload %s dead-lettered: %s (see: centreon-canopsis deadletters list)",
+                    route.name,
+                    shown(item.key or item.id),
+                    shown(result.reason, 300),
                 )
         counts = self.outbox.settle(connection, lane, items, results, retry_at, route)
         tap = self.tap

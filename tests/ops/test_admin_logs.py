@@ -101,3 +101,18 @@ def test_json_log_format(tmp_path):
     assert {"time", "level", "logger", "message"} <= set(entries[0])
     assert any(e["level"] == "NOTICE" and e["message"].startswith("started:") for e in entries)
     assert any(e["level"] == "ERROR" and "not valid JSON" in e["message"] for e in entries)
+
+
+def test_dead_letters_are_seen_at_the_default_level_a_few_lines_a_minute(tmp_path):
+    box = sandbox()
+    box.fail_rate(1.0, status=400, path_prefix="/api/v4/event")  # every request refused for good
+    events = write_stream(tmp_path / "events.jsonl", 40)
+    config = write_config(tmp_path, box.port, events, log_level=1)
+    with Daemon(config) as daemon:
+        wait_until(lambda: daemon.metric("payloads_dead_lettered_total") == 40, 60, "40 dead letters")
+        log = wait_until(lambda: read_if(tmp_path, "dead-lettered"), 30, "a dead-letter line")
+        lines = [line for line in log.splitlines() if "dead-lettered" in line]
+        assert 1 <= len(lines) <= 5, f"{len(lines)} lines for 40 dead letters"
+        assert " ERROR " in lines[0] and "deadletters list" in lines[0]
+        assert daemon.stop() == 0
+    box.stop()
