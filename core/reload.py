@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from centreon_canopsis.core import config as config_module
 from centreon_canopsis.core.config import Config, ConfigError
 from centreon_canopsis.core.context import Context
+from centreon_canopsis.core.logsafe import reset_limits
 from centreon_canopsis.core.logsetup import notice, setup_logging
 from centreon_canopsis.core.pipeline import build_context
 from centreon_canopsis.core.secrets import REDACTOR
@@ -174,3 +175,4 @@ class Reloader:
     def _reopen_log(config: Config) -> None:
         """The log file is opened again (logrotate moved it), at the level the file gives."""
         setup_logging(config.log_level, config.logfile, config.get("log_format", "text"))
+        reset_limits()  # a fresh file starts with fresh per-input limits
