@@ -150,7 +150,7 @@ class Delivery:
         self._watcher: threading.Thread | None = None
         self._lock = threading.Lock()
         #: Logs Canopsis going away, coming back, refusing the authkey: on the transition.
-        self.reachability = Reachability()
+        self.reachability = Reachability(context.metrics)
         #: The live tap (core/tap.py) while someone taps, else None: one look per batch.
         self.tap: Any = None
         self._register_gauges()
@@ -357,7 +357,7 @@ class Delivery:
             state.failing_since = now
         if last_error:
             state.last_error = last_error[:300]
-        self.reachability.update(route.lane, bool(delivered), reached, failures, last_error)
+        self.reachability.update(route.lane, name, last_error)
 
     def _call(
         self, route: Route, items: Sequence[OutboxItem], causes: dict[int, str], offset: int = 0

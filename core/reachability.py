@@ -1,5 +1,9 @@
 """What an admin must see at the default log level about Canopsis: it went away, it came back,
 it refuses our credentials. Logged on the transition, once, not per request or per retry.
+
+Judged from Canopsis's answers themselves (``canopsis_responses_total``, counted by the sender for
+each request, ``error`` when there was no answer), compared before and after each settled batch:
+a batch that made no request (a pbehavior waiting for its type id, for example) changes nothing.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ import time
 
 from centreon_canopsis.core.logsafe import shown
 from centreon_canopsis.core.logsetup import notice
+from centreon_canopsis.core.metrics import Metrics
 
 log = logging.getLogger("centreon_canopsis.canopsis")
 
@@ -18,21 +23,39 @@ AUTH_STATUSES = {"401": "canopsis_authkey", "403": "canopsis_authkey", "407": "p
 
 
 class Reachability:
-    """One state per lane, changed by each settled batch (called once per batch, not per payload)."""
+    """One state per lane, judged after each settled batch (once per batch, not per payload)."""
 
-    def __init__(self) -> None:
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
         self.states: dict[str, tuple[str, float]] = {}
+        self._seen: dict[str, dict[str, float]] = {}  # answers per status, per route, last time
 
-    def update(self, lane: str, delivered: bool, reached: bool, causes: dict[str, int], error: str) -> None:
-        auth = next((cause for cause in causes if cause in AUTH_STATUSES), None)
+    def _answers(self, route: str) -> dict[str, float]:
+        """Canopsis answers to ``route``'s requests since the last call, by status."""
+        now: dict[str, float] = {}
+        for labels, value in self.metrics.series("canopsis_responses_total").items():
+            found = dict(labels)
+            if found.get("route") == route:
+                now[found.get("status", "")] = value
+        before = self._seen.get(route, {})
+        self._seen[route] = now
+        return {
+            status: value - before.get(status, 0)
+            for status, value in now.items()
+            if value > before.get(status, 0)
+        }
+
+    def update(self, lane: str, route: str, error: str) -> None:
+        answers = self._answers(route)
+        if not answers:
+            return  # no request was made: nothing learnt about Canopsis
+        auth = next((status for status in answers if status in AUTH_STATUSES), None)
         if auth is not None:
             state = AUTH
-        elif delivered or reached:
-            state = OK
-        elif causes:
+        elif all(status == "error" or status.startswith("5") for status in answers):
             state = UNREACHABLE
         else:
-            return
+            state = OK
         previous, since = self.states.get(lane, (OK, time.monotonic()))
         if state == previous:
             return
@@ -54,5 +77,5 @@ class Reachability:
                 shown(error, 300),
             )
         else:
-            notice(log, "Canopsis %s again (lane %s) after %.0fs", "reachable" if previous == UNREACHABLE
-                   else "accepts our credentials", lane, now - since)  # fmt: skip
+            again = "reachable" if previous == UNREACHABLE else "accepts our credentials"
+            notice(log, "Canopsis %s again (lane %s) after %.0fs", again, lane, now - since)
