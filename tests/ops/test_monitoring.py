@@ -15,14 +15,7 @@ HISTOGRAM_SERIES = ("_bucket", "_sum", "_count")
 
 def catalogue() -> dict[str, str]:
     """Every metric name the connector can expose, with its kind."""
-    found = {info.name: info.kind for info in CATALOGUE}
-    try:  # the BBDO source's own metrics, where it declares them
-        from centreon_canopsis.core.bbdo import metrics as bbdo_metrics  # type: ignore[attr-defined]
-
-        found.update({info.name: info.kind for info in bbdo_metrics.CATALOGUE})
-    except (ImportError, AttributeError):
-        pass
-    return found
+    return {info.name: info.kind for info in CATALOGUE}
 
 
 def used(text: str) -> set[str]:
