@@ -187,9 +187,6 @@ class Outbox:
                     also(connection)
             if self.cache is not None:
                 self.cache.mark_saved()
-            tap = self.tap
-            if tap is not None and inserts:  # someone runs `centreon-canopsis tap`
-                tap.queued(inserts)
             per_route = Counter(name for _, name, _, _ in inserts)
             if per_route:
                 with self._changed:
@@ -201,6 +198,9 @@ class Outbox:
         self._inserts = []
         self._dead.clear()
         self._new_routes.clear()
+        tap = self.tap
+        if tap is not None and inserts:  # someone runs `centreon-canopsis tap` (outside the lock)
+            tap.queued(inserts)
         return per_route
 
     def position(self, source: str) -> str | None:
