@@ -129,6 +129,28 @@ class View:
             + f"   (new: {rate('dead_letters_total') * elapsed:.0f})",
         ]
         out += ["", "Broker peers   " + _peers(after)]
+        received_then = {
+            labels.get("peer"): value
+            for labels, value in before.get(PREFIX + "bbdo_peer_events_received_total", [])
+        }
+        received = {
+            labels.get("peer"): value
+            for labels, value in after.get(PREFIX + "bbdo_peer_events_received_total", [])
+        }
+        ages = {
+            labels.get("peer"): value
+            for labels, value in after.get(PREFIX + "bbdo_peer_last_event_age_seconds", [])
+        }
+        for labels, _ in sorted(
+            after.get(PREFIX + "bbdo_peer_info", []), key=lambda item: item[0].get("peer", "")
+        )[:8]:
+            peer = labels.get("peer", "?")
+            count = received.get(peer, 0.0)
+            per_second = max(0.0, count - received_then.get(peer, count)) / elapsed
+            out.append(
+                f"  {peer:<24} BBDO {labels.get('bbdo_version', '?'):<6} TLS {labels.get('tls', '?'):<4}"
+                f" {count:10.0f} events {per_second:8.1f}/s   last {_duration(ages.get(peer, 0.0))} ago"
+            )
         sends = total(after, "send_duration_seconds_count") - total(before, "send_duration_seconds_count")
         spent = total(after, "send_duration_seconds_sum") - total(before, "send_duration_seconds_sum")
         latency = (

@@ -99,3 +99,38 @@ def test_top_without_a_daemon_exits_3(tmp_path):
     )
     assert done.returncode == 3
     assert "is it running?" in done.stderr
+
+
+def test_the_view_computes_rates_latency_and_peers_from_two_scrapes():
+    from centreon_canopsis.core.cli.top import View
+
+    def scrape(received: float, delivered: float, sends: float, spent: float, peer_events: float):
+        p = "centreon_canopsis_"
+        return {
+            p + "events_received_total": [({}, received)],
+            p + "payloads_delivered_total": [({"route": "event"}, delivered)],
+            p + "events_dropped_total": [({"reason": "not_accepted"}, received / 2)],
+            p + "outbox_items": [({"lane": "events"}, 12.0)],
+            p + "outbox_oldest_age_seconds": [({"lane": "events"}, 1.5)],
+            p + "send_duration_seconds_count": [({"route": "event"}, sends)],
+            p + "send_duration_seconds_sum": [({"route": "event"}, spent)],
+            p + "canopsis_responses_total": [({"route": "event", "status": "200"}, sends)],
+            p + "bbdo_peers_connected": [({}, 1.0)],
+            p + "bbdo_peer_info": [({"peer": "10.0.0.5:41234", "bbdo_version": "3.0.0", "tls": "no"}, 1.0)],
+            p + "bbdo_peer_events_received_total": [({"peer": "10.0.0.5:41234"}, peer_events)],
+            p + "bbdo_peer_last_event_age_seconds": [({"peer": "10.0.0.5:41234"}, 0.2)],
+            p + "ready": [({}, 1.0)],
+        }
+
+    lines = View("http://127.0.0.1:1").lines(
+        scrape(1000, 500, 10, 0.1, 1000), scrape(3000, 1500, 30, 0.5, 3000), elapsed=2.0, width=200
+    )
+    text = "\n".join(lines)
+    assert "in    1000.0/s" in text, text  # (3000 - 1000) / 2 s
+    assert "delivered     500.0/s" in text
+    assert "not_accepted" in text and "500.0/s" in text
+    assert "events                       12 payloads   oldest 1.5s" in text
+    assert "20.0 ms per request (20 requests)" in text  # 0.4 s over 20 requests
+    assert "200: 10.0/s" in text
+    assert "1 connected" in text
+    assert "10.0.0.5:41234" in text and "BBDO 3.0.0" in text and "1000.0/s" in text
