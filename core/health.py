@@ -9,12 +9,19 @@
   - a lane is stuck: its oldest payload waits for more than ``metrics.ready_stall_seconds`` and
     nothing was delivered on that lane for as long (a backlog that drains is not stuck);
   - Canopsis is unreachable: every attempt of the last ``ready_stall_seconds`` failed without an
-    answer (connection refused, timeout) or with a 5xx.
+    answer (connection refused, timeout) or with a 5xx;
+  - the connector is misconfigured: the last attempt of a lane was answered 401, 403, 404, 405
+    or 407 (a refused authkey or proxy password, a missing right or route) and nothing was
+    delivered on that lane since.
 
   Backpressure is reported in the body, not as a failure of its own (it is the outbox being
   full, which the "stuck" check judges). Canopsis is only known through the requests the
   senders make: an idle connector stays ready.
 - ``/metrics``: the Prometheus text format of :mod:`.metrics`.
+
+Every request goes through :meth:`HealthServer.gate` first (credentials when ``[metrics]`` has
+``auth_token`` or ``auth_user``; payload-showing paths only on loopback or with credentials):
+see :mod:`.endpoint_auth`.
 """
 
 from __future__ import annotations
@@ -29,6 +36,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
 import orjson
+
+from .endpoint_auth import EndpointAuth
 
 if TYPE_CHECKING:
     from centreon_canopsis.core.pipeline import Pipeline
@@ -71,7 +80,7 @@ def readiness(pipeline: Pipeline, stall: float, now: float | None = None) -> Rea
     dead = sorted(lane for lane, alive in delivery.senders_alive().items() if not alive and not stopping)
     checks["senders"] = Check(not dead, f"not running: {', '.join(dead)}" if dead else "running")
     outbox = pipeline.outbox
-    stuck, unreachable, waiting = [], [], []
+    stuck, unreachable, waiting, misconfigured = [], [], [], []
     for lane in outbox.lanes():
         depth = outbox.depth(lane)
         state = delivery.lane_states.get(lane)
@@ -82,10 +91,14 @@ def readiness(pipeline: Pipeline, stall: float, now: float | None = None) -> Rea
             last = state.last_delivery_at if state else 0.0
             if age > stall and now - last > stall:
                 stuck.append(f"{lane}: oldest payload waits for {age:.0f}s, none delivered for {stall:.0f}s")
+        if state and state.misconfigured:
+            misconfigured.append(f"{lane}: {state.misconfigured}")
         if state and state.failing_since and now - state.failing_since > stall:
             unreachable.append(f"{lane}: no answer for {now - state.failing_since:.0f}s ({state.last_error})")
     checks["outbox"] = Check(not stuck, "; ".join(stuck) or ("; ".join(waiting) or "empty"))
     checks["canopsis"] = Check(not unreachable, "; ".join(unreachable) or "reachable (as far as we know)")
+    # A refused authkey or proxy password waits for an admin, not for time: not ready at once.
+    checks["configuration"] = Check(not misconfigured, "; ".join(misconfigured) or "no error seen")
     checks["backpressure"] = Check(
         True, "reading paused: the outbox is full" if pipeline.backpressure else "reading"
     )
@@ -99,10 +112,13 @@ class _IPv6Server(ThreadingHTTPServer):
 class HealthServer:
     """The HTTP endpoint, in a thread of its own; ``port`` is the one actually bound."""
 
-    def __init__(self, pipeline: Pipeline, host: str, port: int, stall: float) -> None:
+    def __init__(
+        self, pipeline: Pipeline, host: str, port: int, stall: float, auth: EndpointAuth | None = None
+    ) -> None:
         self.pipeline = pipeline
         self.stall = stall
-        #: More GET paths served here (``/tap``), behind the same access rules as ``/metrics``.
+        self.auth = auth or EndpointAuth()
+        #: More GET paths served here (``/tap``), behind the same gate as ``/metrics``.
         self.routes: dict[str, Callable[[BaseHTTPRequestHandler], None]] = {}
         metrics = pipeline.context.metrics
         metrics.gauge_function("ready", lambda: [((), int(self.readiness().ready))])
@@ -113,6 +129,8 @@ class HealthServer:
 
             def do_GET(self) -> None:
                 path = self.path.split("?", 1)[0]
+                if not self.gate(path):
+                    return
                 if path == "/metrics":
                     self._answer(200, metrics.render().encode(), PROMETHEUS_TYPE)
                 elif path == "/healthz":
@@ -126,8 +144,25 @@ class HealthServer:
                 else:
                     self._answer(404, b'{"error": "Not found"}\n', "application/json")
 
-            def _answer(self, status: int, body: bytes, content_type: str) -> None:
+            def gate(self, path: str) -> bool:
+                """The one check every endpoint passes first; answers 401/403 itself."""
+                denied = server_self.auth.check(path, self.headers.get("Authorization"))
+                if denied is None:
+                    return True
+                status, reason = denied
+                extra = (
+                    {"WWW-Authenticate": 'Bearer, Basic realm="centreon-canopsis"'} if status == 401 else {}
+                )
+                body = orjson.dumps({"error": reason}) + b"\n"
+                self._answer(status, body, "application/json", extra)
+                return False
+
+            def _answer(
+                self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
+            ) -> None:
                 self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()

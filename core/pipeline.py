@@ -20,7 +20,7 @@ from centreon_canopsis.core import validation
 from centreon_canopsis.core.cache import Cache
 from centreon_canopsis.core.config import Config, ConfigError
 from centreon_canopsis.core.context import Context
-from centreon_canopsis.core.delivery import Delivery
+from centreon_canopsis.core.delivery_child import make_delivery
 from centreon_canopsis.core.dispatcher import Dispatcher
 from centreon_canopsis.core.elements import default_registry
 from centreon_canopsis.core.events import InvalidEvent, check_event
@@ -94,7 +94,7 @@ class Pipeline:
             connection.close()
         self.outbox = Outbox(self.store, self.context.cache)
         self.dispatcher = Dispatcher(self.context, self.outbox)
-        self.delivery = Delivery(self.context, self.outbox)
+        self.delivery = make_delivery(self.context, self.outbox)  # threads, or a child process
         self.context.state["outbox"] = self.outbox
         self.max_outbox = int(config.delivery["max_outbox_events"])
         #: True while reading is paused because the outbox is full.
@@ -201,8 +201,9 @@ class Pipeline:
     def _report_invalid(self, where: str, reason: str) -> None:
         self.invalid += 1
         self.context.metrics.inc("events_invalid_total")
-        # Seen at the default log level, a few lines a minute whatever the input rate.
-        log_limited(log, logging.ERROR, "invalid-input", "%s: %s; skipped", shown(where), shown(reason))
+        # Seen at the default log level; one kind of line for all invalid input, a few a minute
+        # whatever the input rate (a flood from one peer says how much it held back).
+        log_limited(log, logging.ERROR, "invalid input", "%s: %s; skipped", shown(where), shown(reason, 400))
 
     def run(self, source: Source, should_stop: Callable[[], bool] | None = None) -> None:
         """Reads ``source`` until it ends or is closed, committing batch by batch."""
