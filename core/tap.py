@@ -90,12 +90,12 @@ class Tap:
 
     # -- observers (called once per batch, only while someone taps) -------------------------------
 
-    def queued(self, inserts: Sequence[tuple[str, str, str, bytes]]) -> None:
-        """Payloads just committed: ``(lane, route, key, body)``."""
+    def queued(self, inserts: Sequence[tuple[Any, ...]]) -> None:
+        """Payloads just committed: ``(lane, route, key, body, ...)`` as the outbox buffers them."""
         now = time.time()
         for client in list(self._clients):
             wanted = client.filter
-            for lane, route, key, body in inserts:
+            for lane, route, key, body, *_ in inserts:
                 decoded = orjson.loads(body) if wanted.element is not None else None
                 if not wanted.wants(route, key, decoded):
                     continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import threading
+import urllib.error
 import urllib.request
 
 import orjson
@@ -116,3 +117,36 @@ def test_nothing_is_observed_while_nobody_taps(tmp_path):
             the_tap.close()
             server.close()
             pipeline.close(5)
+
+
+def test_tap_goes_through_the_endpoint_credentials(tmp_path):
+    """With [metrics] auth_token, /tap answers 401 without it; the tap command sends it."""
+    box = sandbox()
+    events = write_stream(tmp_path / "events.jsonl", 1)
+    config = write_config(tmp_path, box.port, events, metrics={"port": 0, "auth_token": "tap-token-123456"})
+    with Daemon(config) as daemon:
+        url = daemon.url()
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        try:
+            opener.open(url + "/tap?limit=1", timeout=10)
+            raise AssertionError("/tap answered without credentials")
+        except urllib.error.HTTPError as answer:
+            assert answer.code == 401
+        watcher = tap(config, "--limit", "2")
+        wait_until(lambda: _clients(url) == 1, 30, "the tap client")
+        append(events, statuses(1, start=300))
+        out, err = watcher.communicate(timeout=30)
+        assert watcher.returncode == 0, err
+        assert [orjson.loads(line)["tap"] for line in out.splitlines()] == ["queued", "delivered"]
+        assert "tap-token-123456" not in daemon.log()
+        assert daemon.stop() == 0
+    box.stop()
+
+
+def _clients(url: str) -> int:
+    request = urllib.request.Request(url + "/metrics", headers={"Authorization": "Bearer tap-token-123456"})
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(request, timeout=10) as answer:
+        text = answer.read().decode()
+    line = next(row for row in text.splitlines() if row.startswith("centreon_canopsis_tap_clients "))
+    return int(float(line.split()[1]))
