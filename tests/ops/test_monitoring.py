@@ -52,6 +52,7 @@ def test_the_alerts_use_known_metrics_only():
     alerts = re.findall(r"- alert: (\w+)", text)
     assert {
         "CentreonCanopsisBrokerDisconnected",
+        "CentreonCanopsisBrokerSilent",
         "CentreonCanopsisOutboxGrowing",
         "CentreonCanopsisOldPayload",
         "CentreonCanopsisDeadLetters",
