@@ -55,6 +55,8 @@ def test_top_shows_rates_outbox_and_canopsis_and_quits_on_q(tmp_path):
             assert "outbox (" in text and "events " in text.split("outbox (", 1)[1]
             assert "dead letters" in text
             assert "200:" in text, "Canopsis answers by status"
+            assert "Broker peers   1 connected" in text
+            assert "127.0.0.1:" in text.split("Broker peers", 1)[1] and "BBDO 3.0.0" in text
             tmux("send-keys", "-t", session, "q")
             wait_until(
                 lambda: (
