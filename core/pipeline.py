@@ -25,7 +25,7 @@ from centreon_canopsis.core.dispatcher import Dispatcher
 from centreon_canopsis.core.elements import default_registry
 from centreon_canopsis.core.events import InvalidEvent, check_event
 from centreon_canopsis.core.logsafe import log_limited, shown
-from centreon_canopsis.core.logsetup import notice
+from centreon_canopsis.core.logsetup import NOTICE, notice
 from centreon_canopsis.core.metrics import Metrics
 from centreon_canopsis.core.outbox import Outbox
 from centreon_canopsis.core.plugin_manager import PluginManager
@@ -201,9 +201,10 @@ class Pipeline:
     def _report_invalid(self, where: str, reason: str) -> None:
         self.invalid += 1
         self.context.metrics.inc("events_invalid_total")
-        # Seen at the default log level; one kind of line for all invalid input, a few a minute
-        # whatever the input rate (a flood from one peer says how much it held back).
-        log_limited(log, logging.ERROR, "invalid input", "%s: %s; skipped", shown(where), shown(reason, 400))
+        # NOTICE: seen at the default log level, yet not an error of the connector. One kind of
+        # line for all invalid input, a few a minute whatever the input rate (a flood from one
+        # peer says how much it held back).
+        log_limited(log, NOTICE, "invalid input", "%s: %s; skipped", shown(where), shown(reason, 400))
 
     def run(self, source: Source, should_stop: Callable[[], bool] | None = None) -> None:
         """Reads ``source`` until it ends or is closed, committing batch by batch."""
