@@ -16,7 +16,8 @@
 
   Backpressure is reported in the body, not as a failure of its own (it is the outbox being
   full, which the "stuck" check judges). Canopsis is only known through the requests the
-  senders make: an idle connector stays ready.
+  senders make: an idle connector stays ready. Plugins add checks of their own through
+  ``context.state["readiness"]``: ``{name: probe(now, stall) -> (ok, detail)}``.
 - ``/metrics``: the Prometheus text format of :mod:`.metrics`.
 
 Every request goes through :meth:`HealthServer.gate` first (credentials when ``[metrics]`` has
@@ -102,6 +103,10 @@ def readiness(pipeline: Pipeline, stall: float, now: float | None = None) -> Rea
     checks["backpressure"] = Check(
         True, "reading paused: the outbox is full" if pipeline.backpressure else "reading"
     )
+    # Plugins add checks of their own (the AMQP sender: connection, blocked by RabbitMQ).
+    for name, probe in dict(pipeline.context.state.get("readiness") or {}).items():
+        ok, detail = probe(now, stall)
+        checks[name] = Check(ok, detail)
     return Readiness(all(check.ok for check in checks.values()), checks)
 
 
