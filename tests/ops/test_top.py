@@ -26,8 +26,11 @@ def test_top_shows_rates_outbox_and_canopsis_and_quits_on_q(tmp_path):
     box = sandbox()
     session = f"cc-top-{os.getpid()}"
     try:
-        box.add_latency(0.02)
-        top, tables = settings(tmp_path, box.port)
+        # Canopsis paced at 1,000 events/s and a small outbox: the feed lasts about 30 s, Broker
+        # stays connected while the screen is read.
+        box.add_latency(0.1)
+        top, tables = settings(tmp_path, box.port, max_batch_size=100)
+        tables["delivery"]["max_outbox_events"] = 500
         config = write_toml(tmp_path / "connector.toml", top, tables)
         with EnvDaemon(config) as daemon:
             port = daemon.bbdo_port()
