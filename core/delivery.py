@@ -29,6 +29,7 @@ from centreon_canopsis.core.logsafe import log_limited, shown
 from centreon_canopsis.core.model import OutboxItem, Outcome, Result, Route
 from centreon_canopsis.core.outbox import Outbox
 from centreon_canopsis.core.reachability import Reachability
+from centreon_canopsis.core.store import StateDatabaseError, is_damage
 
 log = logging.getLogger(__name__)
 
@@ -101,10 +102,15 @@ class LaneSender(threading.Thread):
                 try:
                     self._step(connection)
                     pause = ERROR_PAUSE
-                except Exception:  # a locked or full disk: log, wait, go on; never die silently
-                    log.exception(
-                        "sender of lane %s: unexpected error; trying again in %.0fs", self.lane, pause
-                    )
+                except Exception as error:  # a locked or full disk: log, wait, go on; never die silently
+                    if is_damage(error):  # say what to do rather than a traceback every time
+                        log.error(
+                            "sender of lane %s: %s", self.lane, StateDatabaseError(outbox.store.path, error)
+                        )
+                    else:
+                        log.exception(
+                            "sender of lane %s: unexpected error; trying again in %.0fs", self.lane, pause
+                        )
                     delivery.context.metrics.inc("sender_errors_total", lane=self.lane)
                     connection.rollback()
                     delivery.stopping.wait(pause)
@@ -312,15 +318,14 @@ class Delivery:
                 len(items),
                 wait,
                 attempts + 1,
-                retried[0][1].reason,
+                shown(retried[0][1].reason, 300),
             )
         for item, result in zip(items, results, strict=True):
             if result.outcome is Outcome.FAILED:
-                # Seen at the default level; a Canopsis refusing everything writes a few lines a minute.
                 log_limited(
                     log,
                     logging.ERROR,
-                    f"dead-letter:{route.name}",
+                    f"dead_lettered:{route.name}",
                     "route %s: payload %s dead-lettered: %s (see: centreon-canopsis deadletters list)",
                     route.name,
                     shown(item.key or item.id),

@@ -15,6 +15,7 @@ from centreon_canopsis.core.config import Config, ConfigError
 from centreon_canopsis.core.endpoint_auth import EndpointAuth
 from centreon_canopsis.core.health import HealthServer
 from centreon_canopsis.core.logsetup import notice
+from centreon_canopsis.core.permissions import secret_file_warnings
 from centreon_canopsis.core.pipeline import Pipeline
 from centreon_canopsis.core.process_metrics import register_process_metrics
 from centreon_canopsis.core.reload import Reloader
@@ -116,7 +117,7 @@ def open_pipeline(path: str) -> tuple[Config, Pipeline] | int:
 
 
 def _serve(config: Config, pipeline: Pipeline, notifier: Notifier, reloader: Reloader) -> int:
-    for warning in config.warnings:
+    for warning in [*config.warnings, *pipeline.store.warnings, *secret_file_warnings(config)]:
         log.warning("%s", warning)
     try:
         server = start_health_server(config, pipeline)
@@ -166,6 +167,10 @@ def _serve(config: Config, pipeline: Pipeline, notifier: Notifier, reloader: Rel
                 code = _drain_after_end_of_input(config, pipeline, source.name)
     except OSError as problem:
         log.error("source %s failed: %s", source.name, problem)
+        code = UNAVAILABLE
+    except StateDirError as problem:  # the state database was found damaged while running
+        log.error("%s", problem)
+        error(str(problem))
         code = UNAVAILABLE
     except Exception:
         log.exception("the pipeline stopped on an unexpected error")
