@@ -98,9 +98,7 @@ class Config:
 
     def as_dict(self) -> dict[str, Any]:
         """A copy of every value, secrets masked: what ``validate --show`` prints."""
-        return {
-            key: (str(value) if isinstance(value, Secret) else value) for key, value in self._values.items()
-        }
+        return {key: _masked(value) for key, value in self._values.items()}
 
     def replace(self, **changes: Any) -> Config:
         """A copy with some values changed (used by tests and the demo)."""
@@ -115,6 +113,17 @@ class Config:
 
     def __repr__(self) -> str:
         return f"Config(path={self.path!r})"
+
+
+def _masked(value: Any) -> Any:
+    """Secrets shown masked, also inside lists and tables (``[[customers]]``)."""
+    if isinstance(value, Secret):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _masked(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked(item) for item in value]
+    return value
 
 
 def load(path: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> Config:
@@ -153,6 +162,9 @@ def from_mapping(
     _coerce(values)
     errors += _cross_checks(values, data)
     _read_secrets(values, data, env, base_dir, errors)
+    from centreon_canopsis.core.customers import check_customers  # [[customers]]: their own module
+
+    check_customers(values, data, env, base_dir, errors)
     if errors:
         raise ConfigError(errors, path)
     if base_dir is not None:

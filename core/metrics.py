@@ -56,6 +56,12 @@ CATALOGUE: tuple[MetricInfo, ...] = (
     ),
     MetricInfo("events_dropped_total", "counter", "Events dropped on purpose, by reason.", ("reason",)),
     MetricInfo("events_invalid_total", "counter", "Input that was not a Broker event."),
+    MetricInfo(
+        "customer_events_total",
+        "counter",
+        "With [[customers]]: events per customer (- for the top-level settings) and outcome.",
+        ("customer", "outcome"),
+    ),
     # -- outbox
     MetricInfo("payloads_queued_total", "counter", "Payloads committed to the outbox.", ("route",)),
     MetricInfo("outbox_items", "gauge", "Payloads waiting in the outbox.", ("lane",)),

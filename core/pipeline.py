@@ -19,6 +19,7 @@ from typing import Any
 import jsonschema
 
 from centreon_canopsis.core.cache import Cache
+from centreon_canopsis.core import customer_scopes
 from centreon_canopsis.core.config import Config, ConfigError
 from centreon_canopsis.core.context import Context
 from centreon_canopsis.core.delivery import Delivery
@@ -57,6 +58,7 @@ def build_context(config: Config, plugins: PluginManager | None = None) -> Conte
         raise ConfigError(errors, config.path)
     context = Context(config=config, registry=registry, cache=Cache(), metrics=Metrics(), plugins=plugins)
     plugins.hook.connector_configure(config=config, context=context)
+    customer_scopes.build(config, context)  # [[customers]]: a configured scope each
     return context
 
 
