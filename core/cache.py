@@ -36,6 +36,7 @@ HOST_FIELDS = (
     "timezone",
     "severity_id",
     "max_check_attempts",
+    "tags",
 )
 SERVICE_FIELDS = (
     "host_id",
@@ -50,6 +51,7 @@ SERVICE_FIELDS = (
     "type",
     "internal_id",
     "max_check_attempts",
+    "tags",
 )
 STATUS_FIELDS = (
     "state",
@@ -71,6 +73,8 @@ STATUS_FIELDS = (
     "last_time_unknown",
 )
 CRITICALITY = "CRITICALITY_LEVEL"
+#: ``pb_tag`` types that are categories (the others are groups, known from their own events).
+CATEGORY_TAG_TYPES = {2: "service", 3: "host"}
 
 ServiceKey = tuple[int, int]
 
@@ -98,6 +102,12 @@ class Cache:
         self.bas: dict[int, dict[str, Any]] = {}
         self.bvs: dict[int, dict[str, Any]] = {}
         self.ba_bvs: dict[int, list[int]] = {}
+        #: Custom variables a plugin asked for (:attr:`keep_custom_variable`), per (host, service).
+        self.custom_vars: dict[ServiceKey, dict[str, str]] = {}
+        self.tags: dict[tuple[int, int], str] = {}  # (type, id) -> name, from pb_tag
+        #: Which custom variables to keep besides CRITICALITY_LEVEL; None keeps none (the default:
+        #: Broker sends many). Set by a plugin in ``connector_configure`` (contrib.enrich).
+        self.keep_custom_variable: Callable[[str], bool] | None = None
         self._group_names: dict[Any, list[str]] = {}
         self._dirty: set[tuple[str, Any]] = set()
         self._handlers: dict[str, Callable[[dict[str, Any]], None]] = {
@@ -126,6 +136,7 @@ class Cache:
             "pb_severity": self._severity,
             "custom_variable": self._custom_variable,
             "pb_custom_variable": self._custom_variable,
+            "pb_tag": self._tag,
             "dimension_ba_event": self._ba,
             "pb_dimension_ba_event": self._ba,
             "dimension_bv_event": self._bv,
@@ -280,6 +291,8 @@ class Cache:
 
     def _custom_variable(self, event: dict[str, Any]) -> None:
         if event.get("name") != CRITICALITY:
+            if self.keep_custom_variable is not None:
+                self._other_variable(event)
             return
         key = (_int(event.get("host_id")), _int(event.get("service_id")))
         try:
@@ -292,6 +305,40 @@ class Cache:
         elif self.criticality.get(key) != level:
             self.criticality[key] = level
             self._dirty.add(("criticality", key))
+
+    def _other_variable(self, event: dict[str, Any]) -> None:
+        name = event.get("name")
+        if not isinstance(name, str) or not name or not self.keep_custom_variable(name):  # type: ignore[misc]
+            return
+        key = (_int(event.get("host_id")), _int(event.get("service_id")))
+        variables = self.custom_vars.get(key, {})
+        # A password variable is a secret: never kept, never sent.
+        if event.get("enabled", True) is False or event.get("password"):
+            if name in variables:
+                variables = {k: v for k, v in variables.items() if k != name}
+                self._set_variables(key, variables)
+            return
+        value = str(event.get("value") if event.get("value") is not None else "")
+        if variables.get(name) != value:
+            self._set_variables(key, {**variables, name: value})
+
+    def _set_variables(self, key: ServiceKey, variables: dict[str, str]) -> None:
+        if variables:
+            self.custom_vars[key] = variables
+        else:
+            self.custom_vars.pop(key, None)
+        self._dirty.add(("custom_var", key))
+
+    def _tag(self, event: dict[str, Any]) -> None:
+        key = (_int(event.get("type")), _int(event.get("id")))
+        if _int(event.get("action")) == 1:  # DELETE
+            if self.tags.pop(key, None) is not None:
+                self._dirty.add(("tag", key))
+            return
+        name = event.get("name")
+        if isinstance(name, str) and self.tags.get(key) != name:
+            self.tags[key] = name
+            self._dirty.add(("tag", key))
 
     def _ba(self, event: dict[str, Any]) -> None:
         ba_id = _int(event.get("ba_id"))
@@ -368,6 +415,37 @@ class Cache:
     def ba(self, ba_id: Any) -> dict[str, Any] | None:
         return self.bas.get(_int(ba_id))
 
+    def custom_variables(self, host_id: Any, service_id: Any = 0) -> dict[str, str]:
+        """The kept custom variables of a host (service_id 0) or service (see keep_custom_variable)."""
+        return self.custom_vars.get((_int(host_id), _int(service_id)), {})
+
+    def category_names(self, host_id: Any, service_id: Any = 0) -> list[str]:
+        """Names of the host's (or service's) categories: its BBDO 3 ``tags`` named by pb_tag events."""
+        record = (
+            self.services.get((_int(host_id), _int(service_id)))
+            if service_id
+            else self.hosts.get(_int(host_id))
+        )
+        wanted = 2 if service_id else 3
+        names = []
+        for tag in (record or {}).get("tags") or ():
+            if isinstance(tag, dict) and _int(tag.get("type")) == wanted:
+                name = self.tags.get((wanted, _int(tag.get("id"))))
+                if name:
+                    names.append(name)
+        return names
+
+    def severity_name(self, host_id: Any, service_id: Any = 0) -> str | None:
+        """Name of the severity object the host or service refers to."""
+        record = (
+            self.services.get((_int(host_id), _int(service_id)))
+            if service_id
+            else self.hosts.get(_int(host_id))
+        )
+        severity_id = _int(record.get("severity_id")) if record else 0
+        severity = self.severities.get((0 if service_id else 1, severity_id)) if severity_id else None
+        return severity["name"] if severity else None
+
     def bv_names(self, ba_id: Any) -> list[str]:
         return [self.bvs[bv]["name"] for bv in self.ba_bvs.get(_int(ba_id), ()) if bv in self.bvs]
 
@@ -408,6 +486,8 @@ class Cache:
             "ba": self.bas,
             "bv": self.bvs,
             "ba_bv": self.ba_bvs,
+            "custom_var": self.custom_vars,
+            "tag": self.tags,
         }
 
     @property

@@ -106,7 +106,9 @@ class Customers:
         self._routes: dict[tuple[str, Route], Route] = {}
         context.metrics.gauge_function(
             "customer_events_total",
-            lambda: [((("customer", name), ("outcome", outcome)), n) for (name, outcome), n in self.counts.items()],
+            lambda: [
+                ((("customer", name), ("outcome", outcome)), n) for (name, outcome), n in self.counts.items()
+            ],
         )
 
     # -- events ------------------------------------------------------------------------------
@@ -133,7 +135,7 @@ class Customers:
                         log,
                         logging.WARNING,
                         "unknown_customer",
-                        "connector_customer answered %s, which no [[customers]] table declares; event dropped",
+                        "connector_customer answered %s, a customer no [[customers]] table declares; dropped",
                         shown(name),
                     )
                     return drop(event, element, "unknown_customer")
@@ -171,7 +173,9 @@ class Customers:
             scope.context.plugins.hook.connector_shutdown(context=scope.context)
 
     @hookimpl(tryfirst=True)
-    def connector_send(self, route: Route, items: Sequence[OutboxItem], context: Context) -> Sequence[Result] | None:
+    def connector_send(
+        self, route: Route, items: Sequence[OutboxItem], context: Context
+    ) -> Sequence[Result] | None:
         name, separator, rest = route.name.partition(SEPARATOR)
         scope = self.scopes.get(name) if separator else None
         if scope is None:

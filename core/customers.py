@@ -215,13 +215,14 @@ def _secrets(
     )
     if authkey is not None:
         merged["canopsis_authkey"] = Secret(authkey)
-    elif any(merged[key] != values[key] for key in DESTINATION_IDENTITY):
-        if not any("canopsis_authkey" in problem for problem in problems):
-            problems.append(
-                "its Canopsis is not the top-level one, so it needs its own authkey (the top-level "
-                f"one is never sent elsewhere): canopsis_authkey_file, or the {variable} environment "
-                "variable"
-            )
+    elif any(merged[key] != values[key] for key in DESTINATION_IDENTITY) and not any(
+        "canopsis_authkey" in problem for problem in problems
+    ):
+        problems.append(
+            "its Canopsis is not the top-level one, so it needs its own authkey (the top-level "
+            f"one is never sent elsewhere): canopsis_authkey_file, or the {variable} environment "
+            "variable"
+        )
     password_variable = env_name(name, config_module.PROXY_PASSWORD_ENV)
     password = config_module._secret_value(
         "proxy_password",

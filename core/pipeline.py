@@ -18,8 +18,8 @@ from typing import Any
 
 import jsonschema
 
-from centreon_canopsis.core.cache import Cache
 from centreon_canopsis.core import customer_scopes
+from centreon_canopsis.core.cache import Cache
 from centreon_canopsis.core.config import Config, ConfigError
 from centreon_canopsis.core.context import Context
 from centreon_canopsis.core.delivery import Delivery

@@ -39,9 +39,11 @@ def _tests(selector: dict[str, list[str]], cache: Any, errors: list[str], label:
     if "servicegroups" in selector:
         servicegroups = frozenset(selector["servicegroups"])
         tests.append(
-            lambda event: is_service_event(event)
-            and not servicegroups.isdisjoint(
-                cache.servicegroup_names(event.get("host_id"), event.get("service_id"))
+            lambda event: (
+                is_service_event(event)
+                and not servicegroups.isdisjoint(
+                    cache.servicegroup_names(event.get("host_id"), event.get("service_id"))
+                )
             )
         )
     if "hosts" in selector:

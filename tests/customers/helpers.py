@@ -81,4 +81,4 @@ def remote_check(state: int = 2, last_check: int = 1_700_000_200) -> dict[str, A
     )
 
 
-__all__ = ["HOST_ID", "SERVICE_ID", "configuration", "central_check", "remote_check"]
+__all__ = ["HOST_ID", "SERVICE_ID", "central_check", "configuration", "remote_check"]
