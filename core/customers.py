@@ -101,6 +101,7 @@ def check_customers(
     """
     tables = data.get("customers") or []
     validated: list[dict[str, Any]] = []
+    comparable: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
     validator = jsonschema.Draft202012Validator(_table_schema())
     top_properties = config_module.schema()["properties"]
@@ -130,7 +131,10 @@ def check_customers(
         errors += [f"{label}: {problem}" for problem in problems]
         if entry is not None:
             validated.append(entry)
-    errors += overlaps(validated)
+            # Overlaps are judged on every selector that can match, whatever else is wrong.
+            if seen[entry["name"]] == index and not any(p.startswith("bvs cannot") for p in problems):
+                comparable.append(entry)
+    errors += overlaps(comparable)
     values["customers"] = validated
 
 

@@ -66,19 +66,14 @@ def configuration() -> list[dict[str, Any]]:
     ]
 
 
-def central_check(state: int = 2, last_check: int = 1_700_000_200) -> dict[str, Any]:
-    return v3_service_status(state=state, last_check=last_check)
+def central_check(state: int = 2, last_check: int = 1_700_000_200, **fields: Any) -> dict[str, Any]:
+    return v3_service_status(state=state, last_check=last_check, **fields)
 
 
-def remote_check(state: int = 2, last_check: int = 1_700_000_200) -> dict[str, Any]:
-    return v3_service_status(
-        state=state,
-        last_check=last_check,
-        host_id=REMOTE_HOST,
-        service_id=REMOTE_SERVICE,
-        output="DISK CRITICAL",
-        long_output="",
-    )
+def remote_check(state: int = 2, last_check: int = 1_700_000_200, **fields: Any) -> dict[str, Any]:
+    values = dict(host_id=REMOTE_HOST, service_id=REMOTE_SERVICE, output="DISK CRITICAL", long_output="")
+    values.update(fields)
+    return v3_service_status(state=state, last_check=last_check, **values)
 
 
 __all__ = ["HOST_ID", "SERVICE_ID", "central_check", "configuration", "remote_check"]
