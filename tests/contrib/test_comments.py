@@ -87,3 +87,12 @@ def test_deleted_and_non_user_comments_are_dropped(connector, canopsis_sandbox) 
     ]
     assert harness.dropped("comment_deleted") == 1
     assert harness.dropped("comment_entry_type") == 1
+
+
+def test_a_customer_comment_carries_the_customer_fields(connector, canopsis_sandbox) -> None:
+    customers = [{"name": "acme", "pollers": "Central", "connector": "acme-monitoring"}]
+    harness = connector(accepted_elements=ELEMENTS, plugins_table=PLUGINS, customers=customers)
+    harness.send([*v3_configuration(), v3_service_status(state=2), pb_comment()])
+    sent = [(e["event_type"], e["connector"]) for e in canopsis_sandbox.received_events()]
+    assert sent == [("check", "acme-monitoring"), ("comment", "acme-monitoring")]
+    assert harness.context.metrics.value("payloads_delivered_total", route="acme/event") == 2
