@@ -226,8 +226,9 @@ def build(config: Config, context: Context) -> Customers | None:
         return None
     errors: list[str] = []
     scopes = []
-    for customer in config.customers:
+    for index, customer in enumerate(config.customers):
         name = customer["name"]
+        label = f"customers[{index}] ({name})"
         scope_config = customer_config(config, customer)
         plugins = scope_plugins(context.plugins)
         scope_context = Context(
@@ -239,11 +240,11 @@ def build(config: Config, context: Context) -> Customers | None:
             stopping=context.stopping,
             customer=name,
         )
-        errors += [f"customer {name}: {problem}" for problem in plugins.errors()]
+        errors += [f"{label}: {problem}" for problem in plugins.errors()]
         try:
             plugins.hook.connector_configure(config=scope_config, context=scope_context)
         except ConfigError as error:
-            errors += [f"customer {name}: {problem}" for problem in error.errors]
+            errors += [f"{label}: {problem}" for problem in error.errors]
         scopes.append(Scope(name, scope_config, scope_context))
     if errors:
         raise ConfigError(errors, config.path)

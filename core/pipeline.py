@@ -57,8 +57,14 @@ def build_context(config: Config, plugins: PluginManager | None = None) -> Conte
     if errors:
         raise ConfigError(errors, config.path)
     context = Context(config=config, registry=registry, cache=Cache(), metrics=Metrics(), plugins=plugins)
-    plugins.hook.connector_configure(config=config, context=context)
-    customer_scopes.build(config, context)  # [[customers]]: a configured scope each
+    errors = []
+    for configure in (plugins.hook.connector_configure, customer_scopes.build):
+        try:  # the top level's problems and every customer's, at once
+            configure(config=config, context=context)
+        except ConfigError as error:
+            errors += error.errors
+    if errors:
+        raise ConfigError(errors, config.path)
     return context
 
 
