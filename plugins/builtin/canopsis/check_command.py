@@ -23,6 +23,7 @@ import requests
 from centreon_canopsis.core.cli.common import add_config_argument, config_error, load_config
 from centreon_canopsis.core.cli.exitcodes import FAILED, OK, USAGE
 from centreon_canopsis.core.config import Config, ConfigError
+from centreon_canopsis.core.customers import customer_config
 from centreon_canopsis.core.elements import default_registry
 from centreon_canopsis.core.secrets import MASK, REDACTOR
 from centreon_canopsis.plugins.builtin.canopsis import lookups
@@ -60,7 +61,11 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as problem:
         config_error(problem)
         return USAGE
-    return OK if Checker(config).run() else FAILED
+    passed = Checker(config).run()
+    for customer in config.get("customers") or ():  # each [[customers]] Canopsis, with its settings
+        print(f"\ncustomer {customer['name']}:")
+        passed = Checker(customer_config(config, customer)).run() and passed
+    return OK if passed else FAILED
 
 
 @dataclass
