@@ -27,7 +27,8 @@ from typing import Any
 from centreon_canopsis.core.config import Config, ConfigError
 from centreon_canopsis.core.context import Context
 from centreon_canopsis.core.customers import customer_config
-from centreon_canopsis.core.dispatcher import Dispatcher, FirstResult
+from centreon_canopsis.core.dispatcher import ERROR, Dispatcher, FirstResult
+from centreon_canopsis.core.events import identity
 from centreon_canopsis.core.hookspecs import hookimpl
 from centreon_canopsis.core.logsafe import log_limited, shown
 from centreon_canopsis.core.model import OutboxItem, Result, Route
@@ -127,9 +128,16 @@ class Customers:
         def route(event: dict[str, Any], element: Any, type_id: int) -> str:
             if type_id not in accepted:
                 return drop(event, element, "not_accepted")
-            name = select(event, element, context)
+            try:
+                name = select(event, element, context)
+                dispatcher = dispatchers.get(name) if name else None
+            except Exception as error:  # a selecting plugin's bug must not stop the stream
+                plugin = context.plugins.owner_of(error) or "unknown plugin"
+                reason = f"plugin {plugin} raised in connector_customer: {type(error).__name__}: {error}"
+                log.error("%s, event %s", reason, identity(event, element))
+                parent._dead_letter(event, element, reason)
+                return ERROR
             if name:
-                dispatcher = dispatchers.get(name)
                 if dispatcher is None:
                     log_limited(
                         log,

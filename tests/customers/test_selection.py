@@ -3,6 +3,7 @@ and a third-party plugin answering connector_customer first (a CMDB)."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -145,3 +146,27 @@ def test_per_customer_accepted_elements(tmp_path: Path) -> None:
     customers = [{"name": "acme", "pollers": "Central", "accepted_elements": "service_status"}]
     found = lanes(tmp_path, customers, [ack, central_check()])
     assert found == {"acme/events": 1}
+
+
+class BrokenCmdb:
+    @hookimpl
+    def connector_customer(self, event, element, context):
+        if event.get("host_id") == REMOTE_HOST:
+            raise RuntimeError("CMDB down")
+        return [1]  # not even a name: unhashable
+
+
+def test_a_selecting_plugin_that_raises_does_not_stop_the_stream(tmp_path: Path) -> None:
+    found = lanes(
+        tmp_path,
+        [{"name": "acme", "pollers": "Central"}],
+        [remote_check(), central_check()],
+        plugins=[BrokenCmdb()],
+    )
+    assert found == {}
+    connection = sqlite3.connect(tmp_path / "state" / "connector.db")
+    reasons = [row[0] for row in connection.execute("SELECT reason FROM dead_letters ORDER BY id")]
+    connection.close()
+    assert len(reasons) == 2  # kept to replay once the plugin is fixed
+    assert reasons[0].startswith("plugin test_0 raised in connector_customer: RuntimeError: CMDB down")
+    assert reasons[1].startswith("plugin ") and "TypeError" in reasons[1]
