@@ -164,7 +164,7 @@ def from_mapping(
     _read_secrets(values, data, env, base_dir, errors)
     from centreon_canopsis.core.customers import check_customers  # [[customers]]: their own module
 
-    check_customers(values, data, env, base_dir, errors)
+    check_customers(values, data, env, base_dir, errors, warnings)
     if errors:
         raise ConfigError(errors, path)
     if base_dir is not None:

@@ -93,11 +93,13 @@ def check_customers(
     env: Mapping[str, str],
     base_dir: Path | None,
     errors: list[str],
+    warnings: list[str],
 ) -> None:
     """Validates ``data["customers"]``; ``values["customers"]`` becomes the validated list.
 
     Each entry: ``{"name", "selector": {key: [names]}, "settings": {parameter: value}}``, the
-    settings coerced like top-level ones, secrets as :class:`Secret`. Appends to ``errors``.
+    settings coerced like top-level ones, secrets as :class:`Secret`. Appends to ``errors`` and
+    ``warnings`` (selectors that may overlap).
     """
     tables = data.get("customers") or []
     validated: list[dict[str, Any]] = []
@@ -134,7 +136,9 @@ def check_customers(
             # Overlaps are judged on every selector that can match, whatever else is wrong.
             if seen[entry["name"]] == index and not any(p.startswith("bvs cannot") for p in problems):
                 comparable.append(entry)
-    errors += overlaps(comparable)
+    overlap_errors, overlap_warnings = overlaps(comparable)
+    errors += overlap_errors
+    warnings += overlap_warnings
     values["customers"] = validated
 
 
@@ -282,17 +286,32 @@ def disjoint(first: Mapping[str, list[str]], second: Mapping[str, list[str]]) ->
     return "hosts" in first and "hosts" in second and _patterns_disjoint(first["hosts"], second["hosts"])
 
 
-def overlaps(customers: list[dict[str, Any]]) -> list[str]:
-    problems = []
+def shadows(first: Mapping[str, list[str]], second: Mapping[str, list[str]]) -> bool:
+    """True when every event ``second`` matches is matched by ``first`` (so, after it in the
+    file, ``second`` is never chosen)."""
+    if not first or not second:
+        return False
+    return all(key in second and set(second[key]) <= set(first[key]) for key in first)
+
+
+def overlaps(customers: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """``(errors, warnings)``: a customer that an earlier one hides is an error; selectors that
+    may match the same event are a warning (the first in the file takes it)."""
+    errors, warnings = [], []
     for index, first in enumerate(customers):
         for second in customers[index + 1 :]:
-            if not disjoint(first["selector"], second["selector"]):
-                problems.append(
-                    f"customers {first['name']} and {second['name']} overlap: an event can match both "
-                    f"selectors ({first['name']}, first in the file, would take it); make them exclusive "
+            if shadows(first["selector"], second["selector"]):
+                errors.append(
+                    f"customer {second['name']} is never chosen: every event its selector matches is "
+                    f"matched by {first['name']}'s, earlier in the file"
+                )
+            elif not disjoint(first["selector"], second["selector"]):
+                warnings.append(
+                    f"customers {first['name']} and {second['name']} may overlap: an event can match "
+                    f"both selectors, and then {first['name']}, first in the file, takes it "
                     "(see docs/customers.md)"
                 )
-    return problems
+    return errors, warnings
 
 
 def customer_config(config: Any, customer: Mapping[str, Any]) -> Any:

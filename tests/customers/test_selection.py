@@ -71,8 +71,11 @@ def test_servicegroups_do_not_take_host_events(tmp_path: Path) -> None:
 
 
 def test_the_first_matching_table_wins(tmp_path: Path) -> None:
-    # Overlapping selectors are refused by validation; a plugin may still pick among customers.
-    customers = [{"name": "first", "pollers": "Central"}, {"name": "second", "pollers": "Remote"}]
+    # srv-web-01 is on Central and in Europe: both may take it (a warning), the first does.
+    customers = [
+        {"name": "first", "pollers": "Central"},
+        {"name": "second", "hostgroups": "Europe, Databases"},
+    ]
     found = lanes(
         tmp_path, customers, [central_check(), remote_check(), remote_check(last_check=1_700_000_300)]
     )
