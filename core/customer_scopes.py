@@ -232,6 +232,8 @@ def build(config: Config, context: Context) -> Customers | None:
     """
     if not config.get("customers"):
         return None
+    from centreon_canopsis.core.pipeline import _plugin_settings_errors  # (it imports this module)
+
     errors: list[str] = []
     scopes = []
     for index, customer in enumerate(config.customers):
@@ -249,6 +251,10 @@ def build(config: Config, context: Context) -> Customers | None:
             customer=name,
         )
         errors += [f"{label}: {problem}" for problem in plugins.errors()]
+        if customer["settings"].get("plugins"):  # its own [plugins.<name>] settings
+            errors += [
+                f"{label}: {problem}" for problem in _plugin_settings_errors(scope_config, context.plugins)
+            ]
         try:
             plugins.hook.connector_configure(config=scope_config, context=scope_context)
         except ConfigError as error:

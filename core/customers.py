@@ -29,7 +29,7 @@ SELECTOR_KEYS = ("pollers", "hostgroups", "servicegroups", "hosts", "bvs")
 HOST_SELECTORS = ("pollers", "hostgroups", "servicegroups", "hosts")
 #: Schema groups whose parameters a customer may set.
 CUSTOMER_GROUPS = ("Canopsis connection", "Canopsis routes", "Payloads", "Event selection", "Downtimes")
-CUSTOMER_EXTRA = ("max_batch_size", "log_curl_commands", "send_data_test", "amqp")
+CUSTOMER_EXTRA = ("max_batch_size", "log_curl_commands", "send_data_test", "amqp", "plugins")
 #: What makes a Canopsis destination "the same" as the top-level one (then its secrets are shared).
 DESTINATION_IDENTITY = ("canopsis_host", "canopsis_port", "sending_protocol")
 PROXY_IDENTITY = ("proxy_address", "proxy_port", "proxy_protocol", "proxy_username")
@@ -118,6 +118,17 @@ def check_customers(
             if key in top_properties and key not in SELECTOR_SCHEMA and key not in allowed_keys():
                 problems.append(f"{key} cannot be set per customer (it concerns the whole connector)")
                 del table[key]
+        plugins = table.get("plugins")
+        if isinstance(plugins, dict):
+            for key in ("load", "disable"):
+                if key in plugins:
+                    problems.append(
+                        f"plugins.{key} cannot be set per customer (plugins are loaded once, for all); "
+                        "a customer may set their [plugins.<name>] settings"
+                    )
+            table["plugins"] = {
+                key: value for key, value in plugins.items() if key not in ("load", "disable")
+            }
         for error in sorted(validator.iter_errors(table), key=lambda e: list(map(str, e.absolute_path))):
             if error.validator == "required":
                 problems.append("name is missing: every customer needs one (it labels its metrics and lanes)")
@@ -189,7 +200,8 @@ def _entry(
 
 def merge(values: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
     """The top-level values with a customer's on top. Setting one side of an ``accepted_x`` /
-    ``rejected_x`` pair replaces both; a sub-table (``amqp``) is merged key by key."""
+    ``rejected_x`` pair replaces both; a sub-table (``amqp``) is merged key by key, so a
+    customer's ``[plugins.<name>]`` table replaces the top-level one of that plugin."""
     merged = dict(values)
     for kind in config_module.PAIRED_FILTERS:
         if f"accepted_{kind}" in given or f"rejected_{kind}" in given:

@@ -104,3 +104,38 @@ def test_the_cache_keeps_chosen_variables_across_restarts(tmp_path) -> None:
     assert restored.custom_variables(HOST_ID) == {"SITE": "Paris"}
     assert restored.category_names(HOST_ID) == ["Critical-Infra"]
     assert restored.severity_name(HOST_ID) == "High"
+
+
+def test_a_customer_has_its_own_settings(connector, canopsis_sandbox) -> None:
+    customers = [
+        {
+            "name": "acme",
+            "pollers": "Central",
+            "plugins": {"enrich": {"custom_variables": ["SITE"], "into": "tags"}},
+        }
+    ]
+    harness = connector(plugins_table={**PLUGINS, "enrich": SETTINGS}, customers=customers)
+    harness.send([*inventory(), v3_service_status(state=2)])
+    (check,) = checks(canopsis_sandbox)
+    assert check["tags"]["SITE"] == "Paris-2" and "CUST_CONTRACT" not in check["tags"]
+    assert "SITE" not in check  # the top-level settings (fields) did not apply
+
+
+def test_customer_plugin_settings_are_validated(connector) -> None:
+    import pytest
+
+    from centreon_canopsis.core.config import ConfigError
+
+    customers = [
+        {"name": "acme", "pollers": "Central", "plugins": {"enrich": {"into": "nowhere"}, "load": ["x"]}}
+    ]
+    with pytest.raises(ConfigError) as raised:
+        connector(plugins_table=PLUGINS, customers=customers)
+    assert raised.value.errors[0].startswith("customers[0] (acme): plugins.load cannot be set per customer")
+    with pytest.raises(ConfigError) as raised:
+        connector(
+            plugins_table=PLUGINS, customers=[{**customers[0], "plugins": {"enrich": {"into": "nowhere"}}}]
+        )
+    assert raised.value.errors == [
+        "customers[0] (acme): plugins.enrich.into: 'nowhere' is not one of ['fields', 'tags']"
+    ]
