@@ -397,12 +397,12 @@ class Cache:
             self._group_names[kind, key] = names
         return names
 
-    def severity(self, host_id: Any, service_id: Any = 0) -> int | None:
-        """Severity level: Broker's CRITICALITY_LEVEL custom variable, else the severity object
-        the host or service refers to (``severity_id``)."""
+    def severity(self, host_id: Any, service_id: Any = 0, objects: bool = True) -> int | None:
+        """Severity level: Broker's CRITICALITY_LEVEL custom variable, else (with ``objects``) the
+        severity object the host or service refers to (``severity_id``)."""
         key = (_int(host_id), _int(service_id))
         level = self.criticality.get(key)
-        if level is not None:
+        if level is not None or not objects:
             return level
         record = self.services.get(key) if key[1] else self.hosts.get(key[0])
         severity_id = _int(record.get("severity_id")) if record else 0

@@ -11,6 +11,7 @@ import difflib
 import importlib.resources
 import os
 import tomllib
+import urllib.parse
 from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
@@ -128,18 +129,35 @@ def _masked(value: Any) -> Any:
 
 def load(path: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> Config:
     """Reads, validates and completes a configuration file. Raises :class:`ConfigError`."""
+    config, errors = check_file(path, env)
+    if errors or config is None:
+        raise ConfigError(errors, os.fspath(path))
+    return config
+
+
+def check_file(
+    path: str | os.PathLike[str], env: Mapping[str, str] | None = None
+) -> tuple[Config | None, list[str]]:
+    """Like :func:`load`, but returns ``(config, problems)``: the config (None when the file
+    cannot be read) has the defaults where the file is wrong, so that later checks can run."""
     path = os.fspath(path)
     try:
         with open(path, "rb") as handle:
             raw = tomllib.load(handle)
     except FileNotFoundError:
-        raise ConfigError(["file not found"], path) from None
+        return None, ["file not found"]
     except PermissionError:
-        raise ConfigError(["permission denied"], path) from None
+        return None, ["permission denied"]
+    except IsADirectoryError:
+        return None, ["is a directory, not a configuration file"]
+    except OSError as error:
+        return None, [f"cannot be read: {error.strerror or error}"]
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError([f"not valid TOML: {error}"], path) from None
+        return None, [f"not valid TOML: {error}"]
+    except UnicodeDecodeError as error:
+        return None, [f"not valid UTF-8: {error.reason} at byte {error.start}"]
     base = Path(path).resolve().parent
-    return from_mapping(raw, env=env, path=path, base_dir=base)
+    return check_mapping(raw, env=env, path=path, base_dir=base)
 
 
 def from_mapping(
@@ -149,6 +167,19 @@ def from_mapping(
     base_dir: Path | None = None,
 ) -> Config:
     """Validates a configuration given as a mapping (the parsed TOML)."""
+    config, errors = check_mapping(raw, env, path, base_dir)
+    if errors:
+        raise ConfigError(errors, path)
+    return config
+
+
+def check_mapping(
+    raw: Mapping[str, Any],
+    env: Mapping[str, str] | None = None,
+    path: str | None = None,
+    base_dir: Path | None = None,
+) -> tuple[Config, list[str]]:
+    """Every problem of a configuration mapping, and the config with defaults where it is wrong."""
     env = os.environ if env is None else env
     errors: list[str] = []
     warnings: list[str] = []
@@ -165,11 +196,10 @@ def from_mapping(
     from centreon_canopsis.core.customers import check_customers  # [[customers]]: their own module
 
     check_customers(values, data, env, base_dir, errors, warnings)
-    if errors:
-        raise ConfigError(errors, path)
     if base_dir is not None:
         _resolve_paths(values, base_dir)
-    return Config(values, path, warnings)
+    errors += _file_errors(values)
+    return Config(values, path, warnings), errors
 
 
 def _apply_deprecated(
@@ -312,6 +342,9 @@ def _coerce(values: dict[str, Any]) -> None:
             "#/$defs/log_level",
         ):
             values[name] = _to_number(value)
+    source = values["source"]
+    if isinstance(source.get("port"), str) and source["port"].isdigit():
+        source["port"] = int(source["port"])  # "5670", as the Centreon UI writes ports
     for name in ("proxy_port", "output_size_limit", "host_severity_threshold", "service_severity_threshold"):
         value = values[name]
         values[name] = None if value in ("", None) else int(value)
@@ -321,6 +354,8 @@ def _cross_checks(values: dict[str, Any], data: Mapping[str, Any]) -> list[str]:
     errors = []
     if "canopsis_host" not in data:
         errors.append("canopsis_host is missing: the Canopsis host name or address is required")
+    else:
+        errors += _host_errors(values)
     for kind in PAIRED_FILTERS:
         accepted, rejected = values[f"accepted_{kind}"], values[f"rejected_{kind}"]
         if accepted.strip() and rejected.strip():
@@ -349,6 +384,59 @@ def _cross_checks(values: dict[str, Any], data: Mapping[str, Any]) -> list[str]:
     if source["type"] == "bbdo" and bool(source.get("tls_cert")) != bool(source.get("tls_key")):
         errors.append("source.tls_cert and source.tls_key go together; set both or neither")
     errors += _element_errors(values)
+    return errors
+
+
+def _host_errors(values: Mapping[str, Any]) -> list[str]:
+    """``canopsis_host`` is a bare host name: the URL is ``sending_protocol://host:canopsis_port``."""
+    host = values.get("canopsis_host")
+    if not isinstance(host, str):
+        return []
+    if not host.strip():
+        return ["canopsis_host is empty: the Canopsis host name or address is required"]
+    scheme, found, rest = host.partition("://")
+    if found:
+        url = urllib.parse.urlsplit(host)
+        try:
+            port = url.port
+        except ValueError:
+            port = None
+        advice = f"canopsis_host = {_show(url.hostname or rest.split('/', 1)[0])}"
+        advice += f", sending_protocol = {_show(scheme.lower())}"
+        if port:
+            advice += f", canopsis_port = {port}"
+        return [f"canopsis_host = {_show(host)} must be a host name without scheme: write {advice}"]
+    if "/" in host:
+        return [f"canopsis_host = {_show(host)} must be a host name, without a path"]
+    name, colon, port = host.rpartition(":")
+    bracketed = name.startswith("[") and name.endswith("]")
+    if colon and port.isdigit() and name and (":" not in name or bracketed):  # not a bare IPv6
+        return [
+            f"canopsis_host = {_show(host)} must be a host name without port: write "
+            f"canopsis_host = {_show(name)} and canopsis_port = {port}"
+        ]
+    if any(c.isspace() for c in host):
+        return [f"canopsis_host = {_show(host)} is not a host name (it holds white space)"]
+    return []
+
+
+def _file_errors(values: Mapping[str, Any]) -> list[str]:
+    """Files the daemon will open: missing ones are found here, not by a traceback at start."""
+    errors = []
+    named = [("ca_file", values.get("ca_file"))]
+    source = values["source"]
+    if source.get("type") == "bbdo":
+        named += [("source.tls_cert", source.get("tls_cert")), ("source.tls_key", source.get("tls_key"))]
+    for name, file in named:
+        if not file or not isinstance(file, str):
+            continue
+        try:
+            with open(file, "rb"):
+                pass
+        except IsADirectoryError:
+            errors.append(f"{name} = {_show(file)} is a directory, not a file")
+        except OSError as error:
+            errors.append(f"{name} = {_show(file)} cannot be read: {error.strerror or error}")
     return errors
 
 

@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from centreon_canopsis.core import validation
 from centreon_canopsis.core.config import Config, ConfigError
 from centreon_canopsis.core.context import Context
 from centreon_canopsis.core.customers import customer_config
@@ -232,8 +233,6 @@ def build(config: Config, context: Context) -> Customers | None:
     """
     if not config.get("customers"):
         return None
-    from centreon_canopsis.core.pipeline import _plugin_settings_errors  # (it imports this module)
-
     errors: list[str] = []
     scopes = []
     for index, customer in enumerate(config.customers):
@@ -251,14 +250,10 @@ def build(config: Config, context: Context) -> Customers | None:
             customer=name,
         )
         errors += [f"{label}: {problem}" for problem in plugins.errors()]
+        problems = validation.configure_problems(scope_config, scope_context)
         if customer["settings"].get("plugins"):  # its own [plugins.<name>] settings
-            errors += [
-                f"{label}: {problem}" for problem in _plugin_settings_errors(scope_config, context.plugins)
-            ]
-        try:
-            plugins.hook.connector_configure(config=scope_config, context=scope_context)
-        except ConfigError as error:
-            errors += [f"{label}: {problem}" for problem in error.errors]
+            problems = validation.plugin_settings_problems(scope_config, context.plugins) + problems
+        errors += [f"{label}: {problem}" for problem in problems]
         scopes.append(Scope(name, scope_config, scope_context))
     if errors:
         raise ConfigError(errors, config.path)

@@ -142,11 +142,15 @@ def check_customers(
             seen.setdefault(table["name"], index)
         entry = _entry(values, table, env, base_dir, problems, errors)
         errors += [f"{label}: {problem}" for problem in problems]
-        if entry is not None:
-            validated.append(entry)
-            # Overlaps are judged on every selector that can match, whatever else is wrong.
-            if seen[entry["name"]] == index and not any(p.startswith("bvs cannot") for p in problems):
-                comparable.append(entry)
+        if entry is not None and not problems:
+            validated.append(entry)  # later stages (plugins, scopes) check only sound customers
+        # Overlaps are judged on every selector that can match, whatever else is wrong.
+        if (
+            entry is not None
+            and seen[entry["name"]] == index
+            and not any(p.startswith("bvs cannot") for p in problems)
+        ):
+            comparable.append(entry)
     overlap_errors, overlap_warnings = overlaps(comparable)
     errors += overlap_errors
     warnings += overlap_warnings

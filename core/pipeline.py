@@ -16,9 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import jsonschema
-
-from centreon_canopsis.core import customer_scopes
+from centreon_canopsis.core import customer_scopes, validation
 from centreon_canopsis.core.cache import Cache
 from centreon_canopsis.core.config import Config, ConfigError
 from centreon_canopsis.core.context import Context
@@ -40,12 +38,15 @@ BACKPRESSURE_LOG_PERIOD = 60.0  # seconds between two "still paused" warnings
 
 
 def build_context(config: Config, plugins: PluginManager | None = None) -> Context:
-    """Loads plugins, checks their settings and configures them. Raises ConfigError."""
+    """Loads plugins, checks their settings and configures them. Raises ConfigError with the
+    problems of every stage (core/validation.py)."""
     if plugins is None:
         plugins = PluginManager()
         settings = config.plugins
         plugins.load(disabled=settings.get("disable", ()), extra=settings.get("load", ()))
-    errors = plugins.errors()
+    errors: list[str] = []
+    for stage in validation.PLUGIN_STAGES:
+        errors += stage(config, plugins)
     registry = default_registry()
     for declared in plugins.hook.connector_elements():
         for element in declared or ():
@@ -53,37 +54,18 @@ def build_context(config: Config, plugins: PluginManager | None = None) -> Conte
                 registry.add(element)
             except ValueError as error:
                 errors.append(str(error))
-    errors += _plugin_settings_errors(config, plugins)
-    if errors:
-        raise ConfigError(errors, config.path)
     context = Context(config=config, registry=registry, cache=Cache(), metrics=Metrics(), plugins=plugins)
-    errors = []
-    for configure in (plugins.hook.connector_configure, customer_scopes.build):
-        try:  # the top level's problems and every customer's, at once
-            configure(config=config, context=context)
-        except ConfigError as error:
-            errors += error.errors
+    errors += validation.configure_problems(config, context)
+    try:  # [[customers]]: a configured scope each, their problems with the top level's
+        customer_scopes.build(config, context)
+    except ConfigError as error:
+        errors += error.errors
     if errors:
         raise ConfigError(errors, config.path)
+    for warning in validation.plugin_warnings(config, plugins):
+        if warning not in config.warnings:
+            config.warnings.append(warning)
     return context
-
-
-def _plugin_settings_errors(config: Config, plugins: PluginManager) -> list[str]:
-    schemas: dict[str, Any] = {}
-    for declared in plugins.hook.connector_config_schema():
-        schemas.update(declared or {})
-    errors = []
-    for name, table in config.plugins.items():
-        if name in ("disable", "load"):
-            continue
-        schema = schemas.get(name)
-        if schema is None:
-            errors.append(f"[plugins.{name}]: no loaded plugin declares settings named {name!r}")
-            continue
-        for error in jsonschema.Draft202012Validator(schema).iter_errors(table):
-            where = ".".join(["plugins", name, *map(str, error.absolute_path)])
-            errors.append(f"{where}: {error.message}")
-    return errors
 
 
 class Pipeline:

@@ -103,7 +103,10 @@ class PluginManager(pluggy.PluginManager):
         for entry_point, origin in sorted(others, key=lambda pair: pair[0].name):
             self._load_one(entry_point.name, entry_point.value, origin, disabled)
         for target in extra:
-            name = target.rsplit(":", 1)[-1].rsplit(".", 1)[-1]
+            # "pkg.mod:Plugin" is named Plugin; a bare module by its whole dotted path, not by
+            # its last part (which named a failing "pkg.module" 'module').
+            module, _, attribute = target.partition(":")
+            name = attribute.rsplit(".", 1)[-1] if attribute else module
             self._load_one(name, target, "[plugins] load", disabled)
 
     def _load_one(self, name: str, target: str, origin: str, disabled: set[str]) -> None:
@@ -124,7 +127,8 @@ class PluginManager(pluggy.PluginManager):
             self.register(plugin, name=name)
         except Exception as error:  # a broken plugin must be reported, whatever it raised
             info.error = f"{type(error).__name__}: {error}"
-            log.error("plugin %s (%s) could not be loaded: %s", name, target, info.error)
+            # Reported once, by errors() (a refused start, validate, the plugins listing).
+            log.debug("plugin %s (%s) could not be loaded: %s", name, target, info.error)
             return
         info.plugin = plugin
         info.hooks = sorted(caller.name for caller in self.get_hookcallers(plugin) or [])
@@ -149,6 +153,8 @@ class PluginManager(pluggy.PluginManager):
         """Problems that must stop a daemon: plugins that failed to load, unknown hook names."""
         problems = [
             f"plugin {info.name!r} ({info.target}) failed to load: {info.error}"
+            if info.origin != "[plugins] load"
+            else f"[plugins] load: {info.target!r} failed to load: {info.error}"
             for info in self.infos.values()
             if info.error
         ]

@@ -10,11 +10,13 @@ the same way in pyproject.toml, and the engine never imports the stand-ins.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from collections.abc import Sequence
 from importlib.metadata import entry_points
 
-from centreon_canopsis.core.cli.exitcodes import INTERRUPTED, USAGE
+from centreon_canopsis.core.cli.exitcodes import INTERRUPTED, OK, USAGE
 
 COMMAND_GROUP = "centreon_canopsis.commands"
 
@@ -53,6 +55,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return USAGE
     try:
-        return int(args.func(args))
+        code = int(args.func(args))
+        sys.stdout.flush()  # here, where a reader that went away can be handled
+        return code
     except KeyboardInterrupt:
         return INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`... | head -1`): what it wanted was printed. Point standard output
+        # at /dev/null so that the interpreter's last flush does not fail again on exit.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return OK

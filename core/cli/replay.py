@@ -7,6 +7,7 @@ import sys
 
 from centreon_canopsis.core.cli.common import add_config_argument, error
 from centreon_canopsis.core.cli.exitcodes import FAILED, OK, UNAVAILABLE
+from centreon_canopsis.core.cli.leftover import describe_leftover
 from centreon_canopsis.core.cli.run import open_pipeline
 from centreon_canopsis.core.pipeline import Pipeline
 from centreon_canopsis.core.sources.jsonl import JsonLinesSource
@@ -28,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=float,
         default=None,
         metavar="SECONDS",
-        help="give up waiting for delivery after this long (default: wait)",
+        help="give up waiting for delivery after this long (default: delivery.drain_timeout, 60 s)",
     )
     parser.add_argument(
         "--progress",
@@ -53,13 +54,14 @@ def run(args: argparse.Namespace) -> int:
         except OSError as problem:
             error(f"cannot read {args.events}: {problem.strerror or problem}")
             return UNAVAILABLE
-        drained = pipeline.drain(args.timeout)
+        timeout = args.timeout if args.timeout is not None else float(opened[0].delivery["drain_timeout"])
+        drained = pipeline.drain(timeout)
     finally:
         pipeline.close()
     report = summarize(pipeline)
     print(report.render())
     if not drained:
-        print(f"not delivered in time: {pipeline.outbox.depth()} payloads wait in the outbox")
+        print(f"not delivered within {timeout:g}s: {describe_leftover(pipeline)}")
     return OK if drained and report.ok else FAILED
 
 

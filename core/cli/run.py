@@ -10,12 +10,14 @@ from pathlib import Path
 
 from centreon_canopsis.core.cli.common import add_config_argument, config_error, error, load_config
 from centreon_canopsis.core.cli.exitcodes import FAILED, INTERRUPTED, OK, UNAVAILABLE, USAGE
+from centreon_canopsis.core.cli.leftover import dead_lettered, describe_leftover
 from centreon_canopsis.core.config import Config, ConfigError
 from centreon_canopsis.core.health import HealthServer
 from centreon_canopsis.core.logsetup import notice
 from centreon_canopsis.core.pipeline import Pipeline
 from centreon_canopsis.core.sources import build_source
 from centreon_canopsis.core.store import METRICS_URL_NAME, StateDirError
+from centreon_canopsis.core.validation import check_file
 
 log = logging.getLogger("centreon_canopsis.run")
 
@@ -68,6 +70,12 @@ def open_pipeline(path: str) -> tuple[Config, Pipeline] | int:
     """The configuration (logging set up) and its pipeline, or the exit code to return."""
     try:
         config = load_config(path)
+    except ConfigError as problem:
+        # Every problem of every stage, as validate shows them, not only the file's own.
+        checked = check_file(path)
+        config_error(ConfigError(checked.errors or problem.errors, path))
+        return USAGE
+    try:
         return config, Pipeline(config)
     except ConfigError as problem:
         config_error(problem)
@@ -101,6 +109,8 @@ def _serve(config: Config, pipeline: Pipeline) -> int:
     try:
         if not pipeline.context.stopping.is_set():
             pipeline.run(source)
+            if not pipeline.context.stopping.is_set():
+                code = _drain_after_end_of_input(config, pipeline, source.name)
     except OSError as problem:
         log.error("source %s failed: %s", source.name, problem)
         code = UNAVAILABLE
@@ -113,6 +123,31 @@ def _serve(config: Config, pipeline: Pipeline) -> int:
             server.close()
             (Path(config.state_dir) / METRICS_URL_NAME).unlink(missing_ok=True)
     return code
+
+
+def _drain_after_end_of_input(config: Config, pipeline: Pipeline, source_name: str) -> int:
+    """A finite source ended (standard input closed, a file read to its end with follow =
+    false): deliver what it gave, for at most ``delivery.drain_timeout``, instead of exiting 0
+    with payloads still waiting."""
+    timeout = float(config.delivery["drain_timeout"])
+    notice(log, "%s ended: delivering what waits (at most %.0fs)", source_name, timeout)
+    drained = pipeline.drain(timeout)
+    if pipeline.context.stopping.is_set():
+        return OK  # stopped by a signal while draining: the outbox keeps the rest, as on SIGTERM
+    if not drained:
+        log.error(
+            "%s ended; not delivered within delivery.drain_timeout = %.0fs: %s (sent after the next start)",
+            source_name,
+            timeout,
+            describe_leftover(pipeline),
+        )
+        return FAILED
+    dead = dead_lettered(pipeline)
+    if dead:
+        log.error("%s ended; %d payloads were dead-lettered (see: deadletters list)", source_name, dead)
+        return FAILED
+    notice(log, "%s ended: everything delivered", source_name)
+    return OK
 
 
 def start_health_server(config: Config, pipeline: Pipeline) -> HealthServer | None:

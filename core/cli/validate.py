@@ -6,10 +6,10 @@ import argparse
 
 import orjson
 
-from centreon_canopsis.core.cli.common import add_config_argument, config_error, load_config
+from centreon_canopsis.core.cli.common import add_config_argument, config_error
 from centreon_canopsis.core.cli.exitcodes import OK, USAGE
 from centreon_canopsis.core.config import ConfigError
-from centreon_canopsis.core.pipeline import build_context
+from centreon_canopsis.core.validation import check_file
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,14 +27,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        config = load_config(args.config, log=False)
-        context = build_context(config)
-    except ConfigError as problem:
-        config_error(problem)
-        return USAGE
-    for warning in config.warnings:
+    checked = check_file(args.config)
+    for warning in checked.warnings:
         print(f"warning: {warning}")
+    if checked.errors or checked.config is None or checked.context is None:
+        config_error(ConfigError(checked.errors, args.config))
+        return USAGE
+    config, context = checked.config, checked.context
     if args.show:
         print(orjson.dumps(config.as_dict(), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode())
     source = config.source

@@ -6,6 +6,9 @@ Two defects of the Lua connector are fixed here:
   not a crash. Host or service is decided on ``service_id`` being set, in both protocol forms.
 - B2: in BBDO 2 an active acknowledgement has no ``deletion_time`` key; it is an ``ack``, not an
   ``ackremove``. Removal is a ``deletion_time`` that holds a real time.
+
+Like the Lua connector, a host acknowledgement carries ``"resource": ""`` (its base fields hold an
+empty resource that only a service fills); Canopsis reads an empty resource as "no resource".
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ class AcknowledgementPlugin(EventTypePlugin):
             key = f"{resource}/{component}"
         else:
             body["source_type"] = "component"
+            body["resource"] = ""
             body["state"] = HOST_STATES.get(state, 0)
             key = component
         if body["timestamp"] is None:

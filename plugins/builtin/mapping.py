@@ -95,21 +95,41 @@ class OutputOptions:
 
 
 def template_output(event: dict[str, Any], options: OutputOptions) -> str:
-    r"""The ``output`` format-file templates see (schema descriptions of the output options).
+    r"""The ``{output}`` format-file templates see (schema descriptions of the output options).
 
-    The whole plugin output (first line and long output, as in ``long_output``) with
-    ``use_long_output``, else its first line; then line breaks (``\r\n``, ``\n`` or ``\r``)
-    replaced when ``remove_line_break_in_output`` is set; then cut to ``output_size_limit``
-    bytes of UTF-8 on a character boundary. The Lua connector's version of this was defective:
-    it read a misspelt key (B12), cut the first line at the *last* line break and replaced line
-    breaks only in outputs that had none.
+    The event's ``output`` as Broker sent it, as in the Lua connector: with BBDO 2 the whole
+    plugin output, with BBDO 3 its first line (the rest is in ``long_output``). With
+    ``use_long_output = 0`` only the first line (BBDO 2; BBDO 3 already has only that); then line
+    breaks (``\r\n``, ``\n`` or ``\r``) replaced when ``remove_line_break_in_output`` is set;
+    then cut to ``output_size_limit`` bytes of UTF-8 on a character boundary. The Lua connector's
+    version of this was defective: it read a misspelt key (B12) and replaced line breaks only in
+    outputs that had none, so a BBDO 2 output kept them.
     """
-    short, whole = split_output(event)
-    text = whole if options.use_long_output else short
+    text = event.get("output") or ""
+    if not options.use_long_output:
+        text = first_line(text)
     if options.remove_line_break and ("\n" in text or "\r" in text):
         replacement = options.line_break_replacement
         text = text.replace("\r\n", replacement).replace("\n", replacement).replace("\r", replacement)
     return cut_utf8(text, options.size_limit)
+
+
+def before_last_line_break(text: str) -> str:
+    """The ``_scshort`` flag, as the Lua connector computes it: the text before the *last* line
+    break (Lua's greedy ``^(.*)\n``), the whole text when there is none (where the Lua connector
+    left the macro itself in the payload)."""
+    end = text.rfind("\n")
+    return text if end < 0 else text[:end]
+
+
+def template_output_short(event: dict[str, Any], options: OutputOptions) -> str:
+    """``{output_scshort}``: ``_scshort`` of the output before its line breaks are replaced (the
+    Lua connector never replaced them in an output that has some), so that with BBDO 2 it is the
+    text before the last line break, as in Lua; with BBDO 3 the output itself."""
+    text = event.get("output") or ""
+    if not options.use_long_output:
+        text = first_line(text)
+    return before_last_line_break(cut_utf8(text, options.size_limit))
 
 
 class Mapping:
@@ -123,6 +143,7 @@ class Mapping:
         self.sort_hostgroups = bool(config.canopsis_sort_list_hostgroups)
         self.sort_servicegroups = bool(config.canopsis_sort_list_servicegroups)
         self.severity_as_state = bool(config.use_severity_as_state)
+        self.severity_objects = bool(config.use_severity_objects)
         self.output_limit = config.output_size_limit
         self.bam_host = bool(config.enable_bam_host)
         self._unknown_pollers: set[Any] = set()
@@ -189,7 +210,7 @@ class Mapping:
         self, states: dict[int, int], event: dict[str, Any], host_id: Any, service_id: Any = 0
     ) -> int | None:
         if self.severity_as_state:
-            level = self.cache.severity(host_id, service_id)
+            level = self.cache.severity(host_id, service_id, objects=self.severity_objects)
             if level is not None:
                 return level
         return states.get(as_int(event.get("state"), -1))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
+import sys
 import threading
 import time
 from email.utils import formatdate
@@ -160,6 +161,15 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         self._connections: set[socket.socket] = set()
         self._conn_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that vanished (killed, reset, timed out) is not the sandbox's error: no
+        traceback on standard error, a debug line. Anything else is still logged in full."""
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError | TimeoutError):
+            log.debug("client %s went away: %s", client_address, error)
+            return
+        log.exception("sandbox: unexpected error with client %s", client_address)
 
     def track(self, conn: socket.socket, alive: bool) -> None:
         with self._conn_lock:

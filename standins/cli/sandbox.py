@@ -34,7 +34,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     parser.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help="port (default: 8082; 0 picks a free one)"
+        "--port", type=_port, default=DEFAULT_PORT, help="port (default: 8082; 0 picks a free one)"
     )
     parser.add_argument("--authkey", help="authkey of the root user (default: a random one, printed)")
     parser.add_argument(
@@ -77,7 +77,14 @@ def register(subparsers: Any) -> None:
 
     fault = client("fault", "inject, list or clear faults")
     fault_commands = fault.add_subparsers(dest="fault_command", metavar="ACTION", required=True)
-    add = fault_commands.add_parser("add", help="add a fault rule")
+
+    def action(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = fault_commands.add_parser(name, help=help_text, description=help_text)
+        # Also after the action (`fault add latency --url U`); SUPPRESS keeps fault's own --url.
+        sub.add_argument("--url", default=argparse.SUPPRESS, help="sandbox URL (also accepted before ACTION)")
+        return sub
+
+    add = action("add", "add a fault rule")
     add.add_argument("kind", choices=("fail", "drop", "latency", "fail_events"))
     add.add_argument("--status", type=int, default=500, help="HTTP status of a 'fail' (default: 500)")
     add.add_argument("--body", help="response body of a 'fail' (default: {\"error\": ...})")
@@ -93,10 +100,18 @@ def register(subparsers: Any) -> None:
         "--match", action="append", default=[], metavar="FIELD=VALUE", help="fail_events: field match"
     )
     add.set_defaults(func=_fault_add)
-    fault_commands.add_parser("list", help="list the fault rules").set_defaults(func=_fault_list)
-    fault_commands.add_parser("clear", help="remove every fault (and maintenance)").set_defaults(
-        func=_fault_clear
-    )
+    action("list", "list the fault rules").set_defaults(func=_fault_list)
+    action("clear", "remove every fault (and maintenance)").set_defaults(func=_fault_clear)
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0 to 65535)") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number: 0 to 65535 (0 picks a free one)")
+    return port
 
 
 # --- serving -----------------------------------------------------------------------------------------

@@ -106,21 +106,23 @@ def test_bbdo2_stream_gives_the_same_payloads(tmp_path, recorder):
 )
 def test_host_acknowledgement_is_an_ack_on_the_component(tmp_path, recorder, make_ack):
     # Defect B1: the Lua connector crashed on BBDO 3 host acks (service_id = 0).
-    deliver(tmp_path, [*ev.v3_configuration(), make_ack(state=1)], recorder)
-    assert recorder.events() == [
-        {
-            "author": "admin",
-            "component": "srv-web-01",
-            "connector": "centreon-stream",
-            "connector_name": "Central",
-            "event_type": "ack",
-            "long_output": "Acknowledged by admin",
-            "output": "Acknowledged by admin",
-            "source_type": "component",
-            "state": 3,
-            "timestamp": 1700000300,
-        }
-    ]
+    # "resource": "" as the Lua connector sends it on BBDO 2 host acks (issue 14, item 1).
+    removed = make_ack(state=1, deletion_time=1_700_000_400)
+    deliver(tmp_path, [*ev.v3_configuration(), make_ack(state=1), removed], recorder)
+    host_ack = {
+        "resource": "",
+        "author": "admin",
+        "component": "srv-web-01",
+        "connector": "centreon-stream",
+        "connector_name": "Central",
+        "event_type": "ack",
+        "long_output": "Acknowledged by admin",
+        "output": "Acknowledged by admin",
+        "source_type": "component",
+        "state": 3,
+        "timestamp": 1700000300,
+    }
+    assert recorder.events() == [host_ack, dict(host_ack, event_type="ackremove")]
 
 
 @pytest.mark.parametrize(("host_state", "expected"), [(0, 0), (1, 3), (2, 2)])
@@ -218,11 +220,22 @@ def test_use_severity_as_state_with_criticality_custom_variable(tmp_path, record
     assert host["state"] == 3, "the host has no severity: mapped state"
 
 
-def test_use_severity_as_state_with_severity_object(tmp_path, recorder):
+def test_use_severity_as_state_ignores_severity_objects_like_lua(tmp_path, recorder):
+    # Issue 14 item 2: Broker's get_severity reads only the CRITICALITY_LEVEL custom variable, so
+    # the Lua connector sends the mapped state for a host that only refers to a severity object.
     severity = ev.event(1, 33, id=7, action=0, level=4, icon_id=1, name="sev-4", type=1, poller_id=1)
     config_events = ev.v3_configuration()
     config_events[1]["severity_id"] = 7
     deliver(tmp_path, [severity, *config_events, ev.v3_host_status()], recorder, use_severity_as_state="1")
+    assert recorder.events()[0]["state"] == 3
+
+
+def test_use_severity_objects_takes_the_severity_object_level(tmp_path, recorder):
+    severity = ev.event(1, 33, id=7, action=0, level=4, icon_id=1, name="sev-4", type=1, poller_id=1)
+    config_events = ev.v3_configuration()
+    config_events[1]["severity_id"] = 7
+    stream = [severity, *config_events, ev.v3_host_status()]
+    deliver(tmp_path, stream, recorder, use_severity_as_state="1", use_severity_objects=1)
     assert recorder.events()[0]["state"] == 4
 
 

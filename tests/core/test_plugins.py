@@ -138,7 +138,7 @@ def test_a_plugin_that_fails_to_import_stops_start_up_with_its_name(tmp_path):
     with pytest.raises(ConfigError) as caught:
         build_context(make_config(tmp_path, plugins={"load": ["no_such_module:Plugin"]}))
     assert caught.value.errors == [
-        "plugin 'Plugin' (no_such_module:Plugin) failed to load: PluginLoadError: cannot import "
+        "[plugins] load: 'no_such_module:Plugin' failed to load: PluginLoadError: cannot import "
         "'no_such_module': No module named 'no_such_module'"
     ]
 

@@ -143,7 +143,7 @@ def test_missing_rights(tmp_path, capsys):
 def test_unreachable(tmp_path, capsys):
     port = free_port()
     code, lines = check(capsys, write_config(tmp_path, port))
-    assert code == 1
+    assert code == 3, "Canopsis unreachable: a needed resource is unavailable (README exit codes)"
     assert lines[1] == f"[FAIL] app-info: cannot reach http://127.0.0.1:{port}: ConnectionError"
     assert lines[2] == (
         "       fix: check canopsis_host, canopsis_port and sending_protocol, "
@@ -156,6 +156,19 @@ def test_unreachable(tmp_path, capsys):
         "[SKIP] test pbehavior",
     ]
     assert lines[-1] == "1 check failed"
+
+
+def test_https_to_a_plain_http_port_points_at_sending_protocol(tmp_path, capsys):
+    with sandbox() as box:
+        path = write_config(tmp_path, box.port)
+        Path(path).write_text(Path(path).read_text().replace('"http"', '"https"'))
+        code, lines = check(capsys, path)
+    assert code == 1
+    assert lines[1].startswith("[FAIL] app-info: TLS error:")
+    assert lines[2] == (
+        '       fix: Canopsis answers plain HTTP on this port: set sending_protocol = "http", '
+        "or point canopsis_port at its HTTPS port"
+    )
 
 
 def test_downtimes_off(tmp_path, capsys):

@@ -49,8 +49,8 @@ def test_a_lua_template_with_macros_keeps_native_types(tmp_path):
             },
             "hostgroups": "{groups(hg,table,.*)}",
             "hg_inline": "{groups(hg,inline,^Lin)}",
-            "missing": "{no_such_field}",
-            "text_with_missing": "[{no_such_field}]",
+            "missing": "{cache.severity.service}",
+            "text_with_missing": "[{cache.severity.service}]",
         }
     }
     [event] = send(tmp_path, template, [*ev.v3_configuration(), ev.v3_service_status(state=2)], **NO_FILTERS)
@@ -180,17 +180,46 @@ def test_ba_status_template_is_delivered(tmp_path):
     }
 
 
-def test_output_options_shape_the_output_macro(tmp_path):
-    template = {"neb_service_status": {"$extends": "builtin", "output": "{output}"}}
+OUTPUT_TEMPLATE = {
+    "neb_service_status": {
+        "$extends": "builtin",
+        "output": "{output}",
+        "short": "{output_scshort}",
+        "line": "[{output_scshort}]",
+    }
+}
+
+
+def test_output_macros_with_bbdo3_are_the_first_line_as_in_lua(tmp_path):
+    # Issue 14 items 5 and 6: Lua's {output} is the event's output (BBDO 3: the first line).
     status = ev.v3_service_status(output="CRITICAL - disk", long_output="/var 99%\n/tmp 98%")
     [event] = send(
         tmp_path,
-        template,
+        OUTPUT_TEMPLATE,
         [*ev.v3_configuration(), status],
         output_line_break_replacement_character=" | ",
         **NO_FILTERS,
     )
-    assert event["output"] == "CRITICAL - disk | /var 99% | /tmp 98%"
+    assert (event["output"], event["short"], event["line"]) == (
+        "CRITICAL - disk",
+        "CRITICAL - disk",  # the Lua connector sent the macro text "{output_scshort}" here
+        "[CRITICAL - disk]",
+    )
+    assert event["long_output"] == "CRITICAL - disk\n/var 99%\n/tmp 98%"
+
+
+def test_output_macros_with_bbdo2(tmp_path):
+    status = ev.v2_service_status(output="CRITICAL - disk\n/var 99%\n/tmp 98%")
+    [event] = send(
+        tmp_path,
+        OUTPUT_TEMPLATE,
+        [*ev.v2_configuration(), status],
+        output_line_break_replacement_character=" | ",
+        **NO_FILTERS,
+    )
+    assert event["output"] == "CRITICAL - disk | /var 99% | /tmp 98%"  # Lua kept the line breaks
+    assert event["short"] == "CRITICAL - disk\n/var 99%"  # before the last line break, as Lua
+    assert event["line"] == "[CRITICAL - disk\n/var 99%]"
 
 
 def test_elements_without_a_template_keep_the_builtin_mapping(tmp_path):
@@ -234,7 +263,7 @@ def test_every_problem_is_reported_at_once(tmp_path):
     templates = {"neb_host_status": {"a": "{cache.x}", "b": {"$expr": "[["}}, "neb_downtime": {"a": 1}}
     with pytest.raises(ConfigError) as caught:
         build_context(make_config(tmp_path, format_file=write(tmp_path, templates)))
-    assert len(caught.value.errors) == 3
+    assert len(caught.value.errors) == 4  # the three, and a check without component
 
 
 def test_unreadable_or_broken_file(tmp_path):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import socket
+import struct
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -143,3 +145,55 @@ def test_client_errors(sandbox: Sandbox, capsys: pytest.CaptureFixture[str]) -> 
     assert "cannot reach the sandbox" in capsys.readouterr().err
     assert main(["sandbox", "fault", "--url", sandbox.url, "add", "fail", "--rate", "7"]) == 1
     assert "rate must be between 0 and 1" in capsys.readouterr().err
+
+
+# -- issue 10 item 14 -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "http"])
+def test_a_port_out_of_range_is_a_usage_error(port: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["sandbox", "--port", port])
+    assert caught.value.code == USAGE
+    err = capsys.readouterr().err
+    assert "argument --port:" in err and "0 to 65535" in err
+    assert "Traceback" not in err
+
+
+def test_url_after_the_fault_action(sandbox: Sandbox) -> None:
+    assert main(["sandbox", "fault", "add", "latency", "--seconds", "0.01", "--url", sandbox.url]) == OK
+    assert sandbox.faults()[0]["kind"] == "latency"
+    assert main(["sandbox", "fault", "list", "--url", sandbox.url]) == OK
+    assert main(["sandbox", "fault", "clear", "--url", sandbox.url]) == OK
+    assert sandbox.faults() == []
+
+
+def test_a_reader_that_goes_away_is_not_an_error(api: Api, sandbox: Sandbox) -> None:
+    # `sandbox alarms | head -1`: the reader is gone before the table is written.
+    api.events([check(f"host-{n}", state=2) for n in range(50)])
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", CODE, "sandbox", "alarms", "--url", sandbox.url],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        os.close(write)
+    assert done.returncode == OK, done.stderr
+    assert "BrokenPipeError" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_clients_that_vanish_leave_no_traceback(sandbox: Sandbox, capfd: pytest.CaptureFixture[str]) -> None:
+    for _ in range(5):
+        with socket.create_connection(("127.0.0.1", sandbox.port)) as client:
+            client.sendall(b"GET /api/v4/app-info HTTP/1.1\r\nHost: x\r\n")  # headers never end
+            # A reset instead of a clean close: what a killed client looks like to the server.
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    api = Api(sandbox.url)
+    assert api.get("/api/v4/app-info").status_code == 200  # still serving
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "ConnectionResetError" not in err

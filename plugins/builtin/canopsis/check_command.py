@@ -4,7 +4,8 @@ Each step prints OK, SKIP or FAIL; a failure says what is wrong, how to fix it, 
 command that reproduces it (authkey masked). Steps: the Canopsis version (``app-info``), our
 pbehavior reason (created if missing, as the connector does at start-up), our pbehavior type, a
 test event, and a test pbehavior created, commented and deleted. Exit code 0 when no step
-failed, 1 otherwise, 2 for an invalid configuration.
+failed, 3 when Canopsis could not be reached, 1 for any other failure, 2 for an invalid
+configuration.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import orjson
 import requests
 
 from centreon_canopsis.core.cli.common import add_config_argument, config_error, load_config
-from centreon_canopsis.core.cli.exitcodes import FAILED, OK, USAGE
+from centreon_canopsis.core.cli.exitcodes import FAILED, OK, UNAVAILABLE, USAGE
 from centreon_canopsis.core.config import Config, ConfigError
 from centreon_canopsis.core.customers import customer_config
 from centreon_canopsis.core.elements import default_registry
@@ -49,7 +50,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Asks Canopsis for its version, looks up the pbehavior reason (creating it if "
         "missing, as the connector does) and type, sends a test event (state 0 on the component "
         f"{TEST_COMPONENT!r}) and creates, comments and deletes a test pbehavior. Each step prints OK or "
-        "what is wrong and how to fix it. Exit code 0 when every step passed, 1 otherwise.",
+        "what is wrong and how to fix it. Exit code 0 when every step passed, 3 when Canopsis "
+        "could not be reached, 1 for any other failure.",
     )
     add_config_argument(parser)
     parser.set_defaults(func=run)
@@ -61,11 +63,28 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as problem:
         config_error(problem)
         return USAGE
-    passed = Checker(config).run()
+    checkers = [Checker(config)]
+    passed = checkers[0].run()
     for customer in config.get("customers") or ():  # each [[customers]] Canopsis, with its settings
         print(f"\ncustomer {customer['name']}:")
-        passed = Checker(customer_config(config, customer)).run() and passed
-    return OK if passed else FAILED
+        checkers.append(Checker(customer_config(config, customer)))
+        passed = checkers[-1].run() and passed
+    if passed:
+        return OK
+    return UNAVAILABLE if any(checker.unreachable for checker in checkers) else FAILED
+
+
+def _tls_fix(error: Exception) -> str:
+    text = str(error)
+    if "WRONG_VERSION_NUMBER" in text or "wrong version number" in text:
+        # The answer was not TLS: a plain HTTP server on that port.
+        return (
+            'Canopsis answers plain HTTP on this port: set sending_protocol = "http", or point '
+            "canopsis_port at its HTTPS port"
+        )
+    if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
+        return "set ca_file to the CA that signed Canopsis's certificate, or verify_certificate = 0"
+    return "check sending_protocol, canopsis_port, ca_file and verify_certificate"
 
 
 @dataclass
@@ -98,6 +117,8 @@ class Checker:
         self.type_id: str | None = None
         #: Why the steps after app-info cannot run (Canopsis unreachable, authkey refused).
         self.blocked: str | None = None
+        #: A request could not reach Canopsis at all (exit code 3, like any missing resource).
+        self.unreachable = False
 
     def say(self, line: str) -> None:
         self.out(REDACTOR.redact(line))  # the authkey is never printed; this is the safety net
@@ -301,11 +322,7 @@ class Checker:
                 headers={"accept": "application/json"},
             )
         except requests.exceptions.SSLError as error:
-            raise StepFailed(
-                f"TLS error: {_short(error)}",
-                "set ca_file to the CA that signed Canopsis's certificate, or verify_certificate = 0",
-                request,
-            ) from None
+            raise StepFailed(f"TLS error: {_short(error)}", _tls_fix(error), request) from None
         except requests.exceptions.ProxyError as error:
             raise StepFailed(
                 f"proxy error: {_short(error)}",
@@ -313,6 +330,7 @@ class Checker:
                 request,
             ) from None
         except requests.RequestException as error:
+            self.unreachable = True
             raise StepFailed(
                 f"cannot reach {self.client.base_url}: {type(error).__name__}",
                 "check canopsis_host, canopsis_port and sending_protocol, and that no firewall is in the way",

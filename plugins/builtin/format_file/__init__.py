@@ -24,6 +24,7 @@ from centreon_canopsis.core.elements import CATEGORIES, UnknownElementError
 from centreon_canopsis.core.events import as_int, is_service_event
 from centreon_canopsis.core.hookspecs import hookimpl
 from centreon_canopsis.core.model import Payload
+from centreon_canopsis.plugins.builtin.format_file.catalogue import event_fields
 from centreon_canopsis.plugins.builtin.format_file.template import (
     HOST_STATES,
     MISSING,
@@ -38,6 +39,7 @@ from centreon_canopsis.plugins.builtin.mapping import (
     cut_utf8,
     split_output,
     template_output,
+    template_output_short,
 )
 
 log = logging.getLogger(__name__)
@@ -87,13 +89,32 @@ def load_templates(path: str, registry: Any, timestamp_format: str) -> dict[int,
             errors.append(f"{where}: {key}: {REFUSED[elements[0].kind]}")
             continue
         compiler.errors = []
-        template = compiler.template(key, value)
+        template = compiler.template(key, value, event_fields(elements))
         errors += [f"{where}: {message}" for message in compiler.errors]
+        errors += [f"{where}: {message}" for message in _check_problems(key, value, elements[0].kind)]
         for element in elements:
             templates[element.type_id] = template
     if errors:
         raise ConfigError(errors)
     return templates
+
+
+CHECK_KINDS = ("host_status", "service_status", "ba_status")
+
+
+def _check_problems(key: str, value: dict[str, Any], kind: str) -> list[str]:
+    """A check needs a ``component``: without one Canopsis refuses every event of the template."""
+    if value.get("$extends") == "builtin":
+        return []
+    event_type = value.get("event_type")
+    if event_type != "check" and (event_type is not None or kind not in CHECK_KINDS):
+        return []
+    component = value.get("component")
+    if component is None:
+        return [f"{key}: a check template needs a component (Canopsis refuses a check without one)"]
+    if component == "" or (not isinstance(component, str | dict)):
+        return [f"{key}.component: must be a non-empty string (a host or BA name macro)"]
+    return []
 
 
 class FormatFilePlugin:
@@ -111,6 +132,7 @@ class FormatFilePlugin:
             config.format_file, context.registry, config.timestamp_conversion_format
         )
         self.options = OutputOptions.from_config(config)
+        self.severity_objects = bool(config.use_severity_objects)
         self.output_limit = config.output_size_limit
         accepted = {
             e.type_id
@@ -154,6 +176,9 @@ class FormatFilePlugin:
             values["acknowledged"] = (as_int(event["acknowledgement_type"], 0) or 0) >= 1
         return values
 
+    def output_short(self, event: dict[str, Any]) -> Any:
+        return template_output_short(event, self.options) if "output" in event else MISSING
+
     def derived_field(self, event: dict[str, Any], name: str) -> Any:
         if name == "output" and "output" in event:
             return template_output(event, self.options)
@@ -175,16 +200,22 @@ class FormatFilePlugin:
             name = cache.poller_name(instance_id) if instance_id else None
             return name if kind == "poller" else ({"id": instance_id, "name": name} if instance_id else None)
         if kind == "severity":
+            objects = self.severity_objects
             return {
-                "host": cache.severity(host_id),
-                "service": cache.severity(host_id, service_id) if is_service_event(event) else None,
+                "host": cache.severity(host_id, objects=objects),
+                "service": cache.severity(host_id, service_id, objects) if is_service_event(event) else None,
             }
         if kind == "hostgroups":
             return [{"group_name": name} for name in cache.hostgroup_names(host_id)]
         if kind == "servicegroups":
             return [{"group_name": name} for name in cache.servicegroup_names(host_id, service_id)]
         if kind == "ba":
-            return cache.ba(event.get("ba_id"))
+            ba_id = event.get("ba_id")
+            ba = cache.ba(ba_id)
+            if ba is None:
+                return None
+            # Broker's get_ba names (ba_*), as Centreon's templating documentation uses them.
+            return {**ba, "ba_id": ba_id, "ba_name": ba.get("name"), "ba_description": ba.get("description")}
         if kind == "bvs":
             return [{"bv_name": name} for name in cache.bv_names(event.get("ba_id"))]
         return None

@@ -18,23 +18,19 @@ import jmespath
 import jmespath.exceptions
 
 from centreon_canopsis.plugins.builtin.filters.lua_patterns import LuaPatternError, compile_patterns
-from centreon_canopsis.plugins.builtin.mapping import HOST_STATE_NAMES, SERVICE_STATE_NAMES, first_line
+from centreon_canopsis.plugins.builtin.format_file.catalogue import CACHE_FIELDS, did_you_mean
+from centreon_canopsis.plugins.builtin.format_file.lua_text import lua_text
+from centreon_canopsis.plugins.builtin.mapping import (
+    HOST_STATE_NAMES,
+    SERVICE_STATE_NAMES,
+    before_last_line_break,
+)
 
 #: The characters the Lua connector accepts inside a macro.
 TOKEN = re.compile(r"\{([A-Za-z0-9_.(),%+\-*?\[\]^$ ]+)\}")
 GROUPS = re.compile(r"^groups\(\s*(hg|sg|bv)\s*,\s*(table|inline)\s*,\s*(.*?)\s*\)$")
 FLAGS = ("_scdate", "_sctype", "_scstate", "_scshort", "_scnumber", "_scstring")
-CACHE_TYPES = (
-    "host",
-    "service",
-    "poller",
-    "instance",
-    "severity",
-    "hostgroups",
-    "servicegroups",
-    "ba",
-    "bvs",
-)
+CACHE_TYPES = tuple(CACHE_FIELDS)
 MISSING = object()
 
 STATE_TYPES = {0: "SOFT", 1: "HARD"}
@@ -114,9 +110,12 @@ class Compiler:
     timestamp_format: str = "%Y-%m-%d %X"
     errors: list[str] = field(default_factory=list)
     uses_builtin: bool = False
+    #: Field names of the element being compiled (None: not checked).
+    fields: frozenset[str] | None = None
 
-    def template(self, key: str, value: dict[str, Any]) -> Template:
+    def template(self, key: str, value: dict[str, Any], fields: frozenset[str] | None = None) -> Template:
         self.uses_builtin = False
+        self.fields = fields
         body = {k: v for k, v in value.items() if k != "$extends"}
         extends = value.get("$extends") == "builtin"
         node = self._object(body, key, keep_nulls=extends)
@@ -203,6 +202,8 @@ class Compiler:
             return self._groups(*groups.groups(), where)
         flag = next((f for f in FLAGS if token.endswith(f)), None)
         name = token[: -len(flag)] if flag else token
+        if name == "output" and flag == "_scshort":
+            return lambda r: r.source.output_short(r.event)
         getter = self._getter(name, token, where)
         if flag is None:
             return getter
@@ -218,6 +219,15 @@ class Compiler:
                 )
                 return lambda r: MISSING
             kind, rest = parts[1], parts[2:]
+            allowed = CACHE_FIELDS[kind]
+            if rest and (allowed is None or rest[0] not in allowed or len(rest) > 1):
+                if allowed is None:
+                    known = f"{{cache.{kind}}} has no fields"
+                else:
+                    known = "known: " + ", ".join(sorted(allowed))
+                hint = did_you_mean(rest[0], allowed or ())
+                self.errors.append(f"{where}: unknown cache macro {{{token}}}{hint} ({known})")
+                return lambda r: MISSING
             return lambda r: _dig(r.source.cache_value(r, kind), rest)
         if parts[0] == "canopsis":
             self.uses_builtin = True
@@ -227,6 +237,10 @@ class Compiler:
             self.errors.append(f"{where}: invalid macro {{{token}}}")
             return lambda r: MISSING
         head, rest = parts[0], parts[1:]
+        if self.fields is not None and head not in self.fields:
+            hint = did_you_mean(head, self.fields)
+            self.errors.append(f"{where}: unknown macro {{{token}}}: the event has no field {head!r}{hint}")
+            return lambda r: MISSING
         return lambda r: _dig(r.field(head), rest)
 
     def _groups(self, kind: str, shape: str, pattern: str, where: str) -> Node:
@@ -254,7 +268,7 @@ class Compiler:
         if flag == "_scstate":
             return lambda v, r: r.source.state_text(r, int(v))
         if flag == "_scshort":
-            return lambda v, r: first_line(str(v))
+            return lambda v, r: before_last_line_break(_text(v))
         if flag == "_scnumber":
             return lambda v, r: _number(v)
         return lambda v, r: _text(v)
@@ -283,9 +297,4 @@ def _number(value: Any) -> int | float:
     return int(number) if number.is_integer() and not isinstance(value, float) else number
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return value if isinstance(value, str) else str(value)
+_text = lua_text
