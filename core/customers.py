@@ -142,8 +142,10 @@ def check_customers(
             seen.setdefault(table["name"], index)
         entry = _entry(values, table, env, base_dir, problems, errors)
         errors += [f"{label}: {problem}" for problem in problems]
-        if entry is not None and not problems:
-            validated.append(entry)  # later stages (plugins, scopes) check only sound customers
+        if entry is not None and seen[entry["name"]] == index:
+            # Kept even with problems (never run: the configuration is refused), so that the
+            # later stages (patterns, format file, plugin settings) report theirs too.
+            validated.append(entry)
         # Overlaps are judged on every selector that can match, whatever else is wrong.
         if (
             entry is not None

@@ -175,3 +175,39 @@ def test_a_bad_host_pattern_is_reported_by_validate(tmp_path) -> None:
     with pytest.raises(ConfigError) as raised:
         build_context(config)
     assert any("customers[0] (acme): hosts:" in message for message in raised.value.errors)
+
+
+def test_validate_reports_every_stage_of_every_customer(tmp_path, monkeypatch) -> None:
+    from centreon_canopsis.core import validation
+
+    monkeypatch.delenv("CANOPSIS_AUTHKEY_GLOBEX", raising=False)
+    path = tmp_path / "connector.toml"
+    path.write_text(
+        """
+canopsis_host = "canopsis.msp.example"
+canopsis_authkey = "top-key-0a0b"
+state_dir = "state"
+
+[[customers]]
+name = "acme"
+pollers = "Poller-Acme"
+format_file = "missing.json"
+[customers.plugins.enrich]
+into = "tags"
+
+[[customers]]
+name = "globex"
+hosts = "^gbx%"
+canopsis_host = "canopsis.globex.example"
+"""
+    )
+    checked = validation.check_file(str(path))
+    assert checked.errors == [
+        "customers[1] (globex): its Canopsis is not the top-level one, so it needs its own authkey (the "
+        "top-level one is never sent elsewhere): canopsis_authkey_file, or the CANOPSIS_AUTHKEY_GLOBEX "
+        "environment variable",
+        "customers[1] (globex): hosts: '^gbx%' is not a valid Lua pattern: the pattern ends with '%'",
+        "customers[0] (acme): [plugins.enrich]: no loaded plugin declares settings named 'enrich'",
+        f"customers[0] (acme): format_file {tmp_path / 'missing.json'} cannot be read: No such file or "
+        "directory",
+    ]
