@@ -264,6 +264,42 @@ def _secrets(
         merged["proxy_password"] = Secret("")  # another proxy: the top-level password stays home
     REDACTOR.add(merged["canopsis_authkey"])
     REDACTOR.add(merged["proxy_password"], user=merged["proxy_username"] or None)
+    _amqp_secret(name, values, merged, given, env, base_dir, problems)
+
+
+def _amqp_secret(
+    name: str,
+    values: Mapping[str, Any],
+    merged: dict[str, Any],
+    given: Mapping[str, Any],
+    env: Mapping[str, str],
+    base_dir: Path | None,
+    problems: list[str],
+) -> None:
+    """A customer's ``[customers.amqp]``: its RabbitMQ password from its table, its file, the URL
+    or ``CANOPSIS_AMQP_PASSWORD_<NAME>``; the top-level one only for the top-level RabbitMQ."""
+    table = given.get("amqp")
+    reader = getattr(config_module, "_read_amqp_password", None)  # with the AMQP delivery only
+    if not isinstance(table, dict) or reader is None:
+        return
+    amqp = merged["amqp"]
+    top = values.get("amqp") or {}
+    variable = env_name(name, getattr(config_module, "AMQP_PASSWORD_ENV", "CANOPSIS_AMQP_PASSWORD"))
+    own = table.get("password") or table.get("password_file") or env.get(variable)
+    if not own and "@" not in str(table.get("url", "")) and amqp.get("url") == top.get("url"):
+        return  # the top-level RabbitMQ: its password (already merged) is kept
+    # Another RabbitMQ, or its own password: nothing of the top level's secret is used.
+    amqp.pop("password", None)
+    amqp.pop("password_file", None)
+    for key in ("password", "password_file"):
+        if key in table:
+            amqp[key] = table[key]
+    if base_dir is not None:  # (the password file is read relative to it by the reader)
+        for key in ("ca_file", "cert_file", "key_file"):
+            if table.get(key):
+                amqp[key] = str(base_dir / table[key])
+    variables = {config_module.AMQP_PASSWORD_ENV: env[variable]} if variable in env else {}  # type: ignore[attr-defined]
+    reader(amqp, variables, base_dir, problems)
 
 
 # -- overlapping selectors ------------------------------------------------------------------
