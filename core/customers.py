@@ -191,6 +191,9 @@ def _entry(
         for key in ("format_file", "ca_file"):
             if given.get(key):
                 merged[key] = str(base_dir / merged[key])
+    file_errors = getattr(config_module, "_file_errors", None)  # files the customer names itself
+    if file_errors is not None and given.get("ca_file"):
+        problems += file_errors({"ca_file": merged["ca_file"], "source": {}})
     settings = {key: merged[key] for key in given}
     for key in ("canopsis_authkey", "proxy_password", "verify_certificate"):
         settings[key] = merged[key]

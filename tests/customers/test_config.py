@@ -192,6 +192,7 @@ state_dir = "state"
 name = "acme"
 pollers = "Poller-Acme"
 format_file = "missing.json"
+ca_file = "missing-ca.pem"
 [customers.plugins.enrich]
 into = "tags"
 
@@ -203,6 +204,8 @@ canopsis_host = "canopsis.globex.example"
     )
     checked = validation.check_file(str(path))
     assert checked.errors == [
+        f"customers[0] (acme): ca_file = '{tmp_path / 'missing-ca.pem'}' cannot be read: No such file or "
+        "directory",
         "customers[1] (globex): its Canopsis is not the top-level one, so it needs its own authkey (the "
         "top-level one is never sent elsewhere): canopsis_authkey_file, or the CANOPSIS_AUTHKEY_GLOBEX "
         "environment variable",
