@@ -85,13 +85,24 @@ def connector_configure(config, context) -> None:
     settings = Settings(config.plugin_settings(NAME), config)
     context.state[STATE_KEY] = settings
     if settings.names or settings.patterns is not None:
-        cache = context.cache
-        previous = cache.keep_custom_variable
-        wanted = settings.wanted
-        # The cache is shared by every [[customers]] scope: keep what any of them wants.
-        cache.keep_custom_variable = (
-            wanted if previous is None else (lambda name: wanted(name) or previous(name))
-        )
+        keep_for(context.cache, context.customer, settings.wanted)
+
+
+def keep_for(cache: Any, scope: str, wanted: Any) -> None:
+    """The cache is shared by every [[customers]] scope (and survives a reload): it keeps what
+    any scope wants; a scope configured again replaces its own wish."""
+    current = cache.keep_custom_variable
+    wishes = dict(getattr(current, "wishes", {}))
+    if current is not None and not wishes:
+        wishes["(another plugin)"] = current
+    wishes[scope] = wanted
+    predicates = tuple(wishes.values())
+
+    def keep(name: str) -> bool:
+        return any(predicate(name) for predicate in predicates)
+
+    keep.wishes = wishes  # type: ignore[attr-defined]
+    cache.keep_custom_variable = keep
 
 
 def extra(event: dict[str, Any], context: Any, settings: Settings) -> dict[str, Any]:

@@ -139,3 +139,15 @@ def test_customer_plugin_settings_are_validated(connector) -> None:
     assert raised.value.errors == [
         "customers[0] (acme): plugins.enrich.into: 'nowhere' is not one of ['fields', 'tags']"
     ]
+
+
+def test_each_scope_wish_is_kept_once() -> None:
+    from centreon_canopsis.plugins.contrib.enrich import keep_for
+
+    cache = Cache()
+    keep_for(cache, "", lambda name: name == "SITE")
+    keep_for(cache, "acme", lambda name: name == "ROOM")
+    keep_for(cache, "", lambda name: name == "CITY")  # the top level configured again (a reload)
+    keep = cache.keep_custom_variable
+    assert [keep(name) for name in ("SITE", "ROOM", "CITY")] == [False, True, True]
+    assert len(keep.wishes) == 2
