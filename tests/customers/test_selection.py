@@ -173,3 +173,17 @@ def test_a_selecting_plugin_that_raises_does_not_stop_the_stream(tmp_path: Path)
     assert len(reasons) == 2  # kept to replay once the plugin is fixed
     assert reasons[0].startswith("plugin test_0 raised in connector_customer: RuntimeError: CMDB down")
     assert reasons[1].startswith("plugin ") and "TypeError" in reasons[1]
+
+
+@pytest.mark.parametrize(("views", "taken"), [("E-commerce", True), ("Sales, HR", False)])
+def test_business_views_take_ba_status(tmp_path: Path, views: str, taken: bool) -> None:
+    from tests.core.test_ba_status import ba_status, dimensions
+
+    found = lanes(
+        tmp_path,
+        [{"name": "shop", "bvs": views}],
+        [*dimensions(3), ba_status(3, 2), central_check()],
+        accepted_categories="neb,bam",
+        accepted_elements="host_status,service_status,ba_status",
+    )
+    assert found == ({"shop/events": 1, "events": 1} if taken else {"events": 2})
