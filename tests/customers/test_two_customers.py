@@ -223,3 +223,47 @@ def _secret(value: str) -> Any:
     secret = Secret(value)
     REDACTOR.add(secret)
     return secret
+
+
+def test_replay_delivers_each_customer_to_its_canopsis(
+    tmp_path: Path, sandboxes: dict[str, Sandbox], capsys, monkeypatch
+) -> None:
+    from centreon_canopsis.core.cli import main
+
+    events = tmp_path / "events.jsonl"
+    events.write_text(
+        "\n".join(json.dumps(event) for event in [*configuration(), central_check(), remote_check()]) + "\n"
+    )
+    acme, beta = destination(sandboxes["acme"]), destination(sandboxes["beta"])
+    path = tmp_path / "connector.toml"
+    path.write_text(
+        f"""
+canopsis_host = "127.0.0.1"
+canopsis_port = {sandboxes["top"].port}
+sending_protocol = "http"
+canopsis_authkey = "{sandboxes["top"].authkey}"
+state_dir = "{tmp_path / "state"}"
+canopsis_downtime_send_pbh = 0
+unmatched = "drop"
+
+[metrics]
+enabled = false
+
+[[customers]]
+name = "acme"
+pollers = "Central"
+canopsis_port = {acme["canopsis_port"]}
+connector = "acme-monitoring"
+
+[[customers]]
+name = "beta"
+pollers = "Remote"
+canopsis_port = {beta["canopsis_port"]}
+"""
+    )
+    monkeypatch.setenv("CANOPSIS_AUTHKEY_ACME", sandboxes["acme"].authkey)
+    monkeypatch.setenv("CANOPSIS_AUTHKEY_BETA", sandboxes["beta"].authkey)
+    assert main(["replay", "-c", str(path), str(events), "--timeout", "30"]) == 0
+    assert [e["connector"] for e in checks(sandboxes["acme"])] == ["acme-monitoring"]
+    assert [e["component"] for e in checks(sandboxes["beta"])] == ["db-remote-01"]
+    assert checks(sandboxes["top"]) == []
