@@ -214,3 +214,26 @@ canopsis_host = "canopsis.globex.example"
         f"customers[0] (acme): format_file {tmp_path / 'missing.json'} cannot be read: No such file or "
         "directory",
     ]
+
+
+def test_validate_names_where_each_customer_delivers(tmp_path, capsys, monkeypatch) -> None:
+    from centreon_canopsis.core.cli import main
+
+    path = tmp_path / "connector.toml"
+    path.write_text(
+        f"""
+canopsis_host = "canopsis.msp.example"
+canopsis_authkey = "top-key-0a0b"
+state_dir = "{tmp_path / "state"}"
+
+[[customers]]
+name = "acme"
+pollers = "Poller-Acme"
+canopsis_host = "canopsis.acme.example"
+"""
+    )
+    monkeypatch.setenv("CANOPSIS_AUTHKEY_ACME", "acme-key-1c2d")
+    assert main(["validate", "-c", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "  customer acme: https://canopsis.acme.example:443" in out
+    assert "acme-key-1c2d" not in out
