@@ -19,7 +19,9 @@ from typing import Any
 
 import jsonschema
 
+from centreon_canopsis.core.endpoint_auth import read_endpoint_secrets
 from centreon_canopsis.core.secrets import REDACTOR, Secret
+from centreon_canopsis.core.source_checks import bbdo_source_errors
 
 AUTHKEY_ENV = "CANOPSIS_AUTHKEY"
 PROXY_PASSWORD_ENV = "CANOPSIS_PROXY_PASSWORD"
@@ -193,6 +195,8 @@ def check_mapping(
     _coerce(values)
     errors += _cross_checks(values, data)
     _read_secrets(values, data, env, base_dir, errors)
+    errors += bbdo_source_errors(values["source"])
+    read_endpoint_secrets(values["metrics"], base_dir, errors, warnings)
     from centreon_canopsis.core.customers import check_customers  # [[customers]]: their own module
 
     check_customers(values, data, env, base_dir, errors, warnings)
@@ -427,6 +431,7 @@ def _file_errors(values: Mapping[str, Any]) -> list[str]:
     source = values["source"]
     if source.get("type") == "bbdo":
         named += [("source.tls_cert", source.get("tls_cert")), ("source.tls_key", source.get("tls_key"))]
+        named.append(("source.tls_ca", source.get("tls_ca")))
     for name, file in named:
         if not file or not isinstance(file, str):
             continue
@@ -530,7 +535,7 @@ def _resolve_paths(values: dict[str, Any], base_dir: Path) -> None:
         if values.get(name):
             values[name] = str(base_dir / values[name])
     source = values["source"]
-    for key in ("tls_cert", "tls_key"):
+    for key in ("tls_cert", "tls_key", "tls_ca"):
         if source.get(key):
             source[key] = str(base_dir / source[key])
     if source.get("path") not in (None, "-"):

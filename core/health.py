@@ -15,6 +15,10 @@
   full, which the "stuck" check judges). Canopsis is only known through the requests the
   senders make: an idle connector stays ready.
 - ``/metrics``: the Prometheus text format of :mod:`.metrics`.
+
+Every request goes through :meth:`HealthServer.gate` first (credentials when ``[metrics]`` has
+``auth_token`` or ``auth_user``; payload-showing paths only on loopback or with credentials):
+see :mod:`.endpoint_auth`.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
 import orjson
+
+from .endpoint_auth import EndpointAuth
 
 if TYPE_CHECKING:
     from centreon_canopsis.core.pipeline import Pipeline
@@ -98,9 +104,12 @@ class _IPv6Server(ThreadingHTTPServer):
 class HealthServer:
     """The HTTP endpoint, in a thread of its own; ``port`` is the one actually bound."""
 
-    def __init__(self, pipeline: Pipeline, host: str, port: int, stall: float) -> None:
+    def __init__(
+        self, pipeline: Pipeline, host: str, port: int, stall: float, auth: EndpointAuth | None = None
+    ) -> None:
         self.pipeline = pipeline
         self.stall = stall
+        self.auth = auth or EndpointAuth()
         metrics = pipeline.context.metrics
         metrics.gauge_function("ready", lambda: [((), int(self.readiness().ready))])
         server_self = self
@@ -110,6 +119,8 @@ class HealthServer:
 
             def do_GET(self) -> None:
                 path = self.path.split("?", 1)[0]
+                if not self.gate(path):
+                    return
                 if path == "/metrics":
                     self._answer(200, metrics.render().encode(), PROMETHEUS_TYPE)
                 elif path == "/healthz":
@@ -121,8 +132,25 @@ class HealthServer:
                 else:
                     self._answer(404, b'{"error": "Not found"}\n', "application/json")
 
-            def _answer(self, status: int, body: bytes, content_type: str) -> None:
+            def gate(self, path: str) -> bool:
+                """The one check every endpoint passes first; answers 401/403 itself."""
+                denied = server_self.auth.check(path, self.headers.get("Authorization"))
+                if denied is None:
+                    return True
+                status, reason = denied
+                extra = (
+                    {"WWW-Authenticate": 'Bearer, Basic realm="centreon-canopsis"'} if status == 401 else {}
+                )
+                body = orjson.dumps({"error": reason}) + b"\n"
+                self._answer(status, body, "application/json", extra)
+                return False
+
+            def _answer(
+                self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
+            ) -> None:
                 self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()

@@ -133,6 +133,56 @@ CATALOGUE: tuple[MetricInfo, ...] = (
         "When a lane last had a payload delivered (Unix time).",
         ("lane",),
     ),
+    # -- BBDO source (core/sources/bbdo_metrics.py; per-peer series exist while the peer is connected)
+    MetricInfo("bbdo_peers_connected", "gauge", "BBDO peers connected now."),
+    MetricInfo(
+        "bbdo_connections_accepted_total",
+        "counter",
+        "TCP connections accepted (or established, connect mode).",
+    ),
+    MetricInfo(
+        "bbdo_connections_closed_total",
+        "counter",
+        "BBDO connections closed, by reason: peer_closed, stopped, handshake_failed, tls_rejected, "
+        "idle_timeout, over_budget, not_allowed, too_many_peers, error, shutdown.",
+        ("reason",),
+    ),
+    MetricInfo("bbdo_handshake_failures_total", "counter", "BBDO handshakes (welcome, TLS) that failed."),
+    MetricInfo("bbdo_bytes_received_total", "counter", "Bytes read from BBDO peers."),
+    MetricInfo("bbdo_events_received_total", "counter", "BBDO events read (control messages excluded)."),
+    MetricInfo(
+        "bbdo_decode_errors_total",
+        "counter",
+        "BBDO input problems, by kind: undecodable, unknown_type, oversized, corrupted (resynchronisations), "
+        "split_dropped (split events never finished), truncated (connections ended inside a packet).",
+        ("kind",),
+    ),
+    MetricInfo("bbdo_acks_sent_total", "counter", "Acknowledgements sent to BBDO peers."),
+    MetricInfo("bbdo_events_acked_total", "counter", "Events acknowledged to BBDO peers."),
+    MetricInfo("bbdo_buffered_bytes", "gauge", "Bytes of unfinished split events held for all peers."),
+    MetricInfo(
+        "bbdo_peer_info",
+        "gauge",
+        "1 per connected peer, with its BBDO version and TLS.",
+        ("peer", "bbdo_version", "tls"),
+    ),
+    MetricInfo("bbdo_peer_bytes_received_total", "counter", "Bytes read from a connected peer.", ("peer",)),
+    MetricInfo("bbdo_peer_events_received_total", "counter", "Events read from a connected peer.", ("peer",)),
+    MetricInfo(
+        "bbdo_peer_events_acked_total", "counter", "Events acknowledged to a connected peer.", ("peer",)
+    ),
+    MetricInfo(
+        "bbdo_peer_last_event_age_seconds",
+        "gauge",
+        "Seconds since a connected peer last sent data.",
+        ("peer",),
+    ),
+    MetricInfo(
+        "bbdo_peer_last_ack_timestamp_seconds",
+        "gauge",
+        "When a connected peer was last acknowledged (Unix time).",
+        ("peer",),
+    ),
     # -- process
     MetricInfo("ready", "gauge", "1 when /readyz answers 200."),
     MetricInfo("start_time_seconds", "gauge", "When the pipeline started (Unix time)."),

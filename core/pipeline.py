@@ -24,6 +24,7 @@ from centreon_canopsis.core.delivery import Delivery
 from centreon_canopsis.core.dispatcher import Dispatcher
 from centreon_canopsis.core.elements import default_registry
 from centreon_canopsis.core.events import InvalidEvent, check_event
+from centreon_canopsis.core.logsafe import log_limited, shown
 from centreon_canopsis.core.logsetup import notice
 from centreon_canopsis.core.metrics import Metrics
 from centreon_canopsis.core.outbox import Outbox
@@ -174,7 +175,8 @@ class Pipeline:
     def _report_invalid(self, where: str, reason: str) -> None:
         self.invalid += 1
         self.context.metrics.inc("events_invalid_total")
-        log.warning("%s: %s; skipped", where, reason)
+        # One kind of line for all invalid input (a flood from one peer says how much it held back).
+        log_limited(log, logging.WARNING, "invalid input", "%s: %s; skipped", where, shown(reason, 400))
 
     def run(self, source: Source, should_stop: Callable[[], bool] | None = None) -> None:
         """Reads ``source`` until it ends or is closed, committing batch by batch."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass, fields
 
+from ..logsafe import log_limited
+
 
 @dataclass(slots=True)
 class BBDOCounters:
@@ -35,6 +37,8 @@ class BBDOCounters:
     stops_received: int = 0
     idle_timeouts: int = 0
     peer_errors: int = 0  # sessions ended by a socket error or a protocol violation
+    budget_drops: int = 0  # peers dropped for holding too many bytes of unfinished split events
+    tls_rejections: int = 0  # peers without an acceptable certificate (missing, other CA, other name)
 
     def add(self, other: BBDOCounters) -> None:
         """Adds every field of ``other`` into this one."""
@@ -46,22 +50,15 @@ class BBDOCounters:
 
 
 class LogLimiter:
-    """Logs the first ``limit`` warnings of each kind, then one line saying the rest is muted.
+    """Warnings about a peer's input, rate-limited per kind of problem across every peer.
 
-    A peer sending garbage must not fill the disk with log lines; the counters still see everything.
+    A peer sending garbage (or many peers, or one reconnecting in a loop) must not fill the disk
+    with log lines: each kind gets a few lines a minute (:func:`~..logsafe.log_limited`, which
+    says how many it held back); the counters still see everything.
     """
 
-    def __init__(self, logger: logging.Logger, limit: int = 20) -> None:
+    def __init__(self, logger: logging.Logger) -> None:
         self._logger = logger
-        self._limit = limit
-        self._seen: dict[str, int] = {}
 
     def warning(self, kind: str, msg: str, *args: object) -> None:
-        n = self._seen.get(kind, 0) + 1
-        self._seen[kind] = n
-        if n <= self._limit:
-            self._logger.warning(msg, *args)
-        elif n == self._limit + 1:
-            self._logger.warning("further '%s' problems on this stream are counted, not logged", kind)
-        else:
-            self._logger.debug(msg, *args)
+        log_limited(self._logger, logging.WARNING, f"bbdo:{kind}", msg, *args)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from .budget import DEFAULT_MAX_EVENT_SIZE, BudgetExceeded, BufferBudget
 from .crc import crc16_x25
 from .diag import LogLimiter
 from .header import HEADER_STRUCT, pack_header
@@ -22,8 +23,6 @@ from .ids import HEADER_SIZE, MAX_PACKET_SIZE, type_name
 
 log = logging.getLogger(__name__)
 
-#: Larger reassembled events are discarded (counted, acknowledged) instead of buffered.
-DEFAULT_MAX_EVENT_SIZE = 64 * 1024 * 1024
 #: Broker purges its partial buffers when more than a handful are pending.
 DEFAULT_MAX_PENDING = 4
 DEFAULT_PARTIAL_TIMEOUT = 60.0
@@ -77,6 +76,7 @@ class _Partial:
     size: int = 0
     parts: list[bytes] = field(default_factory=list)
     oversized: bool = False
+    held: int = 0  # bytes of ``parts``, counted against the budgets
 
 
 @dataclass(slots=True)
@@ -86,6 +86,7 @@ class ReassemblyStats:
     resyncs: int = 0
     partials_dropped: int = 0
     oversized_events: int = 0
+    split_bytes: int = 0  # payload bytes of completed split events (sizes batches for the queue)
 
 
 class Reassembler:
@@ -93,7 +94,9 @@ class Reassembler:
 
     On a header checksum mismatch it drops one byte and tries again, like Broker; it keeps at most
     ``max_pending`` partial events, forgets partials idle for ``partial_timeout`` seconds, and never
-    holds more than ``max_event_size`` bytes for one event.
+    holds more than ``max_event_size`` bytes for one event. The bytes of unfinished events count
+    against ``peer_limit`` and the ``budget`` shared by every peer: going over either raises
+    :class:`BudgetExceeded` (the caller drops the peer and calls :meth:`release`).
     """
 
     def __init__(
@@ -105,9 +108,14 @@ class Reassembler:
         partial_timeout: float = DEFAULT_PARTIAL_TIMEOUT,
         clock: Callable[[], float] = time.monotonic,
         warn: LogLimiter | None = None,
+        peer_limit: int | None = None,
+        budget: BufferBudget | None = None,
     ) -> None:
         self.label = label
         self.max_event_size = max_event_size
+        self.peer_limit = peer_limit
+        self.budget = budget
+        self.held = 0  # bytes of unfinished split events
         self.max_pending = max_pending
         self.partial_timeout = partial_timeout
         self.stats = ReassemblyStats()
@@ -205,15 +213,51 @@ class Reassembler:
                     partial.offset,
                     self.max_event_size,
                 )
+                self._free(partial)
             else:
+                self._hold(partial, len(payload))
                 partial.parts.append(payload)
         if len(payload) == MAX_PACKET_SIZE:
             return None
         del self._partials[key]
         if partial.oversized:
+            self._free(partial)
             self.stats.oversized_events += 1
             return RawEvent(event_id, source_id, destination_id, None, partial.offset)
-        return RawEvent(event_id, source_id, destination_id, b"".join(partial.parts), partial.offset)
+        self.stats.split_bytes += partial.size
+        payload = b"".join(partial.parts)
+        self._free(partial)
+        return RawEvent(event_id, source_id, destination_id, payload, partial.offset)
+
+    def _hold(self, partial: _Partial, size: int) -> None:
+        """Counts ``size`` more bytes of an unfinished event, or raises BudgetExceeded."""
+        if self.peer_limit is not None and self.held + size > self.peer_limit:
+            raise BudgetExceeded(
+                f"unfinished split events would hold {self.held + size} bytes, over the per-peer "
+                f"limit of {self.peer_limit} (peer_buffer_limit)"
+            )
+        if self.budget is not None and not self.budget.reserve(size):
+            raise BudgetExceeded(
+                f"unfinished split events of all peers would hold more than {self.budget.total_limit} "
+                f"bytes (total_buffer_limit); this peer holds {self.held}"
+            )
+        self.held += size
+        partial.held += size
+
+    def _free(self, partial: _Partial) -> None:
+        if partial.held:
+            self.held -= partial.held
+            if self.budget is not None:
+                self.budget.release(partial.held)
+            partial.held = 0
+        partial.parts.clear()
+
+    def release(self) -> None:
+        """Forgets every unfinished event and gives its bytes back (the peer is gone)."""
+        for partial in self._partials.values():
+            self._free(partial)
+        self._partials.clear()
+        self._buf = bytearray()
 
     def _start_partial(self, key: tuple[int, int, int], offset: int) -> _Partial:
         if len(self._partials) >= self.max_pending:
@@ -232,6 +276,7 @@ class Reassembler:
 
     def _drop(self, key: tuple[int, int, int], why: str) -> None:
         partial = self._partials.pop(key)
+        self._free(partial)
         self.stats.partials_dropped += 1
         self._warn.warning(
             "partial",

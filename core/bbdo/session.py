@@ -18,8 +18,10 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from ..logsafe import log_limited, shown
 from ..sources.base import Batch
 from .acks import AckTracker
+from .budget import BudgetExceeded, BufferBudget
 from .codec import BBDOCodec
 from .connection import BBDOConnection, HandshakeError, PeerClosed
 from .diag import BBDOCounters, LogLimiter
@@ -27,16 +29,49 @@ from .errors import DecodeError, UnknownEventError
 from .framing import RawEvent, Reassembler
 from .handshake import COMPRESSION, TLS, Welcome, encode_ack
 from .ids import ACKS, CATEGORY_BBDO, STOPS, WELCOMES, type_name
+from .peers import name_matches
 from .settings import BBDOSettings
 
 log = logging.getLogger("centreon_canopsis.core.sources.bbdo")
 
 #: Longest sleep of the session loop, so that idle and partial-event timeouts are checked.
 _TICK = 1.0
+#: Bytes reserved in the shared budget for each read made ahead while the queue is full.
+RECV_AHEAD = 256 * 1024
+
+
+def _readable(sock: socket.socket) -> bool:
+    sel = selectors.DefaultSelector()
+    try:
+        sel.register(sock, selectors.EVENT_READ)
+        return bool(sel.select(0))
+    finally:
+        sel.close()
 
 
 class SessionClosing(Exception):
     """The source is closing; the session stops without further I/O."""
+
+
+class StopWhileBlocked(Exception):
+    """Broker's stop was read ahead while the session waited for room in the source's queue."""
+
+    def __init__(self, raw: RawEvent) -> None:
+        super().__init__("stop")
+        self.raw = raw
+
+
+class PeerRejected(HandshakeError):
+    """TLS is required and the peer did not offer it, or its certificate does not carry a wanted name."""
+
+
+def _warn(key: str, msg: str, *args: object) -> None:
+    """A per-peer warning: a few lines a minute per kind, whatever the number of peers."""
+    log_limited(log, logging.WARNING, f"bbdo:{key}", msg, *args)
+
+
+def _info(key: str, msg: str, *args: object) -> None:
+    log_limited(log, logging.INFO, f"bbdo:{key}", msg, *args)
 
 
 class PeerSession:
@@ -50,9 +85,10 @@ class PeerSession:
         role: str,
         settings: BBDOSettings,
         codec: BBDOCodec,
-        deliver: Callable[[Batch, Callable[[], None]], bool],
+        deliver: Callable[..., bool],
         closing: threading.Event,
         tls_context: ssl.SSLContext | None = None,
+        budget: BufferBudget | None = None,
     ) -> None:
         if role not in ("acceptor", "connector"):
             raise ValueError(f"role {role!r}")
@@ -63,6 +99,11 @@ class PeerSession:
         self.counters = BBDOCounters()
         self.handshake_ok = False
         self.peer_welcome: Welcome | None = None
+        #: Why the session ended (a label of bbdo_connections_closed_total), set by run().
+        self.close_reason = ""
+        self.connected_at = time.time()
+        self.last_event_at = 0.0  # wall clock of the last read that carried data
+        self.last_ack_at = 0.0
         self._deliver = deliver
         self._closing = closing
         self._aborted = False
@@ -76,6 +117,8 @@ class PeerSession:
                 max_event_size=settings.max_event_size,
                 partial_timeout=settings.partial_timeout,
                 warn=self._warn,
+                peer_limit=settings.peer_buffer_limit,
+                budget=budget,
             ),
             warn=self._warn,
         )
@@ -88,6 +131,9 @@ class PeerSession:
         self._labels: list[str] = []
         self._rejected: list[tuple[str, str]] = []  # undecodable events, reported by the pipeline
         self._unknown_seen: set[int] = set()
+        self._sized = 0  # bytes_received + split_bytes at the last batch: sizes batches for the queue
+        self._budget = budget
+        self._readahead = 0  # bytes read while blocked, reserved in the shared budget
 
     # -- called from other threads -------------------------------------------------------------
 
@@ -105,6 +151,7 @@ class PeerSession:
     # -- the session thread ----------------------------------------------------------------------
 
     def run(self) -> None:
+        reason = "error"
         try:
             if self.role == "acceptor":
                 self._accept_handshake()
@@ -112,35 +159,65 @@ class PeerSession:
                 self._connect_handshake()
             self.handshake_ok = True
             self.counters.handshakes += 1
-            self._serve()
+            reason = self._serve()
         except SessionClosing:
-            pass
+            reason = "shutdown"
+        except StopWhileBlocked as stop:
+            reason = "stopped"
+            self._stop_now(stop.raw)
         except PeerClosed:
             if self.handshake_ok:
-                log.info("%s: peer closed the connection at offset %d", self.label, self.conn.offset)
+                reason = "stopped" if self.counters.stops_received else "peer_closed"
+                _info("closed", "%s: peer closed the connection at offset %d", self.label, self.conn.offset)
             else:
+                reason = "handshake_failed"
                 self.counters.handshake_failures += 1
-                log.warning("%s: peer closed the connection during the handshake", self.label)
-        except HandshakeError as exc:
+                _warn("handshake", "%s: peer closed the connection during the handshake", self.label)
+        except PeerRejected as exc:
+            reason = "tls_rejected"
             self.counters.handshake_failures += 1
-            log.warning("%s", exc)
+            self.counters.tls_rejections += 1
+            _warn("tls-rejected", "%s", exc)
+        except HandshakeError as exc:
+            reason = "handshake_failed"
+            self.counters.handshake_failures += 1
+            if isinstance(exc.__cause__, ssl.SSLCertVerificationError | ssl.SSLError):
+                reason = "tls_rejected"
+                self.counters.tls_rejections += 1
+            _warn("handshake", "%s", exc)
+        except BudgetExceeded as exc:
+            reason = "over_budget"
+            self.counters.budget_drops += 1
+            _warn("budget", "%s: dropping the peer at offset %d: %s", self.label, self.conn.offset, exc)
         except (OSError, ssl.SSLError) as exc:
-            if not (self._aborted or self._closing.is_set()):
+            if self._aborted or self._closing.is_set():
+                reason = "shutdown"
+            elif self.counters.stops_received:
+                reason = "stopped"  # a reset after Broker's stop is how some Brokers leave
+            else:
                 self.counters.peer_errors += 1
-                log.warning("%s: connection error at offset %d: %s", self.label, self.conn.offset, exc)
+                _warn(
+                    "connection-error",
+                    "%s: connection error at offset %d: %s",
+                    self.label,
+                    self.conn.offset,
+                    shown(str(exc)),
+                )
         except Exception:
             self.counters.peer_errors += 1
             log.exception(
                 "%s: unexpected error at offset %d, dropping the peer", self.label, self.conn.offset
             )
         finally:
+            self.close_reason = reason
             self._finish()
 
     def _finish(self) -> None:
         r = self.conn.reassembler
         if r.buffered or r.pending_events:
             self.counters.truncated_streams += 1
-            log.warning(
+            _warn(
+                "truncated",
                 "%s: connection ended in the middle of a packet at offset %d (%d bytes, %d split events "
                 "left incomplete)",
                 self.label,
@@ -149,10 +226,14 @@ class PeerSession:
                 r.pending_events,
             )
         self.counters = self.snapshot()
+        r.release()  # the bytes of unfinished events go back to the shared budget at once
+        self._release_readahead()
         if self.handshake_ok:
-            log.info(
-                "%s: session over: %d events received, %d acknowledged",
+            _info(
+                "session-over",
+                "%s: session over (%s): %d events received, %d acknowledged",
                 self.label,
+                self.close_reason,
                 self.tracker.received,
                 self.tracker.acked,
             )
@@ -176,7 +257,8 @@ class PeerSession:
         def reply(theirs: Welcome) -> Welcome:
             if theirs.major != expected:
                 self.counters.version_mismatches += 1
-                log.warning(
+                _warn(
+                    "version",
                     "%s: peer speaks BBDO %s but bbdo_version is %s; answering with major %d so that the "
                     "session works (both BBDO 2 and 3 events are decoded), but check the Broker "
                     "configuration",
@@ -191,14 +273,36 @@ class PeerSession:
         self._negotiated(theirs, ours)
         if TLS in theirs.extensions and self._tls_context is not None:
             self.conn.start_tls(self._tls_context, server_side=True, timeout=self.settings.handshake_timeout)
-            log.info("%s: TLS established (%s)", self.label, self.conn.sock.version())  # type: ignore[attr-defined]
+            self._tls_established()
+        elif self.settings.verifies_peers:
+            raise PeerRejected(
+                f"{self.label}: tls_ca is set, so a client certificate is required, but the peer did not "
+                "offer TLS (set encryption to yes and a certificate on the Broker output)"
+            )
         elif self._tls_context is not None:
-            log.warning(
-                "%s: TLS is configured but the peer did not offer it; continuing in clear", self.label
+            _warn(
+                "tls-clear",
+                "%s: TLS is configured but the peer did not offer it; continuing in clear",
+                self.label,
             )
 
+    def _tls_established(self) -> None:
+        sock = self.conn.sock
+        assert isinstance(sock, ssl.SSLSocket)
+        names = self.settings.tls_peer_names
+        if names:
+            cert = sock.getpeercert() or {}
+            if not name_matches(cert, names):
+                raise PeerRejected(
+                    f"{self.label}: the peer's certificate (subject {shown(cert.get('subject'))}, "
+                    f"names {shown(cert.get('subjectAltName'))}) carries none of tls_peer_names "
+                    f"{', '.join(names)}"
+                )
+        _info("tls", "%s: TLS established (%s)", self.label, sock.version())
+
     def _connect_handshake(self) -> None:
-        ours = Welcome.for_version(self.settings.bbdo_version)
+        extensions = (TLS,) if self._tls_context is not None else ()
+        ours = Welcome.for_version(self.settings.bbdo_version, extensions)
         theirs = self.conn.connect_handshake(ours, self.settings.handshake_timeout)
         if theirs.major != ours.major:
             self.counters.version_mismatches += 1
@@ -207,21 +311,42 @@ class PeerSession:
                 f"{self.settings.bbdo_version}: the majors must match, Broker drops the connection"
             )
         self._negotiated(theirs, ours)
+        if self._tls_context is None:
+            return
+        if TLS not in theirs.extensions:
+            raise PeerRejected(
+                f"{self.label}: tls_ca is set but Broker did not offer TLS: set encryption to yes and a "
+                "certificate on its bbdo_server output"
+            )
+        names = self.settings.tls_peer_names
+        self.conn.start_tls(
+            self._tls_context,
+            server_side=False,
+            timeout=self.settings.handshake_timeout,
+            server_hostname=None if names else self.settings.host,
+        )
+        self._tls_established()
 
     def _negotiated(self, theirs: Welcome, ours: Welcome) -> None:
         self.peer_welcome = theirs
-        log.info(
+        _info(
+            "negotiated",
             "%s: BBDO %s (%s) negotiated; peer extensions: %s; ours: %s",
             self.label,
             theirs.version,
             "pb_welcome" if theirs.protobuf else "version_response",
-            " ".join(theirs.extensions) or "none",
+            shown(" ".join(theirs.extensions)) or "none",
             " ".join(ours.extensions) or "none",
         )
         if COMPRESSION in theirs.extensions:
-            log.info("%s: peer offers compression; not negotiated, the stream stays uncompressed", self.label)
+            _info(
+                "compression",
+                "%s: peer offers compression; not negotiated, the stream stays uncompressed",
+                self.label,
+            )
 
-    def _serve(self) -> None:
+    def _serve(self) -> str:
+        """Serves the peer; returns why it stopped (the peer closing raises PeerClosed)."""
         conn = self.conn
         conn.sock.settimeout(5.0)  # for sends (acks): a peer that stops reading is dropped
         sel = selectors.DefaultSelector()
@@ -231,8 +356,9 @@ class PeerSession:
         last_rx = time.monotonic()
         try:
             if conn.backlog:  # events that came with the welcome
-                self._handle(list(conn.backlog))
-                conn.backlog.clear()
+                ahead = list(conn.backlog)
+                conn.backlog.clear()  # before handling: reads ahead while blocked land here
+                self._handle(ahead)
             while not (self._aborted or self._closing.is_set()):
                 due = self.tracker.seconds_until_due()
                 timeout = _TICK if due is None else min(due, _TICK)
@@ -244,15 +370,25 @@ class PeerSession:
                 if "peer" in ready:
                     self._handle(conn.recv_ready())
                     last_rx = time.monotonic()
+                    self.last_event_at = time.time()
+                while conn.backlog:  # read ahead while the queue was full
+                    ahead = list(conn.backlog)
+                    conn.backlog.clear()
+                    self._release_readahead()
+                    self._handle(ahead)
                 else:
                     conn.reassembler.expire()
                 self._send_due_ack()
                 if idle and time.monotonic() - last_rx > idle:
                     self.counters.idle_timeouts += 1
-                    log.warning(
-                        "%s: nothing received for %g s (idle_timeout), dropping the peer", self.label, idle
+                    _warn(
+                        "idle",
+                        "%s: nothing received for %g s (idle_timeout), dropping the peer",
+                        self.label,
+                        idle,
                     )
-                    return
+                    return "idle_timeout"
+            return "shutdown"
         finally:
             sel.close()
 
@@ -291,7 +427,8 @@ class PeerSession:
             self.counters.events_unknown += 1
             if raw.event_id not in self._unknown_seen:
                 self._unknown_seen.add(raw.event_id)
-                log.info(
+                _info(
+                    "unknown-type",
                     "%s: skipping events of type %s (first at offset %d): no decoder; they are counted and "
                     "acknowledged",
                     self.label,
@@ -301,19 +438,22 @@ class PeerSession:
             return None
         except DecodeError as exc:
             self.counters.events_undecodable += 1
-            self._rejected.append((f"offset {raw.offset}", f"undecodable BBDO event: {exc}"))
+            self._rejected.append((f"offset {raw.offset}", f"undecodable BBDO event: {shown(str(exc))}"))
             return None
         except Exception as exc:  # a codec bug must not drop the peer; the event is counted
             self.counters.events_undecodable += 1
             self._rejected.append(
-                (f"offset {raw.offset}", f"decoder failure on {type_name(raw.event_id)}: {exc!r}")
+                (f"offset {raw.offset}", f"decoder failure on {type_name(raw.event_id)}: {shown(exc)}")
             )
             return None
         self.counters.events_decoded += 1
         return event
 
-    def _flush(self) -> None:
-        """Hands the decoded events over as one batch; accounts for events that went into none."""
+    def _flush(self, deadline: float | None = None) -> None:
+        """Hands the decoded events over as one batch; accounts for events that went into none.
+
+        With a ``deadline`` (a stop), a batch that finds no room by then is left out: it is never
+        acknowledged, so Broker sends it again."""
         end = self.tracker.received
         if self._events or self._rejected:
             batch = Batch(
@@ -326,8 +466,10 @@ class PeerSession:
             )
             self._events, self._labels, self._rejected = [], [], []
             self.counters.batches += 1
-            if not self._deliver(batch, self._send_due_ack):
-                raise SessionClosing
+            sized = self.conn.bytes_received + self.conn.reassembler.stats.split_bytes
+            size, self._sized = sized - self._sized, sized
+            if self._deliver(batch, self._while_blocked, size, deadline) is False:
+                raise SessionClosing  # (None: no room before the stop's deadline; Broker resends it)
         elif end > self._flushed:
             self.tracker.handled_without_batch(end)
         self._flushed = end
@@ -348,19 +490,51 @@ class PeerSession:
                 "%s: ignoring control message %s at offset %d", self.label, type_name(event_id), raw.offset
             )
 
+    def _while_blocked(self) -> None:
+        """Called while the source's queue is full: acks still go out, and the peer is read ahead
+        (within the budgets) so that a stop behind the waiting events is seen in time."""
+        self._send_due_ack()
+        conn = self.conn
+        room = self.settings.peer_buffer_limit // 2 - self._readahead
+        if room <= 0 or not (conn.pending_tls_bytes() or _readable(conn.sock)):
+            return
+        if self._budget is not None and not self._budget.reserve(RECV_AHEAD):
+            return
+        self._readahead += RECV_AHEAD
+        raws = conn.recv_ready()
+        for raw in raws:
+            if raw.event_id in STOPS:
+                raise StopWhileBlocked(raw)
+        conn.backlog.extend(raws)
+
+    def _release_readahead(self) -> None:
+        if self._readahead:
+            if self._budget is not None:
+                self._budget.release(self._readahead)
+            self._readahead = 0
+
     def _stop(self, raw: RawEvent) -> None:
-        self._flush()
-        self.counters.stops_received += 1
-        if not self.tracker.wait_committed(self.settings.stop_wait):
-            log.warning(
-                "%s: stop received but %d batches are not committed after %g s; acknowledging what is",
+        """Broker is closing: it waits 5 s for one ack and reads nothing more (reference/bbdo.md
+        2.4). The batches handed over get until ``stop_wait`` to be committed, then one ack covers
+        everything committed."""
+        deadline = time.monotonic() + self.settings.stop_wait
+        self._flush(deadline)
+        if self.tracker.in_flight and not self.tracker.wait_committed(max(0.0, deadline - time.monotonic())):
+            _warn(
+                "stop-wait",
+                "%s: stop received but %d batches are not committed after %g s; Broker keeps them",
                 self.label,
                 self.tracker.in_flight,
                 self.settings.stop_wait,
             )
+        self._stop_now(raw)
+
+    def _stop_now(self, raw: RawEvent) -> None:
+        self.counters.stops_received += 1
         count = self.tracker.take_due(force=True)
         self._send_ack(count)
-        log.info(
+        _info(
+            "stop",
             "%s: stop received at offset %d: final ack of %d events (%d of %d acknowledged in this session)",
             self.label,
             raw.offset,
@@ -378,4 +552,5 @@ class PeerSession:
         # Counted first: the tracker has already moved, and a failed send ends the session anyway.
         self.counters.acks_sent += 1
         self.counters.events_acked += count
+        self.last_ack_at = time.time()
         self.conn.send(encode_ack(count))

@@ -8,8 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from .budget import DEFAULT_MAX_EVENT_SIZE, DEFAULT_PEER_BUFFER_LIMIT, DEFAULT_TOTAL_BUFFER_LIMIT, MiB
 from .codec import ba_status_numbering
 from .handshake import parse_version
+from .peers import AllowList
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,19 @@ class BBDOSettings:
     idle_timeout: float = 0.0
     tls_cert: str | None = None
     tls_key: str | None = None
+    #: CA (PEM) that must have signed the peer's certificate: client certificates in listen mode,
+    #: Broker's server certificate in connect mode.
+    tls_ca: str | None = None
+    #: The peer's certificate must carry one of these names (subject CN, or a DNS or IP SAN).
+    tls_peer_names: tuple[str, ...] = ()
+    #: listen: addresses and networks (CIDR) allowed to connect; empty = any.
+    allowed_peers: tuple[str, ...] = ()
+    #: listen on a non-loopback address with neither tls_ca nor allowed_peers (validate refuses it
+    #: unless this is set).
+    allow_unauthenticated_peers: bool = False
+    max_event_size: int = DEFAULT_MAX_EVENT_SIZE
+    peer_buffer_limit: int = DEFAULT_PEER_BUFFER_LIMIT
+    total_buffer_limit: int = DEFAULT_TOTAL_BUFFER_LIMIT
     reconnect_max_delay: float = 30.0
 
     # Not in the configuration file: tuning knobs for tests and benchmarks.
@@ -46,7 +61,6 @@ class BBDOSettings:
     #: On stop, how long to wait for in-flight batches before the final ack (Broker waits 5 s).
     stop_wait: float = 3.0
     partial_timeout: float = 60.0
-    max_event_size: int = 64 * 1024 * 1024
     max_peers: int = 64
 
     CONFIG_KEYS = (
@@ -61,8 +75,21 @@ class BBDOSettings:
         "idle_timeout",
         "tls_cert",
         "tls_key",
+        "tls_ca",
+        "tls_peer_names",
+        "allowed_peers",
+        "allow_unauthenticated_peers",
+        "max_event_size_mib",
+        "peer_buffer_limit_mib",
+        "total_buffer_limit_mib",
         "reconnect_max_delay",
     )
+    #: Configuration keys in MiB -> the settings field, in bytes.
+    MIB_KEYS = {
+        "max_event_size_mib": "max_event_size",
+        "peer_buffer_limit_mib": "peer_buffer_limit",
+        "total_buffer_limit_mib": "total_buffer_limit",
+    }
 
     def __post_init__(self) -> None:
         def bad(key: str, allowed: str) -> ValueError:
@@ -94,8 +121,29 @@ class BBDOSettings:
                 raise bad(key, "must be a number of seconds >= 0")
         if bool(self.tls_cert) != bool(self.tls_key):
             raise ValueError("[source] tls_cert and tls_key must be set together (TLS needs both)")
-        if self.tls_cert and self.mode != "listen":
-            raise ValueError("[source] tls_cert/tls_key: TLS is only supported in listen mode")
+        if self.mode == "listen" and self.tls_ca and not self.tls_cert:
+            raise ValueError(
+                "[source] tls_ca needs tls_cert and tls_key in listen mode: the connector is the TLS server"
+            )
+        if self.mode == "connect" and self.tls_cert and not self.tls_ca:
+            raise ValueError(
+                "[source] tls_cert/tls_key in connect mode need tls_ca, to verify Broker's certificate"
+            )
+        if self.tls_peer_names and not self.tls_ca:
+            raise ValueError(
+                "[source] tls_peer_names needs tls_ca: names are checked on verified certificates"
+            )
+        AllowList(self.allowed_peers)  # raises ValueError naming a bad entry
+        for key in ("max_event_size", "peer_buffer_limit", "total_buffer_limit"):
+            value = getattr(self, key)
+            if not isinstance(value, int) or value < MiB:
+                raise bad(key, "must be at least 1 MiB")
+        if not self.max_event_size <= self.peer_buffer_limit <= self.total_buffer_limit:
+            raise ValueError(
+                "[source] max_event_size_mib <= peer_buffer_limit_mib <= total_buffer_limit_mib is needed "
+                f"(got {self.max_event_size // MiB}, {self.peer_buffer_limit // MiB}, "
+                f"{self.total_buffer_limit // MiB}): a peer must be able to send the largest event kept"
+            )
 
     @property
     def version(self) -> tuple[int, int, int]:
@@ -103,7 +151,15 @@ class BBDOSettings:
 
     @property
     def tls(self) -> bool:
+        """TLS is offered (listen: with a certificate; connect: to verify Broker's)."""
+        if self.mode == "connect":
+            return bool(self.tls_ca)
         return bool(self.tls_cert and self.tls_key)
+
+    @property
+    def verifies_peers(self) -> bool:
+        """Peers must present a certificate signed by ``tls_ca``."""
+        return bool(self.tls_ca)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], **overrides: Any) -> BBDOSettings:
@@ -123,6 +179,14 @@ class BBDOSettings:
         for key in ("ack_interval", "handshake_timeout", "idle_timeout", "reconnect_max_delay"):
             if isinstance(values.get(key), int) and not isinstance(values[key], bool):
                 values[key] = float(values[key])
+        for key, field_name in cls.MIB_KEYS.items():
+            if key in values:
+                value = values.pop(key)
+                values[field_name] = int(value * MiB) if isinstance(value, int | float) else value
+        for key in ("tls_peer_names", "allowed_peers"):
+            if key in values:
+                value = values[key]
+                values[key] = (value,) if isinstance(value, str) else tuple(value or ())
         values.update(overrides)
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in names})

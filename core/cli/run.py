@@ -12,6 +12,7 @@ from centreon_canopsis.core.cli.common import add_config_argument, config_error,
 from centreon_canopsis.core.cli.exitcodes import FAILED, INTERRUPTED, OK, UNAVAILABLE, USAGE
 from centreon_canopsis.core.cli.leftover import dead_lettered, describe_leftover
 from centreon_canopsis.core.config import Config, ConfigError
+from centreon_canopsis.core.endpoint_auth import EndpointAuth
 from centreon_canopsis.core.health import HealthServer
 from centreon_canopsis.core.logsetup import notice
 from centreon_canopsis.core.pipeline import Pipeline
@@ -96,6 +97,16 @@ def _serve(config: Config, pipeline: Pipeline) -> int:
         pipeline.close()
         return UNAVAILABLE
     source = build_source(config)
+    try:
+        start_source(source, pipeline)
+    except (OSError, ValueError) as problem:
+        # Bound before "started" is logged: a port in use is an unavailable resource, said once.
+        error(f"cannot start the source: {getattr(problem, 'strerror', None) or problem}")
+        pipeline.close()
+        if server is not None:
+            server.close()
+            (Path(config.state_dir) / METRICS_URL_NAME).unlink(missing_ok=True)
+        return UNAVAILABLE
     notice(
         log,
         "started: reading %s, sending to %s://%s:%s (state in %s)",
@@ -123,6 +134,16 @@ def _serve(config: Config, pipeline: Pipeline) -> int:
             server.close()
             (Path(config.state_dir) / METRICS_URL_NAME).unlink(missing_ok=True)
     return code
+
+
+def start_source(source: object, pipeline: Pipeline) -> None:
+    """Binds or starts the source if it can be (BBDO: the listener), and exposes its metrics."""
+    start = getattr(source, "start", None)
+    if start is not None:
+        start()
+    register = getattr(source, "register_metrics", None)
+    if register is not None:
+        register(pipeline.context.metrics)
 
 
 def _drain_after_end_of_input(config: Config, pipeline: Pipeline, source_name: str) -> int:
@@ -156,7 +177,11 @@ def start_health_server(config: Config, pipeline: Pipeline) -> HealthServer | No
     if not settings["enabled"]:
         return None
     server = HealthServer(
-        pipeline, settings["host"], int(settings["port"]), float(settings["ready_stall_seconds"])
+        pipeline,
+        settings["host"],
+        int(settings["port"]),
+        float(settings["ready_stall_seconds"]),
+        EndpointAuth.from_config(settings),
     )
     server.start()
     (Path(config.state_dir) / METRICS_URL_NAME).write_text(server.url + "\n")

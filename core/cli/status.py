@@ -24,6 +24,7 @@ from centreon_canopsis.core.cli.exitcodes import OK
 from centreon_canopsis.core.cli.formatting import age, cut, print_json
 from centreon_canopsis.core.cli.statedb import open_state
 from centreon_canopsis.core.config import Config
+from centreon_canopsis.core.endpoint_auth import EndpointAuth
 from centreon_canopsis.core.store import METRICS_URL_NAME, daemon_pid
 
 ENDPOINT_TIMEOUT = 2.0
@@ -101,7 +102,7 @@ def collect(connection: sqlite3.Connection, config: Config) -> dict[str, Any]:
     }
     url = endpoint_url(config)
     if url and pid is not None:
-        report["endpoint"] = fetch_endpoint(url)
+        report["endpoint"] = fetch_endpoint(url, EndpointAuth.from_config(config.metrics).header())
     return report
 
 
@@ -118,8 +119,10 @@ def endpoint_url(config: Config) -> str | None:
     return f"http://{f'[{host}]' if ':' in host else host}:{settings['port']}"
 
 
-def fetch_endpoint(url: str) -> dict[str, Any]:
+def fetch_endpoint(url: str, authorization: str | None = None) -> dict[str, Any]:
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
+    if authorization:
+        opener.addheaders = [("Authorization", authorization)]
     found: dict[str, Any] = {"url": url}
     try:
         with opener.open(url + "/metrics", timeout=ENDPOINT_TIMEOUT) as answer:
@@ -178,7 +181,36 @@ def summarize(samples: dict[str, list[tuple[dict[str, str], float]]]) -> dict[st
         "uptime_seconds": round(time.time() - total("start_time_seconds"), 1)
         if total("start_time_seconds")
         else None,
+        "bbdo_peers": bbdo_peers(samples),
     }
+
+
+def bbdo_peers(samples: dict[str, list[tuple[dict[str, str], float]]]) -> list[dict[str, Any]]:
+    """The connected BBDO peers, from the per-peer series of the BBDO source."""
+    peers: dict[str, dict[str, Any]] = {}
+    for labels, _ in samples.get("centreon_canopsis_bbdo_peer_info", []):
+        peers[labels["peer"]] = {
+            "peer": labels["peer"],
+            "bbdo_version": labels.get("bbdo_version", ""),
+            "tls": labels.get("tls") == "yes",
+            "events_received": 0,
+            "events_acked": 0,
+            "last_event_age_seconds": None,
+            "last_ack_age_seconds": None,
+        }
+    fields = {
+        "bbdo_peer_events_received_total": "events_received",
+        "bbdo_peer_events_acked_total": "events_acked",
+        "bbdo_peer_last_event_age_seconds": "last_event_age_seconds",
+    }
+    for name, key in fields.items():
+        for labels, value in samples.get(f"centreon_canopsis_{name}", []):
+            if labels.get("peer") in peers:
+                peers[labels["peer"]][key] = value if key.endswith("seconds") else int(value)
+    for labels, value in samples.get("centreon_canopsis_bbdo_peer_last_ack_timestamp_seconds", []):
+        if labels.get("peer") in peers:
+            peers[labels["peer"]]["last_ack_age_seconds"] = round(max(0.0, time.time() - value), 1)
+    return sorted(peers.values(), key=lambda peer: peer["peer"])
 
 
 def render(report: dict[str, Any]) -> None:
@@ -246,5 +278,13 @@ def _render_counters(figures: dict[str, Any]) -> None:
         f"{status}: {count:.0f}" for status, count in sorted(figures["canopsis_answers"].items())
     )
     print(f"  Canopsis:    {answers or 'no request yet'}")
+    for peer in figures.get("bbdo_peers", []):
+        acked = peer["last_ack_age_seconds"]
+        print(
+            f"  peer:        {peer['peer']} BBDO {peer['bbdo_version'] or '?'}"
+            f"{' TLS' if peer['tls'] else ''}: "
+            f"{peer['events_received']} events, {peer['events_acked']} acknowledged"
+            + (f", last ack {age(acked)} ago" if acked is not None else ", no ack yet")
+        )
     paused = "PAUSED (outbox full)" if figures["backpressure"] else "reading"
     print(f"  source:      {paused}; {n['backpressure_seconds']}s paused by backpressure in all")

@@ -6,9 +6,14 @@ we connect to a ``bbdo_server`` output with retention, speak first, and reconnec
 exponential backoff. Either way events are acknowledged to Broker only once the pipeline has
 committed them (see core/bbdo/acks.py), so Broker's retention covers everything before that.
 
-Backpressure: decoded batches wait in a bounded queue; when the pipeline stops asking for batches
-the queue fills, the session threads stop reading their sockets, TCP windows close and Broker
-keeps the rest in its retention queue.
+Backpressure: decoded batches wait in a bounded queue (in batches and in bytes); when the pipeline
+stops asking for batches the queue fills, the session threads stop reading their sockets, TCP
+windows close and Broker keeps the rest in its retention queue.
+
+Who may connect (listen mode): ``allowed_peers`` closes other addresses before any byte is read;
+with ``tls_ca`` a peer must complete TLS with a certificate that CA signed (and, with
+``tls_peer_names``, that carries one of those names) before its first event is read. Memory:
+see core/bbdo/budget.py.
 """
 
 from __future__ import annotations
@@ -19,15 +24,22 @@ import queue
 import socket
 import ssl
 import threading
+import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from ..bbdo.budget import BufferBudget
 from ..bbdo.codec import BBDOCodec
 from ..bbdo.connection import peer_label
 from ..bbdo.diag import BBDOCounters
+from ..bbdo.peers import AllowList, exposure_problem
 from ..bbdo.session import PeerSession
 from ..bbdo.settings import BBDOSettings
+from ..logsafe import log_limited
+from ..logsetup import notice
 from .base import Batch
+from .bbdo_metrics import register_metrics
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +53,13 @@ class BBDOSource:
         self.name = name
         self.settings = settings
         self.codec = BBDOCodec(settings.broker_version)
-        self._queue: queue.Queue[Batch] = queue.Queue(maxsize=max(1, settings.queue_batches))
+        self._queue: queue.Queue[tuple[Batch, int]] = queue.Queue(maxsize=max(1, settings.queue_batches))
+        self._queued_bytes = 0  # bytes of the batches in the queue (guarded by _room)
+        self._room = threading.Condition()
+        self.budget = BufferBudget(settings.total_buffer_limit)
+        self._allowed = AllowList(settings.allowed_peers)
+        #: Connections closed, by reason (see PeerSession.close_reason; not_allowed, too_many_peers).
+        self.closed_by_reason: Counter[str] = Counter()
         self._closing = threading.Event()
         self._lock = threading.Lock()
         self._started = False
@@ -67,9 +85,12 @@ class BBDOSource:
         self.start()
         while not self._closing.is_set():
             try:
-                batch = self._queue.get(timeout=_POLL)
+                batch, size = self._queue.get(timeout=_POLL)
             except queue.Empty:
                 continue
+            with self._room:
+                self._queued_bytes -= size
+                self._room.notify_all()
             yield batch
 
     def close(self) -> None:
@@ -100,6 +121,34 @@ class BBDOSource:
             total.active_peers = len(self._sessions)
         return total.as_dict()
 
+    def peers(self) -> list[dict[str, Any]]:
+        """The connected peers: address, BBDO version, TLS, events, acknowledgements (``status``)."""
+        with self._lock:
+            sessions = list(self._sessions)
+        found = []
+        for session in sessions:
+            welcome = session.peer_welcome
+            tracker = session.tracker
+            found.append(
+                {
+                    "peer": session.label,
+                    "bbdo_version": welcome.version if welcome else "",
+                    "tls": session.conn.tls,
+                    "handshake_done": session.handshake_ok,
+                    "connected_at": session.connected_at,
+                    "bytes_received": session.conn.bytes_received,
+                    "events_received": tracker.received,
+                    "events_acked": tracker.acked,
+                    "last_event_at": session.last_event_at,
+                    "last_ack_at": session.last_ack_at,
+                }
+            )
+        return found
+
+    def register_metrics(self, metrics: Any) -> None:
+        """Exposes the counters and the connected peers in ``metrics`` (read when scraped)."""
+        register_metrics(self, metrics)
+
     @property
     def closed(self) -> bool:
         return self._closing.is_set()
@@ -111,6 +160,14 @@ class BBDOSource:
                 return
             self._started = True
         if self.settings.mode == "listen":
+            problem = exposure_problem({"type": "bbdo", **_as_config(self.settings)})
+            if problem:  # validate refuses it unless allow_unauthenticated_peers: said at every start,
+                # at the level the default log level shows
+                notice(
+                    log,
+                    "WARNING: %s (allow_unauthenticated_peers = true); see docs/security.md",
+                    problem.replace("source.", ""),
+                )
             self._listener = self._bind()
             self._spawn(self._accept_loop, "bbdo-listen")
         else:
@@ -119,15 +176,31 @@ class BBDOSource:
     # -- internals ---------------------------------------------------------------------------------
 
     def _make_tls_context(self) -> ssl.SSLContext:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        """listen: TLS server, client certificates required when ``tls_ca`` is set; connect: TLS
+        client verifying Broker's certificate against ``tls_ca`` (and its host name, unless
+        ``tls_peer_names`` lists the names to accept), presenting ``tls_cert`` when set."""
+        s = self.settings
+        server = s.mode == "listen"
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER if server else ssl.PROTOCOL_TLS_CLIENT)
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-        try:
-            ctx.load_cert_chain(self.settings.tls_cert, self.settings.tls_key)  # type: ignore[arg-type]
-        except (OSError, ssl.SSLError) as exc:
-            raise ValueError(
-                f"[source] tls_cert = {self.settings.tls_cert!r}, tls_key = {self.settings.tls_key!r}: "
-                f"cannot load the certificate and key: {exc}"
-            ) from exc
+        if s.tls_cert:
+            try:
+                ctx.load_cert_chain(s.tls_cert, s.tls_key)
+            except (OSError, ssl.SSLError) as exc:
+                raise ValueError(
+                    f"[source] tls_cert = {s.tls_cert!r}, tls_key = {s.tls_key!r}: "
+                    f"cannot load the certificate and key: {exc}"
+                ) from exc
+        if s.tls_ca:
+            try:
+                ctx.load_verify_locations(cafile=s.tls_ca)
+            except (OSError, ssl.SSLError) as exc:
+                raise ValueError(
+                    f"[source] tls_ca = {s.tls_ca!r}: cannot load the CA certificate: {exc}"
+                ) from exc
+            ctx.verify_mode = ssl.CERT_REQUIRED
+            if not server:
+                ctx.check_hostname = not s.tls_peer_names
         return ctx
 
     def _spawn(self, target: Callable[..., None], name: str, *args: Any) -> threading.Thread:
@@ -165,15 +238,31 @@ class BBDOSource:
             with self._lock:
                 self._totals.connections += 1
                 full = len(self._sessions) >= self.settings.max_peers
-            if full:
-                log.warning(
-                    "%s: refusing connection, %d peers already connected", label, self.settings.max_peers
+            if not self._allowed.allows(str(address[0])):
+                self._refuse(
+                    sock, "not_allowed", "%s: connection refused: address not in allowed_peers", label
                 )
-                sock.close()
                 continue
-            log.info("%s: Broker connected", label)
+            if full:
+                self._refuse(
+                    sock,
+                    "too_many_peers",
+                    "%s: connection refused: %d peers already connected",
+                    label,
+                    self.settings.max_peers,
+                )
+                continue
+            log_limited(log, logging.INFO, "bbdo:connected", "%s: Broker connected", label)
             session = self._new_session(sock, label, "acceptor")
             self._spawn(self._run_session, f"bbdo-peer-{label}", session)
+
+    def _refuse(self, sock: socket.socket, reason: str, msg: str, *args: object) -> None:
+        """Closes a connection before reading anything from it; counted and logged (rate-limited)."""
+        with contextlib.suppress(OSError):
+            sock.close()
+        with self._lock:
+            self.closed_by_reason[reason] += 1
+        log_limited(log, logging.WARNING, f"bbdo:refused:{reason}", msg, *args)
 
     def _connect_loop(self) -> None:
         s = self.settings
@@ -211,7 +300,8 @@ class BBDOSource:
             codec=self.codec,
             deliver=self._deliver,
             closing=self._closing,
-            tls_context=self._tls_context if role == "acceptor" else None,
+            tls_context=self._tls_context,
+            budget=self.budget,
         )
         with self._lock:
             self._sessions.add(session)
@@ -224,16 +314,50 @@ class BBDOSource:
             with self._lock:
                 self._sessions.discard(session)
                 self._totals.add(session.counters)
+                self.closed_by_reason[session.close_reason or "error"] += 1
 
-    def _deliver(self, batch: Batch, while_waiting: Callable[[], None]) -> bool:
-        """Queues a batch, blocking while the queue is full; False once the source is closing."""
+    def _deliver(
+        self,
+        batch: Batch,
+        while_waiting: Callable[[], None],
+        size: int = 0,
+        deadline: float | None = None,
+    ) -> bool | None:
+        """Queues a batch of ``size`` bytes, blocking while the queue is full (in batches, or in
+        bytes: ``total_buffer_limit``, though a batch always fits an empty queue).
+
+        True once queued; False once the source is closing; None when ``deadline`` (monotonic)
+        passed first. ``while_waiting`` runs every poll while blocked (acks still go out).
+        """
+        limit = self.settings.total_buffer_limit
         while not self._closing.is_set():
-            try:
-                self._queue.put(batch, timeout=_POLL)
-                return True
-            except queue.Full:
-                while_waiting()  # acks of what was committed meanwhile still go out
+            if deadline is not None and time.monotonic() > deadline:
+                return None
+            with self._room:
+                fits = self._queued_bytes == 0 or self._queued_bytes + size <= limit
+                if fits:
+                    self._queued_bytes += size
+            if fits:
+                try:
+                    self._queue.put((batch, size), timeout=_POLL)
+                    return True
+                except queue.Full:
+                    with self._room:
+                        self._queued_bytes -= size
+            else:
+                with self._room:
+                    self._room.wait(_POLL)
+            while_waiting()
         return False
+
+
+def _as_config(settings: BBDOSettings) -> dict[str, Any]:
+    return {
+        "mode": settings.mode,
+        "host": settings.host,
+        "tls_ca": settings.tls_ca,
+        "allowed_peers": list(settings.allowed_peers),
+    }
 
 
 __all__ = ["BBDOSettings", "BBDOSource"]

@@ -103,6 +103,7 @@ class BrokerPeer:
         handshake_timeout: float = 3.0,
         tls_context: ssl.SSLContext | None = None,
         send_chunk: int = 64 * 1024,
+        one_ack_after_stop: bool = False,
     ) -> None:
         if mode not in ("client", "server"):
             raise ValueError(f"mode {mode!r}: 'client' or 'server'")
@@ -135,6 +136,9 @@ class BrokerPeer:
         self.handshake_timeout = handshake_timeout
         self.tls_context = tls_context
         self.send_chunk = send_chunk
+        #: Like Broker (bbdo::stream::_send_event_stop_and_wait_for_ack): after its stop, read one
+        #: message for 5 s and close. Off: keep reading acks until everything is acknowledged.
+        self.one_ack_after_stop = one_ack_after_stop
         self.report = PeerReport(total=self.total)
         self._acked = 0  # events acknowledged, oldest first
         self._acks_seen = 0  # ack messages received
@@ -311,6 +315,8 @@ class BrokerPeer:
             if remaining <= 0:
                 break  # what is unacknowledged stays in "retention"
             self._read_acks(conn, min(remaining, 0.2))
+            if self.one_ack_after_stop and self._acks_seen > acks_before:
+                break
         self.report.stop_acknowledged = self._acks_seen > acks_before
 
     def _send(self, conn: BBDOConnection, data: bytes) -> None:

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from centreon_canopsis.core import logsafe
+from centreon_canopsis.core.bbdo.settings import BBDOSettings
 from centreon_canopsis.core.sources.base import Batch
 from centreon_canopsis.core.sources.bbdo import BBDOSource
 
@@ -71,6 +73,14 @@ class Collector:
         self.wait_for(lambda: len(self.events) >= count, timeout)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_log_limits() -> Iterator[None]:
+    """Per-peer warnings are rate-limited process-wide: each test starts with none spent."""
+    logsafe.reset_limits()
+    yield
+    logsafe.reset_limits()
+
+
 def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -97,20 +107,7 @@ def make_source() -> Iterator[Callable[..., tuple[BBDOSource, Collector]]]:
         source.close()
 
 
-_CONFIG_KEYS = {
-    "mode",
-    "host",
-    "port",
-    "bbdo_version",
-    "broker_version",
-    "ack_events",
-    "ack_interval",
-    "handshake_timeout",
-    "idle_timeout",
-    "tls_cert",
-    "tls_key",
-    "reconnect_max_delay",
-}
+_CONFIG_KEYS = set(BBDOSettings.CONFIG_KEYS)
 
 
 @pytest.fixture(scope="session")
@@ -130,3 +127,51 @@ def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         capture_output=True,
     )  # fmt: skip
     return cert, key
+
+
+class PKI:
+    """A test CA, a second CA, and certificates they signed (openssl CLI, EC keys: fast)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.ca = self._ca("ca")
+        self.other_ca = self._ca("other-ca")
+        self.server = self.issue("server", "127.0.0.1", "IP:127.0.0.1,DNS:localhost")
+        self.client = self.issue("central-broker", "central-broker", "DNS:central-broker")
+        self.other_client = self.issue(
+            "central-broker-other", "central-broker", "DNS:central-broker", ca="other-ca"
+        )
+
+    def _run(self, *args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=self.folder)
+
+    def _ca(self, name: str) -> Path:
+        self._run(
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-days", "2", "-subj", f"/CN={name}", "-keyout", f"{name}.key", "-out", f"{name}.pem",
+            "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+        )  # fmt: skip
+        return self.folder / f"{name}.pem"
+
+    def issue(self, name: str, cn: str, san: str, ca: str = "ca") -> tuple[Path, Path]:
+        """(certificate, key) for ``cn`` with subject alternative names ``san``, signed by ``ca``."""
+        (self.folder / f"{name}.ext").write_text(
+            f"subjectAltName={san}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth,clientAuth\n"
+        )
+        self._run(
+            "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-subj", f"/CN={cn}", "-keyout", f"{name}.key", "-out", f"{name}.csr",
+        )  # fmt: skip
+        self._run(
+            "x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.pem", "-CAkey", f"{ca}.key",
+            "-CAcreateserial", "-days", "2", "-out", f"{name}.pem", "-extfile", f"{name}.ext",
+        )  # fmt: skip
+        return self.folder / f"{name}.pem", self.folder / f"{name}.key"
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> PKI:
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl CLI not available")
+    return PKI(tmp_path_factory.mktemp("pki"))
