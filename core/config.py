@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import jsonschema
 
@@ -25,6 +26,7 @@ from centreon_canopsis.core.source_checks import bbdo_source_errors
 
 AUTHKEY_ENV = "CANOPSIS_AUTHKEY"
 PROXY_PASSWORD_ENV = "CANOPSIS_PROXY_PASSWORD"
+AMQP_PASSWORD_ENV = "CANOPSIS_AMQP_PASSWORD"
 
 # Old or misspelt names -> (current name, how the value converts).
 DEPRECATED = {
@@ -496,6 +498,35 @@ def _read_secrets(
     values["proxy_password"] = Secret(password or "")
     REDACTOR.add(values["canopsis_authkey"])
     REDACTOR.add(values["proxy_password"], user=values["proxy_username"] or None)
+    _read_amqp_password(values["amqp"], env, base_dir, errors)
+
+
+def _read_amqp_password(
+    amqp: dict[str, Any], env: Mapping[str, str], base_dir: Path | None, errors: list[str]
+) -> None:
+    """``[amqp]``: the password from the table, the environment or a file, or written in the URL
+    (taken out of it, so that the URL can be logged and shown)."""
+    url = amqp.get("url")
+    in_url = None
+    if url:
+        parts = urlsplit(url)
+        if parts.password is not None:
+            in_url = unquote(parts.password)
+            host = parts.netloc.rpartition("@")[2]
+            user = quote(unquote(parts.username or ""), safe="")
+            amqp["url"] = urlunsplit(parts._replace(netloc=f"{user}@{host}" if user else host))
+            if amqp.get("password"):
+                errors.append("amqp.password is given in amqp.url and in amqp.password; give it once")
+    password = _secret_value(
+        "amqp.password",
+        amqp.get("password") or in_url,
+        env.get(AMQP_PASSWORD_ENV) if url else None,
+        amqp.get("password_file"),
+        base_dir,
+        errors,
+    )
+    amqp["password"] = Secret(password or "")
+    REDACTOR.add(amqp["password"])
 
 
 def _secret_value(
@@ -534,6 +565,10 @@ def _resolve_paths(values: dict[str, Any], base_dir: Path) -> None:
     for name in ("state_dir", "logfile", "format_file", "ca_file"):
         if values.get(name):
             values[name] = str(base_dir / values[name])
+    amqp = values["amqp"]
+    for key in ("ca_file", "cert_file", "key_file"):
+        if amqp.get(key):
+            amqp[key] = str(base_dir / amqp[key])
     source = values["source"]
     for key in ("tls_cert", "tls_key", "tls_ca"):
         if source.get(key):

@@ -28,8 +28,9 @@ from centreon_canopsis.core import validation
 from centreon_canopsis.core.config import Config, ConfigError
 from centreon_canopsis.core.context import Context
 from centreon_canopsis.core.customers import customer_config
-from centreon_canopsis.core.dispatcher import ERROR, Dispatcher, FirstResult
+from centreon_canopsis.core.dispatcher import ERROR, Dispatcher
 from centreon_canopsis.core.events import identity
+from centreon_canopsis.core.hookcalls import FirstResult
 from centreon_canopsis.core.hookspecs import hookimpl
 from centreon_canopsis.core.logsafe import log_limited, shown
 from centreon_canopsis.core.model import OutboxItem, Result, Route
@@ -120,7 +121,7 @@ class Customers:
         top = ScopeDispatcher(self, None, parent)
         dispatchers = {name: ScopeDispatcher(self, scope, parent) for name, scope in self.scopes.items()}
         accepted = frozenset(top.accepted).union(*(d.accepted for d in dispatchers.values()))
-        select = FirstResult(self.context.plugins.hook.connector_customer)
+        select = FirstResult(self.context.plugins.hook.connector_customer, self.context.plugins)
         context = self.context
         counts = self.counts
         drop_unmatched = self.drop_unmatched

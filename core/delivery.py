@@ -34,6 +34,11 @@ DEAD_LETTER_COUNT_ROUNDS = 5  # the dead letters are counted every 5 watcher rou
 MAX_RETRY_AFTER = 3600.0
 #: Pause after an unexpected error in a sender loop (a locked or full disk): doubles up to the cap.
 ERROR_PAUSE, ERROR_PAUSE_CAP = 1.0, 30.0
+#: Answers that, when retried, mean the connector is misconfigured: the authkey (401), a right
+#: (403), a route (404, 405) or the proxy's credentials (407). Readiness reports them at once.
+MISCONFIGURATION_STATUSES = frozenset({401, 403, 404, 405, 407})
+#: SQLite ``synchronous`` of the senders' connections (settles): see :meth:`LaneSender.run`.
+SETTLE_SYNCHRONOUS = "NORMAL"
 
 
 class RetryPolicy:
@@ -62,6 +67,9 @@ class LaneState:
     failing_since: float = 0.0
     last_error: str = ""
     retry_at: float = 0.0
+    #: Why the last attempt says the connector is misconfigured (a refused authkey or proxy
+    #: password, a missing right or route), until something is delivered again; "" otherwise.
+    misconfigured: str = ""
 
 
 class LaneSender(threading.Thread):
@@ -75,6 +83,10 @@ class LaneSender(threading.Thread):
         delivery = self.delivery
         outbox = delivery.outbox
         connection = outbox.store.connect()
+        # A settle lost to a power cut means a batch sent again, which a crash between a send and
+        # its settle already means: no fsync per settle. The pipeline's commits, which Broker's
+        # acknowledgements depend on, keep ``delivery.sqlite_synchronous`` (docs/delivery.md).
+        connection.execute(f"PRAGMA synchronous={SETTLE_SYNCHRONOUS}")
         pause = ERROR_PAUSE
         try:
             head = outbox.head(connection, self.lane)
@@ -134,6 +146,7 @@ class Delivery:
         delivery = config.delivery
         self.policy = RetryPolicy(float(delivery["retry_initial_delay"]), float(delivery["retry_max_delay"]))
         self.item_attempts = int(delivery["failed_event_attempts"])
+        outbox.coalesce_backlog = int(delivery.get("coalesce_backlog", 0))
         self.stopping = threading.Event()
         #: Set by ``replay`` and ``drain``: send what waits without lingering.
         self.draining = threading.Event()
@@ -155,6 +168,10 @@ class Delivery:
             "outbox_items", lambda: [((("lane", lane),), outbox.depth(lane)) for lane in outbox.lanes()]
         )
         metrics.gauge_function("outbox_oldest_age_seconds", self._oldest_ages)
+        metrics.gauge_function(
+            "payloads_coalesced_total",
+            lambda: [((("route", route),), n) for route, n in sorted(outbox.coalesced.items())],
+        )
         metrics.gauge_function(
             "dead_letters", lambda: [((("stage", stage),), n) for stage, n in self.dead_letters.items()]
         )
@@ -293,6 +310,15 @@ class Delivery:
             last_error = result.reason
         for cause, count in failures.items():
             metrics.inc("send_failures_total", count, route=name, cause=cause)
+        if delivered:
+            state.misconfigured = ""
+        else:
+            wrong = next(
+                (r for r in results if r.outcome is Outcome.RETRY and r.status in MISCONFIGURATION_STATUSES),
+                None,
+            )
+            if wrong is not None:
+                state.misconfigured = wrong.reason[:300] or f"HTTP {wrong.status}"
         if reached:
             state.failing_since = 0.0
         elif not state.failing_since:

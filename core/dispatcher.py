@@ -1,7 +1,8 @@
 """Runs each event through the stages: cache -> accept -> transform -> route -> outbox.
 
-The per-event path is kept lean: hook callers, the accepted type ids and the cache handler of
-each type are resolved once; counts are kept locally and added to the metrics once per batch.
+The per-event path is kept lean: hook implementations (core/hookcalls.py; accept filters only
+for the element kinds they concern), the accepted type ids and the cache handler of each type
+are resolved once; counts are kept locally and added to the metrics once per batch.
 A plugin that raises does not stop the stream: the error names the plugin, the hook and the
 event, and the event is kept as a dead letter (``deadletters retry`` replays it once fixed).
 """
@@ -12,11 +13,10 @@ import logging
 from collections import Counter
 from typing import Any
 
-from pluggy._callers import _multicall
-
 from centreon_canopsis.core.context import Context
 from centreon_canopsis.core.elements import Element, parse_category_list
 from centreon_canopsis.core.events import identity
+from centreon_canopsis.core.hookcalls import FirstResult
 from centreon_canopsis.core.model import Event
 from centreon_canopsis.core.outbox import PIPELINE_STAGE, Outbox
 
@@ -26,54 +26,6 @@ log = logging.getLogger(__name__)
 QUEUED = "queued"
 DROPPED = "dropped"
 ERROR = "error"
-
-
-class FirstResult:
-    """A faster equivalent of a ``firstresult`` hook call, called positionally.
-
-    pluggy rebuilds every implementation's argument list on each call; accept, transform and
-    route run for every event, so the implementations are taken in pluggy's call order, with the
-    positions of the arguments each one takes, and called directly. The list is taken again when
-    plugins are registered or unregistered; wrappers and hook-call monitoring (tests, tracing)
-    need pluggy's machinery, and then the hook caller itself is used.
-    """
-
-    def __init__(self, caller: Any) -> None:
-        self.caller = caller
-        self.names = tuple(caller.spec.argnames)
-        self.manager = getattr(caller._hookexec, "__self__", None)
-        self._resolve()
-
-    def _resolve(self) -> None:
-        caller = self.caller
-        impls = list(reversed(caller.get_hookimpls()))
-        self.count = len(caller._hookimpls)
-        self.direct = not any(impl.hookwrapper or impl.wrapper for impl in impls)
-        self.calls = [
-            (
-                impl.function,
-                None
-                if tuple(impl.argnames) == self.names
-                else tuple(self.names.index(name) for name in impl.argnames),
-            )
-            for impl in impls
-        ]
-
-    def __call__(self, *args: Any) -> Any:
-        caller = self.caller
-        if len(caller._hookimpls) != self.count:
-            self._resolve()
-        if (
-            not self.direct
-            or caller._call_history is not None
-            or (getattr(self.manager, "_inner_hookexec", _multicall) is not _multicall)
-        ):
-            return caller(**dict(zip(self.names, args, strict=True)))
-        for function, positions in self.calls:
-            result = function(*args) if positions is None else function(*[args[i] for i in positions])
-            if result is not None:
-                return result
-        return None
 
 
 class Dispatcher:
@@ -93,10 +45,11 @@ class Dispatcher:
         )
         self._types = registry.by_type
         self._cache_handlers: dict[int, Any] = {}
-        hook = context.plugins.hook
-        self._accept = FirstResult(hook.connector_accept)
-        self._transform = FirstResult(hook.connector_transform)
-        self._route = FirstResult(hook.connector_route)
+        plugins = context.plugins
+        hook = plugins.hook
+        self._accept = FirstResult(hook.connector_accept, plugins)
+        self._transform = FirstResult(hook.connector_transform, plugins)
+        self._route = FirstResult(hook.connector_route, plugins)
         #: Events by outcome, and dropped events by reason, since the last :meth:`flush_counts`.
         self.counts: Counter[str] = Counter()
         self.dropped: Counter[str] = Counter()
@@ -121,7 +74,7 @@ class Dispatcher:
         stage = "connector_accept"
         context = self.context
         try:
-            verdict = self._accept(event, element, context)
+            verdict = self._accept.for_kind(element.kind, event, element, context)
             if verdict is not None and verdict is not True:
                 return self._drop(
                     event, element, verdict if isinstance(verdict, str) and verdict else "rejected"

@@ -9,11 +9,15 @@
   - a lane is stuck: its oldest payload waits for more than ``metrics.ready_stall_seconds`` and
     nothing was delivered on that lane for as long (a backlog that drains is not stuck);
   - Canopsis is unreachable: every attempt of the last ``ready_stall_seconds`` failed without an
-    answer (connection refused, timeout) or with a 5xx.
+    answer (connection refused, timeout) or with a 5xx;
+  - the connector is misconfigured: the last attempt of a lane was answered 401, 403, 404, 405
+    or 407 (a refused authkey or proxy password, a missing right or route) and nothing was
+    delivered on that lane since.
 
   Backpressure is reported in the body, not as a failure of its own (it is the outbox being
   full, which the "stuck" check judges). Canopsis is only known through the requests the
-  senders make: an idle connector stays ready.
+  senders make: an idle connector stays ready. Plugins add checks of their own through
+  ``context.state["readiness"]``: ``{name: probe(now, stall) -> (ok, detail)}``.
 - ``/metrics``: the Prometheus text format of :mod:`.metrics`.
 
 Every request goes through :meth:`HealthServer.gate` first (credentials when ``[metrics]`` has
@@ -76,7 +80,7 @@ def readiness(pipeline: Pipeline, stall: float, now: float | None = None) -> Rea
     dead = sorted(lane for lane, alive in delivery.senders_alive().items() if not alive and not stopping)
     checks["senders"] = Check(not dead, f"not running: {', '.join(dead)}" if dead else "running")
     outbox = pipeline.outbox
-    stuck, unreachable, waiting = [], [], []
+    stuck, unreachable, waiting, misconfigured = [], [], [], []
     for lane in outbox.lanes():
         depth = outbox.depth(lane)
         state = delivery.lane_states.get(lane)
@@ -87,13 +91,21 @@ def readiness(pipeline: Pipeline, stall: float, now: float | None = None) -> Rea
             last = state.last_delivery_at if state else 0.0
             if age > stall and now - last > stall:
                 stuck.append(f"{lane}: oldest payload waits for {age:.0f}s, none delivered for {stall:.0f}s")
+        if state and state.misconfigured:
+            misconfigured.append(f"{lane}: {state.misconfigured}")
         if state and state.failing_since and now - state.failing_since > stall:
             unreachable.append(f"{lane}: no answer for {now - state.failing_since:.0f}s ({state.last_error})")
     checks["outbox"] = Check(not stuck, "; ".join(stuck) or ("; ".join(waiting) or "empty"))
     checks["canopsis"] = Check(not unreachable, "; ".join(unreachable) or "reachable (as far as we know)")
+    # A refused authkey or proxy password waits for an admin, not for time: not ready at once.
+    checks["configuration"] = Check(not misconfigured, "; ".join(misconfigured) or "no error seen")
     checks["backpressure"] = Check(
         True, "reading paused: the outbox is full" if pipeline.backpressure else "reading"
     )
+    # Plugins add checks of their own (the AMQP sender: connection, blocked by RabbitMQ).
+    for name, probe in dict(pipeline.context.state.get("readiness") or {}).items():
+        ok, detail = probe(now, stall)
+        checks[name] = Check(ok, detail)
     return Readiness(all(check.ok for check in checks.values()), checks)
 
 

@@ -92,6 +92,12 @@ CATALOGUE: tuple[MetricInfo, ...] = (
         "payloads_retried_total", "counter", "Payload attempts that failed and will be retried.", ("route",)
     ),
     MetricInfo(
+        "payloads_coalesced_total",
+        "counter",
+        "Pending checks dropped in catch-up because a newer check of the same entity was queued.",
+        ("route",),
+    ),
+    MetricInfo(
         "payloads_dead_lettered_total",
         "counter",
         "Payloads the sender moved to the dead letters.",

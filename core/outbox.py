@@ -27,6 +27,8 @@ from typing import Any
 import orjson
 
 from centreon_canopsis.core.cache import Cache
+from centreon_canopsis.core.coalesce import BARRIER, coalesce
+from centreon_canopsis.core.coalesce import kind_of as coalesce_kind
 from centreon_canopsis.core.model import OutboxItem, Outcome, Payload, Result, Route
 from centreon_canopsis.core.store import Store, generation
 
@@ -88,7 +90,14 @@ class Outbox:
         self.store = store
         self.cache = cache
         self._writer = store.connect()
-        self._inserts: list[tuple[str, str, str, bytes]] = []
+        self._inserts: list[tuple[str, str, str, bytes, int | None]] = []
+        #: Whether the buffered payloads hold a barrier (see :mod:`.coalesce`).
+        self._barriers = False
+        #: Catch-up: a lane holding more than this many payloads coalesces superseded checks
+        #: (``delivery.coalesce_backlog``; 0: never). Set by the delivery.
+        self.coalesce_backlog = 0
+        #: Payloads coalesced since start, per route (metric ``payloads_coalesced_total``).
+        self.coalesced: Counter[str] = Counter()
         self._dead: list[tuple[Any, ...]] = []
         self._new_routes: list[Route] = []
         self.routes: dict[str, Route] = {}
@@ -100,8 +109,11 @@ class Outbox:
         self._version = 0
         for name, spec in self._writer.execute("SELECT name, spec FROM routes"):
             self.routes[name] = Route(**orjson.loads(spec))
-        #: The largest batch of any route: what one take reads at most.
-        self._max_batch = max([route.batch for route in self.routes.values()], default=1)
+        #: The largest batch of any route of each lane: what one take of that lane reads at most
+        #: (reading the largest batch of any lane to send one pbehavior cost more than the send).
+        self._lane_batch: dict[str, int] = {}
+        for route in self.routes.values():
+            self._note_batch(route)
         self._generation = generation(self._writer)
         self._depth = self._count(self._writer)
         self._writer.commit()
@@ -121,8 +133,11 @@ class Outbox:
             if known is not route and known != route:
                 self.routes[route.name] = route
                 self._new_routes.append(route)
-                self._max_batch = max(self._max_batch, route.batch)
-            self._inserts.append((route.lane, route.name, payload.key, body))
+                self._note_batch(route)
+            kind = coalesce_kind(payload.kind, payload.body, payload.key)
+            if kind == BARRIER:
+                self._barriers = True
+            self._inserts.append((route.lane, route.name, payload.key, body, kind))
 
     def add_dead_letter(
         self, stage: str, body: Any, reason: str, route: str | None = None, key: str | None = None
@@ -163,11 +178,18 @@ class Outbox:
                         "ON CONFLICT (name) DO UPDATE SET spec = excluded.spec",
                         [(route.name, orjson.dumps(asdict(route))) for route in self._new_routes],
                     )
+                removed: list[tuple[str, str]] = []
                 if inserts:
+                    catch_up = self._catch_up_lanes()
+                    if self._barriers or catch_up:
+                        rows, coalesced, removed = coalesce(connection, inserts, catch_up)
+                    else:
+                        rows, coalesced = [(*row[:4], None, None) for row in inserts], {}
+                    inserts = rows
                     # The time is a literal: one value for the whole commit, no per-row parameter.
                     connection.executemany(
-                        "INSERT INTO outbox (lane, route, key, body, enqueued_at) "
-                        f"VALUES (?, ?, ?, ?, {time.time()!r})",
+                        "INSERT INTO outbox (lane, route, key, body, ckey, ckind, enqueued_at) "
+                        f"VALUES (?, ?, ?, ?, ?, ?, {time.time()!r})",
                         inserts,
                     )
                 if self._dead:
@@ -185,18 +207,31 @@ class Outbox:
                     also(connection)
             if self.cache is not None:
                 self.cache.mark_saved()
-            per_route = Counter(name for _, name, _, _ in inserts)
-            if per_route:
+            per_route = Counter(row[1] for row in inserts)
+            if per_route or removed:
                 with self._changed:
                     for name, count in per_route.items():
                         lane = self.routes[name].lane
                         self._depth[lane] = self._depth.get(lane, 0) + count
+                    for lane, _ in removed:
+                        self._depth[lane] = max(0, self._depth.get(lane, 0) - 1)
+                    if inserts:
+                        for name, count in coalesced.items():
+                            self.coalesced[name] += count
                     self._version += 1
                     self._changed.notify_all()
         self._inserts = []
+        self._barriers = False
         self._dead.clear()
         self._new_routes.clear()
         return per_route
+
+    def _catch_up_lanes(self) -> set[str]:
+        limit = self.coalesce_backlog
+        if not limit:
+            return set()
+        with self._changed:
+            return {lane for lane, depth in self._depth.items() if depth > limit}
 
     def position(self, source: str) -> str | None:
         return self.store.position(self._writer, source)
@@ -256,11 +291,16 @@ class Outbox:
         connection.commit()
         return found
 
+    def _note_batch(self, route: Route) -> None:
+        self._lane_batch[route.lane] = max(self._lane_batch.get(route.lane, 1), route.batch)
+
     def take(
         self, connection: sqlite3.Connection, lane: str, limit: int | None = None
     ) -> tuple[Route, list[OutboxItem]] | None:
-        """The oldest items of a lane that share the head's route, up to that route's batch size."""
-        size = min(limit or MAX_TAKE, self._max_batch)
+        """The oldest items of a lane that share the head's route, up to that route's batch size.
+
+        Reads at most the largest batch of a route of this lane (not of any lane)."""
+        size = min(limit or MAX_TAKE, self._lane_batch.get(lane, MAX_TAKE))
         rows = connection.execute(
             "SELECT id, route, key, body, attempts, enqueued_at, rejections FROM outbox "
             "WHERE lane = ? ORDER BY id LIMIT ?",
@@ -285,7 +325,7 @@ class Outbox:
             # Only possible if the database was edited by hand: deliver nowhere, dead-letter.
             return Route(name=name, method="POST", path="", lane="", batch=1)
         route = self.routes[name] = Route(**orjson.loads(row[0]))
-        self._max_batch = max(self._max_batch, route.batch)
+        self._note_batch(route)
         return route
 
     def settle(

@@ -20,7 +20,7 @@ from centreon_canopsis.core import customer_scopes, validation
 from centreon_canopsis.core.cache import Cache
 from centreon_canopsis.core.config import Config, ConfigError
 from centreon_canopsis.core.context import Context
-from centreon_canopsis.core.delivery import Delivery
+from centreon_canopsis.core.delivery_child import make_delivery
 from centreon_canopsis.core.dispatcher import Dispatcher
 from centreon_canopsis.core.elements import default_registry
 from centreon_canopsis.core.events import InvalidEvent, check_event
@@ -83,7 +83,7 @@ class Pipeline:
             connection.close()
         self.outbox = Outbox(self.store, self.context.cache)
         self.dispatcher = Dispatcher(self.context, self.outbox)
-        self.delivery = Delivery(self.context, self.outbox)
+        self.delivery = make_delivery(self.context, self.outbox)  # threads, or a child process
         self.context.state["outbox"] = self.outbox
         self.max_outbox = int(config.delivery["max_outbox_events"])
         #: True while reading is paused because the outbox is full.

@@ -13,7 +13,7 @@ import importlib.metadata
 import inspect
 import logging
 import types
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,6 +77,11 @@ class PluginManager(pluggy.PluginManager):
         self.add_hookspecs(hookspecs)
         self.infos: dict[str, PluginInfo] = {}
         self._owners: dict[types.CodeType, str] = {}
+        #: Changes with every registration, unregistration and monitoring change: the dispatcher's
+        #: direct hook calls (core/hookcalls.py) take their implementation lists again then.
+        self.generation = 0
+        #: Hook-call monitors in place (tests, tracing): hooks must then be called through pluggy.
+        self.monitors = 0
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -134,7 +139,9 @@ class PluginManager(pluggy.PluginManager):
         info.hooks = sorted(caller.name for caller in self.get_hookcallers(plugin) or [])
 
     def register(self, plugin: object, name: str | None = None) -> str | None:
+        self.generation += 1
         registered = super().register(plugin, name=name)
+        self.generation += 1
         if registered is not None:
             for caller in self.get_hookcallers(plugin) or []:
                 for impl in caller.get_hookimpls():
@@ -148,6 +155,33 @@ class PluginManager(pluggy.PluginManager):
             info.plugin = plugin
             info.hooks = sorted(caller.name for caller in self.get_hookcallers(plugin) or [])
         return registered
+
+    def unregister(self, plugin: object | None = None, name: str | None = None) -> Any | None:
+        self.generation += 1
+        try:
+            return super().unregister(plugin, name)
+        finally:
+            self.generation += 1
+
+    def add_hookcall_monitoring(self, before, after) -> Callable[[], None]:
+        undo = super().add_hookcall_monitoring(before, after)
+        self.monitors += 1
+        self.generation += 1
+        done = False
+
+        def undo_and_count() -> None:
+            nonlocal done
+            undo()
+            if not done:
+                done = True
+                self.monitors -= 1
+                self.generation += 1
+
+        return undo_and_count
+
+    @property
+    def monitored(self) -> bool:
+        return self.monitors > 0
 
     def errors(self) -> list[str]:
         """Problems that must stop a daemon: plugins that failed to load, unknown hook names."""

@@ -85,7 +85,12 @@ ADDED_COLUMNS = (
     ("outbox", "rejections", "INTEGER NOT NULL DEFAULT 0"),
     ("dead_letters", "request", "TEXT"),
     ("dead_letters", "enqueued_at", "REAL"),
+    # Catch-up coalescing (core/coalesce.py): the entity key of the payloads that take part.
+    ("outbox", "ckey", "TEXT"),
+    ("outbox", "ckind", "INTEGER"),
 )
+#: Run after the columns above exist. Partial: a payload without ``ckey`` costs no index write.
+INDEXES = ("CREATE INDEX IF NOT EXISTS outbox_coalesce ON outbox (ckey, id) WHERE ckey IS NOT NULL",)
 
 
 class StateDirError(Exception):
@@ -115,6 +120,8 @@ class Store:
             for statement in SCHEMA:
                 connection.execute(statement)
             _add_missing_columns(connection)
+            for statement in INDEXES:
+                connection.execute(statement)
 
     def _lock(self):
         """One process per state directory: two senders would deliver the same outbox twice."""

@@ -25,6 +25,8 @@ PluginStage = Callable[[Config, PluginManager], list[str]]
 #: The plugin in charge of sending to Canopsis: disabling it is allowed (another plugin may
 #: send) but worth a warning.
 SENDER = "canopsis_sender"
+#: The builtin AMQP sender sends nothing unless ``[amqp] url`` is set (and then only events).
+AMQP_SENDER = "amqp_sender"
 
 
 def plugin_load_problems(config: Config, plugins: PluginManager) -> list[str]:
@@ -64,13 +66,21 @@ PLUGIN_STAGES: list[PluginStage] = [plugin_load_problems, plugin_settings_proble
 def plugin_warnings(config: Config, plugins: PluginManager) -> list[str]:
     warnings = []
     if SENDER in config.plugins.get("disable", ()):
-        if plugins.hook.connector_send.get_hookimpls():
+        senders = [
+            impl
+            for impl in plugins.hook.connector_send.get_hookimpls()
+            if impl.plugin_name != AMQP_SENDER or config.amqp.get("url")
+        ]
+        if senders:
             warnings.append(f"{SENDER} is disabled: another plugin sends the payloads")
         else:
             warnings.append(
                 f"{SENDER} is disabled and no other plugin implements connector_send: "
                 "nothing will be delivered to Canopsis; payloads stay in the outbox"
             )
+    loaded = {impl.plugin_name for impl in plugins.hook.connector_send.get_hookimpls()}
+    if config.amqp.get("url") and AMQP_SENDER not in loaded:
+        warnings.append(f"amqp.url is set but {AMQP_SENDER} is not loaded: events go over HTTP")
     return warnings
 
 

@@ -14,6 +14,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -43,6 +44,10 @@ class DemoOptions:
     broker_version: str = "24.10"
     canopsis_version: str = "24.04"
     settings: dict[str, Any] = field(default_factory=dict)  # extra connector parameters
+    #: "http" (POST /api/v4/event) or "amqp" (through the RabbitMQ at ``amqp_url``, which the
+    #: sandbox consumes like engine-fifo).
+    transport: str = "http"
+    amqp_url: str = ""
 
 
 @dataclass
@@ -91,10 +96,26 @@ def run_demo(options: DemoOptions, progress: bool = False) -> DemoResult:
     events = list(broker.events())
     truth = broker.truth()
     bbdo_version = "3.0.0" if options.bbdo == 3 else "2.0.0"
+    amqp = options.transport == "amqp"
+    amqp_settings: dict[str, Any] = {}
+    sandbox_amqp: dict[str, Any] = {}
+    if amqp:
+        if not options.amqp_url:
+            raise ValueError("--transport amqp needs an AMQP URL (--amqp-url or CANOPSIS_AMQP_URL)")
+        sandbox_amqp = {
+            "amqp_url": options.amqp_url,
+            "amqp_queue": f"centreon-canopsis-demo-{uuid.uuid4().hex[:8]}",
+        }
+        amqp_settings = {"amqp": {"url": options.amqp_url}}
     try:
-        with Sandbox(port=0, canopsis_version=options.canopsis_version, seed=options.seed) as sandbox:
+        with Sandbox(
+            port=0, canopsis_version=options.canopsis_version, seed=options.seed, **sandbox_amqp
+        ) as sandbox:
+            if sandbox.amqp is not None and not sandbox.amqp.connected.wait(30):
+                raise RuntimeError("the sandbox could not consume from RabbitMQ")
             raw: dict[str, Any] = {
                 **sandbox.connector_settings(),
+                **amqp_settings,
                 "state_dir": state_dir,
                 "source": {
                     "type": "bbdo",
@@ -130,6 +151,14 @@ def run_demo(options: DemoOptions, progress: bool = False) -> DemoResult:
             pipeline.request_stop()
             runner.join(10)
             pipeline.close(5)
+            if sandbox.amqp is not None:
+                # Confirmed by RabbitMQ is not yet consumed: wait until the sandbox has them all.
+                published = pipeline.context.metrics.value("payloads_delivered_total", route="event")
+                deadline = time.monotonic() + 60
+                while sandbox.amqp.consumed < published and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                sandbox.amqp.stop()
+                sandbox.amqp.delete_queue()
             connection = pipeline.store.connect()
             dead = deadletters.count(connection, deadletters.Filters())
             connection.close()
@@ -214,6 +243,9 @@ def render(result: DemoResult, out: TextIO | None = None, rows: int = 15) -> Non
         file=out,
     )
     useful = {reason: count for reason, count in dropped.items() if reason != "not_accepted"}
+    amqp_messages = result.sandbox_summary.get("counters", {}).get("amqp_messages", 0)
+    if amqp_messages:
+        print(f"RabbitMQ: {amqp_messages} events published with confirms, consumed by engine-fifo", file=out)
     print(
         f"Connector: {delivered} payloads delivered to Canopsis in {requests} requests; "
         f"{result.dead_letters} dead letters; filtered out: "

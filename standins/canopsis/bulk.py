@@ -68,6 +68,8 @@ def _item(
 class BulkApi:
     def __init__(self, state: SandboxState) -> None:
         self.state = state
+        #: (origin, tstart, tstop, comment) -> id of the connector-pbehavior holding them.
+        self._connector_index: dict[tuple[Any, ...], str] = {}
 
     def _run(
         self,
@@ -216,11 +218,31 @@ class BulkApi:
             store.delete(record["_id"])
         return 200, found[0]["_id"], None, None
 
-    # --- /bulk/connector-pbehaviors (24.04+) ------------------------------------------------------
+    # --- /bulk/connector-pbehaviors (24.04.8+) ----------------------------------------------------
+    # Canopsis (lib/api/pbehavior/store.go ConnectorCreate/ConnectorDelete): a pbehavior of the
+    # route is found by (origin, tstart, tstop, comment message) among those that have an
+    # ``entities`` list. A create merges its entities into the one found (idempotent: a replay
+    # changes nothing) or inserts a new one with a generated id and the comment inline; a delete
+    # pulls its entities from the one found and deletes it once none is left (404 when none is
+    # found). Both answer 207, one result per item.
     def connector_create(self, req: Request) -> r.Response:
         return self._run(
             req, CONNECTOR_CREATE_SPEC, "pbehavior.BulkConnectorCreateRequestItem", self._connector_create_one
         )
+
+    def _connector_find(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        key = (body["origin"], body["tstart"], body["tstop"], body["comment"])
+        pbh_id = self._connector_index.get(key)
+        record = self.state.pbehaviors.items.get(pbh_id) if pbh_id is not None else None
+        if (
+            record is None
+            or record.get("entities") is None
+            or (record["origin"], record["tstart"], record["tstop"]) != key[:3]
+            or not any(c["message"] == key[3] for c in record["comments"])
+        ):
+            self._connector_index.pop(key, None)
+            return None
+        return record
 
     def _connector_create_one(self, body: dict[str, Any], req: Request) -> ItemResult:
         errors = self._common_errors(body)
@@ -232,8 +254,30 @@ class BulkApi:
             errors["comment"] = v.missing("Comment")
         if errors:
             return 400, "", errors, None
-        pattern = [[{"field": "_id", "cond": {"type": "is_one_of", "value": list(body["entities"])}}]]
-        return self._create_from(body, pattern, req)
+        entities = list(dict.fromkeys(body["entities"]))
+        found = self._connector_find(body)
+        store = self.state.pbehaviors
+        assert req.user is not None
+        if found is not None:
+            merged = list(dict.fromkeys([*found["entities"], *entities]))
+            if merged != found["entities"]:
+                found["entities"] = merged
+                found["entity_pattern"] = _one_of(merged)
+                found["author"] = req.user.author()
+                found["updated"] = int(req.now)
+                store.generation += 1
+            return 200, found["_id"], None, None
+        if store.name_taken(body["name"], None):
+            return 400, "", {"name": v.exists("Name")}, None
+        fields = {key: body.get(key) for key in CREATE_SPEC}
+        fields.update(enabled=True, entity_pattern=_one_of(entities), _id=None)
+        record = store.create(fields, req.user, req.now, origin=body["origin"])
+        record["entities"] = entities
+        store.add_comment(record["_id"], body["comment"], req.user, req.now)
+        self._connector_index[(body["origin"], body["tstart"], body["tstop"], body["comment"])] = record[
+            "_id"
+        ]
+        return 200, record["_id"], None, None
 
     def connector_delete(self, req: Request) -> r.Response:
         return self._run(
@@ -242,25 +286,33 @@ class BulkApi:
 
     def _connector_delete_one(self, body: dict[str, Any], req: Request) -> ItemResult:
         errors = {}
-        if not body["entities"]:
+        if not body["entities"] or not all(body["entities"]):
             errors["entities"] = v.missing("Entities")
         if not body["origin"]:
             errors["origin"] = v.missing("Origin")
+        if body["tstart"] is None:
+            errors["tstart"] = v.missing("Start")
+        if body["tstop"] is None:
+            errors["tstop"] = v.missing("Stop")
+        if not body["comment"]:
+            errors["comment"] = v.missing("Comment")
         if errors:
             return 400, "", errors, None
-        wanted = set(body["entities"])
+        found = self._connector_find(body)
+        if found is None:
+            return 404, "", None, r.NOT_FOUND_MSG
         store = self.state.pbehaviors
-        for record in list(store.items.values()):
-            if record["origin"] != body["origin"]:
-                continue
-            if body["tstart"] is not None and record["tstart"] != body["tstart"]:
-                continue
-            if body["tstop"] is not None and record["tstop"] != body["tstop"]:
-                continue
-            cond = record["entity_pattern"][0][0] if record["entity_pattern"] else {}
-            if cond.get("field") == "_id" and cond.get("cond", {}).get("type") == "is_one_of":
-                ids = set(cond["cond"]["value"])
-                if ids & wanted:
-                    store.delete(record["_id"])
-                    return 200, record["_id"], None, None
-        return 404, "", None, r.NOT_FOUND_MSG
+        pulled = set(body["entities"])
+        found["entities"] = [e for e in found["entities"] if e not in pulled]
+        found["entity_pattern"] = _one_of(found["entities"])
+        assert req.user is not None
+        found["author"] = req.user.author()
+        found["updated"] = int(req.now)
+        store.generation += 1
+        if not found["entities"]:
+            store.delete(found["_id"])
+        return 200, found["_id"], None, None
+
+
+def _one_of(entities: list[str]) -> list[Any]:
+    return [[{"field": "_id", "cond": {"type": "is_one_of", "value": list(entities)}}]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from centreon_canopsis.standins.canopsis import responses as r
 from centreon_canopsis.standins.canopsis.auth import (
@@ -20,6 +20,9 @@ from centreon_canopsis.standins.canopsis.faults import Fault
 from centreon_canopsis.standins.canopsis.server import SandboxHTTPServer
 from centreon_canopsis.standins.canopsis.state import SandboxState
 from centreon_canopsis.standins.canopsis.versions import parse_version
+
+if TYPE_CHECKING:
+    from centreon_canopsis.standins.canopsis.amqp import AmqpConsumer
 
 log = logging.getLogger("centreon_canopsis.sandbox")
 
@@ -54,6 +57,10 @@ class Sandbox:
         journal_maxlen: int = 10_000,
         allow_change_severity_to_info: bool = False,
         allow_double_ack: bool = False,
+        amqp_url: str | None = None,
+        amqp_exchange: str = "canopsis.events",
+        amqp_queue: str = "canopsis-sandbox",
+        amqp_publish: bool = False,
     ) -> None:
         if edition not in ("community", "pro"):
             raise ValueError("edition must be 'community' or 'pro'")
@@ -85,6 +92,18 @@ class Sandbox:
                 self.add_user(**dict(user))
         self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        #: With ``amqp_url``, the sandbox also consumes events from RabbitMQ like engine-fifo.
+        self.amqp: AmqpConsumer | None = None
+        if amqp_url:
+            from centreon_canopsis.standins.canopsis.amqp import AmqpConsumer
+
+            self.amqp = AmqpConsumer(
+                self.state, amqp_url, amqp_exchange, amqp_queue, journal_maxlen=journal_maxlen
+            )
+            if amqp_publish:  # the API publishes what it accepts, like Canopsis's
+                from centreon_canopsis.standins.canopsis.amqp import ApiPublisher
+
+                self.state.publish = ApiPublisher(amqp_url, amqp_exchange)
 
     # --- lifecycle --------------------------------------------------------------------------------
     def start(self) -> Sandbox:
@@ -99,12 +118,19 @@ class Sandbox:
         )
         self._thread.start()
         log.info("Canopsis sandbox %s listening on %s", self.profile.full, self.url)
+        if self.amqp is not None:
+            self.amqp.start()
         return self
 
     def stop(self) -> None:
         server, self._server = self._server, None
         if server is None:
             return
+        if self.amqp is not None:
+            self.amqp.stop()
+        close = getattr(self.state.publish, "close", None)
+        if close is not None:
+            close()
         server.shutdown()
         server.close_connections()
         server.server_close()

@@ -57,6 +57,11 @@ class PbehaviorStore:
         self._active: list[dict[str, Any]] = []
         self._active_at_generation = -1
         self._entity_cache: dict[str, dict[str, Any] | None] = {}
+        self._by_entity: dict[str, list[int]] = {}  # entity id -> ranks in _active
+        self._others: list[int] = []  # ranks in _active of patterns not indexed by id
+        #: name -> id, kept by create/replace/delete (names are unique, like Canopsis's index):
+        #: a scan per create made thousands of concurrent downtimes quadratic.
+        self._names: dict[str, str] = {}
 
     # --- validation ------------------------------------------------------------------------------
     def validate(self, req: dict[str, Any], current_id: str | None, create: bool) -> dict[str, str]:
@@ -126,7 +131,8 @@ class PbehaviorStore:
         return errors
 
     def name_taken(self, name: str, current_id: str | None) -> bool:
-        return any(p["name"] == name and p["_id"] != current_id for p in self.items.values())
+        owner = self._names.get(name)
+        return owner is not None and owner != current_id
 
     def validate_patch(
         self, req: dict[str, Any], current: dict[str, Any]
@@ -175,6 +181,7 @@ class PbehaviorStore:
         record = self._record(req, req.get("_id") or self.ids.uuid(), user)
         record.update(comments=[], created=ts, updated=ts, origin=origin)
         self.items[record["_id"]] = record
+        self._names[record["name"]] = record["_id"]
         self.generation += 1
         return record
 
@@ -185,6 +192,9 @@ class PbehaviorStore:
             comments=old["comments"], created=old["created"], updated=int(now), origin=old["origin"]
         )
         self.items[pbh_id] = record
+        if self._names.get(old["name"]) == pbh_id:
+            del self._names[old["name"]]
+        self._names[record["name"]] = pbh_id
         self.generation += 1
         return record
 
@@ -210,13 +220,16 @@ class PbehaviorStore:
         record = self.items.pop(pbh_id, None)
         if record is None:
             return False
+        if self._names.get(record["name"]) == pbh_id:
+            del self._names[record["name"]]
         for comment in record["comments"]:
             self.comment_index.pop(comment["_id"], None)
         self.generation += 1
         return True
 
     def by_name(self, name: str) -> dict[str, Any] | None:
-        return next((p for p in self.items.values() if p["name"] == name), None)
+        pbh_id = self._names.get(name)
+        return self.items.get(pbh_id) if pbh_id is not None else None
 
     def add_comment(self, pbh_id: str, message: str, user: User, now: float) -> dict[str, Any]:
         comment = {"_id": self.ids.uuid(), "author": user.author(), "ts": int(now), "message": message}
@@ -256,6 +269,19 @@ class PbehaviorStore:
         active.sort(key=lambda p: -self.catalog.types.get(p["type"], {}).get("priority", 0))
         self._active = active
         self._entity_cache.clear()
+        # Patterns naming entities by id (every connector's downtimes) are indexed; the others
+        # are matched one by one. Matching every active pbehavior against every alarm at each
+        # change made a storm of thousands of downtimes quadratic (engine-pbehavior indexes too).
+        by_entity: dict[str, list[int]] = {}
+        others: list[int] = []
+        for rank, record in enumerate(active):
+            ids = _entity_ids(record["entity_pattern"])
+            if ids is None:
+                others.append(rank)
+            else:
+                for eid in ids:
+                    by_entity.setdefault(eid, []).append(rank)
+        self._by_entity, self._others = by_entity, others
 
     def next_boundary(self, now: float) -> float:
         """The next time the active set may change by itself (a tstart or tstop ahead)."""
@@ -276,7 +302,9 @@ class PbehaviorStore:
         if eid in self._entity_cache:
             return self._entity_cache[eid]
         info = None
-        for record in self._active:
+        active = self._active
+        for rank in sorted([*self._by_entity.get(eid, ()), *self._others]):
+            record = active[rank]
             if patterns.matches(record["entity_pattern"], entity):
                 info = self._info(record)
                 break
@@ -344,3 +372,21 @@ class PbehaviorStore:
             "end": exdate.get("end"),
             "type": self.catalog.render_type(ptype) if ptype else None,
         }
+
+
+def _entity_ids(pattern: Any) -> list[str] | None:
+    """The entity ids a pattern of one ``_id`` condition (eq or is_one_of) names, else None."""
+    try:
+        (group,) = pattern
+        (condition,) = group
+        cond = condition["cond"]
+    except (TypeError, ValueError, KeyError):
+        return None
+    if not isinstance(condition, dict) or condition.get("field") != "_id" or not isinstance(cond, dict):
+        return None
+    value = cond.get("value")
+    if cond.get("type") == "eq" and isinstance(value, str):
+        return [value]
+    if cond.get("type") == "is_one_of" and isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -57,6 +58,9 @@ class SandboxState:
         self.maintenance = False
         self.version_updated = int(clock.now())
         self.checker = EventChecker(profile, allow_change_severity_to_info)
+        #: Set by the AMQP stand-in in ``amqp_publish`` mode: the API publishes the events it
+        #: accepted to RabbitMQ, as Canopsis's does, and engine-fifo (the consumer) applies them.
+        self.publish: Callable[[list[Any]], list[Any]] | None = None
         self._build()
 
     def _build(self) -> None:
@@ -116,12 +120,19 @@ class SandboxState:
                 sent.append(ev)
             else:
                 failed.append(ev)
+        if self.publish is not None:
+            unpublished = self.publish(sent)  # a publish error puts the event in failed_events
+            if unpublished:
+                sent = [ev for ev in sent if not any(ev is u for u in unpublished)]
+                failed += unpublished
         journal.failed.extend(failed)
         journal.published.extend(sent)
         counters = journal.counters
         counters["events_received"] += len(events)
         counters["events_sent"] += len(sent)
         counters["events_failed"] += len(failed)
+        if self.publish is not None:
+            return sent, failed
         fifo_types = self.profile.fifo_types
         apply = self.engine.apply
         dropped = 0
@@ -135,6 +146,32 @@ class SandboxState:
         if dropped:
             counters["events_dropped"] += dropped
         return sent, failed
+
+    def consume(self, events: list[Any], journaled: frozenset[int] = frozenset()) -> None:
+        """engine-fifo on messages from RabbitMQ (the sandbox's AMQP consumer): no API checks.
+
+        ``journaled``: positions of the events the sandbox's own API published (already in the
+        journal)."""
+        with self.lock:
+            now = self.tick()
+            journal = self.journal
+            counters = journal.counters
+            counters["amqp_messages"] += len(events)
+            fifo_types = self.profile.fifo_types
+            apply = self.engine.apply
+            for position, ev in enumerate(events):
+                if type(ev) is not dict or type(ev.get("event_type")) is not str:
+                    journal.dropped.append({"event": ev, "reason": "cannot decode event"})
+                    counters["events_dropped"] += 1
+                    continue
+                if position not in journaled:
+                    journal.published.append(ev)
+                reason = drop_reason(ev, fifo_types)
+                if reason is None:
+                    reason = apply(ev, event_time(ev, now), now)
+                if reason is not None:
+                    journal.dropped.append({"event": ev, "reason": reason})
+                    counters["events_dropped"] += 1
 
     # --- inspection (copies, safe to keep and modify) -----------------------------------------------------
     def alarms(self, opened: bool | None = True) -> list[dict[str, Any]]:

@@ -126,6 +126,9 @@ class VersionProfile:
 
     @property
     def bulk_connector_pbehaviors(self) -> bool:
+        """In the 24.04 branch; Centreon's documentation names 24.04.8 as the first release."""
+        if self.line == "24.04":
+            return int(self.full.split(".")[2]) >= 8
         return self.at_least("24.04")
 
     @property

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
-from centreon_canopsis.core.cli.exitcodes import FAILED, OK
+from centreon_canopsis.core.cli.exitcodes import FAILED, OK, UNAVAILABLE, USAGE
 from centreon_canopsis.core.logsetup import setup_logging
 from centreon_canopsis.standins.demo import DemoOptions, render, run_demo
 
@@ -35,6 +36,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--canopsis-version", default="24.04", choices=("22.10", "23.04", "23.10", "24.04", "24.10")
     )
     parser.add_argument("--rows", type=int, default=15, help="alarms to show")
+    parser.add_argument(
+        "--transport",
+        choices=("http", "amqp"),
+        default="http",
+        help="events over the HTTP API (default) or through RabbitMQ (the sandbox consumes it)",
+    )
+    parser.add_argument(
+        "--amqp-url",
+        default=os.environ.get("CANOPSIS_AMQP_URL", ""),
+        help="RabbitMQ for --transport amqp, amqp://user:password@host/vhost with the exchange "
+        "canopsis.events (default: $CANOPSIS_AMQP_URL)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -50,7 +63,13 @@ def run(args: argparse.Namespace) -> int:
         bbdo=args.bbdo,
         broker_version=args.broker_version,
         canopsis_version=args.canopsis_version,
+        transport=args.transport,
+        amqp_url=args.amqp_url,
     )
-    result = run_demo(options, progress=sys.stderr.isatty())
+    try:
+        result = run_demo(options, progress=sys.stderr.isatty())
+    except (ValueError, RuntimeError) as error:
+        print(f"centreon-canopsis demo: {error}", file=sys.stderr)
+        return USAGE if isinstance(error, ValueError) else UNAVAILABLE
     render(result, rows=args.rows)
     return OK if result.ok else FAILED

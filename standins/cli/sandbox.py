@@ -17,6 +17,7 @@ import threading
 import urllib.error
 import urllib.request
 from typing import Any
+from urllib.parse import urlsplit
 
 from centreon_canopsis.core.cli.exitcodes import FAILED, OK, UNAVAILABLE, USAGE
 
@@ -48,6 +49,24 @@ def register(subparsers: Any) -> None:
         help="seconds before an OK alarm is resolved (default: 60)",
     )
     parser.add_argument("--seed", type=int, help="seed for ids and display names (reproducible runs)")
+    parser.add_argument(
+        "--amqp-url",
+        help="also consume events from this RabbitMQ (amqp://user:password@host/vhost), like engine-fifo",
+    )
+    parser.add_argument(
+        "--amqp-exchange", default="canopsis.events", help="exchange to bind to (default: canopsis.events)"
+    )
+    parser.add_argument(
+        "--amqp-queue",
+        default="canopsis-sandbox",
+        help="the sandbox's durable queue (default: canopsis-sandbox)",
+    )
+    parser.add_argument(
+        "--amqp-publish",
+        action="store_true",
+        help="with --amqp-url: the API publishes the events it accepts to the exchange (as Canopsis's "
+        "does, without confirms) and they are applied when consumed",
+    )
     parser.set_defaults(func=_serve)
 
     commands = parser.add_subparsers(dest="sandbox_command", metavar="COMMAND")
@@ -127,6 +146,10 @@ def _serve(args: argparse.Namespace) -> int:
             edition=args.edition,
             resolve_delay=args.resolve_delay,
             seed=args.seed,
+            amqp_url=args.amqp_url,
+            amqp_exchange=args.amqp_exchange,
+            amqp_queue=args.amqp_queue,
+            amqp_publish=args.amqp_publish,
         )
     except ValueError as err:
         print(f"centreon-canopsis sandbox: {err}", file=sys.stderr)
@@ -154,6 +177,13 @@ def _serve(args: argparse.Namespace) -> int:
             print("authkey: the one given with --authkey (user root)", flush=True)
         else:
             print(f"authkey: {sandbox.authkey} (user root; Basic auth root/root also works)", flush=True)
+        if sandbox.amqp is not None:
+            where = urlsplit(args.amqp_url)
+            print(
+                f"consuming exchange {args.amqp_exchange!r} through queue {args.amqp_queue!r} at "
+                f"{where.hostname}:{where.port or 5672}{where.path}",
+                flush=True,
+            )
         print("Control endpoints under /_sandbox/ (sandbox-only). Stop with Ctrl-C or SIGTERM.", flush=True)
         while not stop.wait(0.5):
             pass

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from centreon_canopsis.core.dispatcher import FirstResult
+from centreon_canopsis.core.hookcalls import FirstResult
 from centreon_canopsis.core.hookspecs import hookimpl
 from centreon_canopsis.core.plugin_manager import PluginManager
 
@@ -35,7 +35,7 @@ def test_same_order_and_answer_as_pluggy():
         answer("last", trylast=True),
         answer("tryfirst", tryfirst=True),
     )
-    fast = FirstResult(manager.hook.connector_accept)
+    fast = FirstResult(manager.hook.connector_accept, manager)
     assert (
         fast({}, None, None)
         == manager.hook.connector_accept(event={}, element=None, context=None)
@@ -44,13 +44,14 @@ def test_same_order_and_answer_as_pluggy():
 
 
 def test_argument_subsets_in_any_order():
-    fast = FirstResult(make(ReversedArgs()).hook.connector_accept)
+    manager = make(ReversedArgs())
+    fast = FirstResult(manager.hook.connector_accept, manager)
     assert fast({"x": 1}, "element", "ctx") == "1-ctx"
 
 
 def test_plugins_registered_later_are_seen():
     manager = make(answer(None))
-    fast = FirstResult(manager.hook.connector_accept)
+    fast = FirstResult(manager.hook.connector_accept, manager)
     assert fast({}, None, None) is None
     manager.register(answer("late"), name="late")
     assert fast({}, None, None) == "late"
@@ -69,12 +70,80 @@ def test_monitoring_and_wrappers_go_through_pluggy():
             return result
 
     manager = make(answer("x"), Wrapper())
-    assert FirstResult(manager.hook.connector_accept)({}, None, None) == "x"
+    assert FirstResult(manager.hook.connector_accept, manager)({}, None, None) == "x"
     assert seen == ["x"], "the wrapper ran"
     calls = []
     manager = make(answer("y"))
-    fast = FirstResult(manager.hook.connector_accept)
+    fast = FirstResult(manager.hook.connector_accept, manager)
     undo = manager.add_hookcall_monitoring(lambda name, impls, kwargs: calls.append(name), lambda *a: None)
     assert fast({}, None, None) == "y"
     undo()
     assert calls == ["connector_accept"], "monitoring saw the call"
+
+
+def test_direct_calls_without_monitoring_and_back_after_it():
+    manager = make(answer("y"))
+    fast = FirstResult(manager.hook.connector_accept, manager)
+    assert fast({}, None, None) == "y"
+    assert fast.calls is not None, "direct calls"
+    calls = []
+    undo = manager.add_hookcall_monitoring(lambda name, impls, kwargs: calls.append(name), lambda *a: None)
+    assert fast({}, None, None) == "y"
+    assert fast.calls is None, "through pluggy while monitored"
+    undo()
+    undo()  # twice: counted once
+    assert fast({}, None, None) == "y"
+    assert fast.calls is not None and calls == ["connector_accept"]
+
+
+def test_a_plain_pluggy_manager_is_always_called_through_pluggy():
+    import pluggy
+
+    from centreon_canopsis.core import hookspecs
+
+    manager = pluggy.PluginManager(hookspecs.PROJECT)
+    manager.add_hookspecs(hookspecs)
+    manager.register(answer("z"), name="z")
+    fast = FirstResult(manager.hook.connector_accept, manager)
+    assert fast({}, None, None) == "z" and fast.calls is None
+
+
+class Kinds:
+    accept_kinds = ("downtime",)
+
+    def __init__(self):
+        self.seen = []
+
+    @hookimpl
+    def connector_accept(self, event, element, context):
+        self.seen.append(event["n"])
+        return "refused"
+
+
+def test_accept_kinds_limits_the_calls_to_the_declared_kinds():
+    narrow = Kinds()
+    manager = make(answer(None), narrow)
+    fast = FirstResult(manager.hook.connector_accept, manager)
+    assert fast.for_kind("service_status", {"n": 1}, None, None) is None
+    assert fast.for_kind("downtime", {"n": 2}, None, None) == "refused"
+    assert fast({"n": 3}, None, None) == "refused", "a plain call asks every implementation"
+    assert narrow.seen == [2, 3]
+    late = Kinds()
+    late.accept_kinds = ("service_status",)
+    manager.register(late, name="late")
+    assert fast.for_kind("service_status", {"n": 4}, None, None) == "refused", "registrations are seen"
+    assert late.seen == [4]
+
+
+def test_builtin_filters_declare_only_their_active_kinds(tmp_path):
+    from centreon_canopsis.core.pipeline import build_context
+    from tests.support.config import make_config
+
+    context = build_context(make_config(tmp_path))
+    kinds = {
+        name: set(getattr(info.plugin, "accept_kinds", ()) or ())
+        for name, info in context.plugins.infos.items()
+        if info.plugin is not None and hasattr(info.plugin, "accept_kinds")
+    }
+    assert kinds["downtime"] == {"downtime"}
+    assert kinds["authors"] == set(), "no author list configured: never called"

@@ -115,7 +115,13 @@ def write_config(tmp_path: Path, port: int, events: Path | None = None, **settin
     }
     tables: dict[str, dict[str, Any]] = {
         "source": {"type": "jsonl", "path": str(events or tmp_path / "events.jsonl"), "follow": True},
-        "delivery": {"retry_initial_delay": 0.05, "retry_max_delay": 0.3, "shutdown_timeout": 5},
+        # coalesce_backlog 0: these tests count every event (catch-up drops superseded checks).
+        "delivery": {
+            "retry_initial_delay": 0.05,
+            "retry_max_delay": 0.3,
+            "shutdown_timeout": 5,
+            "coalesce_backlog": 0,
+        },
         "metrics": {"port": 0},
     }
     for key, value in settings.items():

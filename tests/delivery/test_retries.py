@@ -128,17 +128,42 @@ def test_configuration_errors_are_retried_not_dead_lettered(tmp_path):
         box.stop()
 
 
-def test_canopsis_refusing_every_event_is_a_passing_trouble(tmp_path):
+@pytest.mark.parametrize("batch", [1, 100])
+def test_canopsis_refusing_everything_backs_off_and_dead_letters_nothing_within_the_limit(tmp_path, batch):
+    """One failed_events rule whatever the batch size (issue 10, item 4): every refusal counts
+    against its payload and the lane backs off; nothing is dead-lettered before the limit."""
     box = sandbox()
     try:
         # RabbitMQ down: the API answers 200 but lists every event in failed_events.
-        box.fail_events({"event_type": "check"}, count=500)
-        write_stream(tmp_path / "events.jsonl", 200)
-        config = write_config(tmp_path, box.port, max_batch_size=100, delivery={"failed_event_attempts": 2})
+        box.fail_events({"event_type": "check"})
+        write_stream(tmp_path / "events.jsonl", 10)
+        config = write_config(
+            tmp_path, box.port, max_batch_size=batch, delivery={"failed_event_attempts": 1000}
+        )
         with Daemon(config) as daemon:
-            wait_until(lambda: len(set(seqs(box.published_events()))) == 200, 20, "the events")
-            assert daemon.metric("payloads_dead_lettered_total") == 0, "not the events' fault"
-            assert daemon.metric("payloads_retried_total") == 500
+            wait_until(lambda: len(box.failed_events()) >= 12, 20, "refusals")
+            box.clear_faults()
+            wait_until(lambda: len(set(seqs(box.published_events()))) == 10, 20, "the events")
+            assert daemon.metric("payloads_dead_lettered_total") == 0, "within the limit: Canopsis's trouble"
+            assert daemon.metric("payloads_retried_total") >= 12
+            assert daemon.metric("send_failures_total", route="event", cause="rejected") >= 12
+            assert daemon.stop() == 0
+    finally:
+        box.stop()
+
+
+@pytest.mark.parametrize("batch", [1, 100])
+def test_a_payload_canopsis_never_takes_does_not_hold_up_the_lane(tmp_path, batch):
+    box = sandbox()
+    try:
+        box.fail_events({"output": "CHECK seq=0000000"})  # refused on every attempt
+        write_stream(tmp_path / "events.jsonl", 30)
+        config = write_config(tmp_path, box.port, max_batch_size=batch, delivery={"failed_event_attempts": 4})
+        with Daemon(config) as daemon:
+            wait_until(lambda: len(set(seqs(box.published_events()))) == 29, 20, "the other events")
+            wait_until(lambda: daemon.metric("payloads_dead_lettered_total") == 1, 20, "the dead letter")
+            refused = [e for e in box.failed_events() if e["output"].endswith("=0000000")]
+            assert len(refused) == 4, "tried failed_event_attempts times, alone or in a batch"
             assert daemon.stop() == 0
     finally:
         box.stop()
@@ -160,3 +185,20 @@ def test_events_the_api_always_refuses_are_recognised():
     assert refusal_reason(ack) is None, "only a check needs a component"
     assert refusal_reason({"event_type": "check", "ref_rk": "x/y", "state": 1}) is None
     assert refusal_reason([1]) == "not a JSON object"
+
+
+@pytest.mark.parametrize("batch", [1, 100])
+def test_payloads_refused_together_for_ever_are_dead_lettered_at_the_limit(tmp_path, batch):
+    """Before: a request whose events were all refused was retried for ever without counting
+    (4 payloads stuck for 10 minutes), while a lone refused event was dead-lettered."""
+    box = sandbox()
+    try:
+        box.fail_events({"event_type": "check"})
+        write_stream(tmp_path / "events.jsonl", 4)
+        config = write_config(tmp_path, box.port, max_batch_size=batch, delivery={"failed_event_attempts": 3})
+        with Daemon(config) as daemon:
+            wait_until(lambda: daemon.metric("payloads_dead_lettered_total") == 4, 30, "the dead letters")
+            assert len(box.failed_events()) == 12, "each refused 3 times, alone or together"
+            assert daemon.stop() == 0
+    finally:
+        box.stop()

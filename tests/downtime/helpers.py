@@ -120,6 +120,8 @@ class Downtime:
 def downtime_config(state_dir: Path | str, port: int = 1, **settings: Any):
     """``make_config`` with downtimes on (the shared helper turns them off for recorder tests)."""
     settings.setdefault("canopsis_downtime_send_pbh", 1)
+    # These tests speak of one request per call; bulk mode (the default) has its own tests.
+    settings.setdefault("canopsis_downtime_bulk", 0)
     return make_config(state_dir, port, **settings)
 
 

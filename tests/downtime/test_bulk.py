@@ -63,7 +63,7 @@ def test_a_burst_of_downtimes_goes_in_one_request_each_way(tmp_path, version):
 def test_per_item_duplicates_and_missing_deletes_count_as_delivered(tmp_path):
     existing, new, gone = Downtime(id=1), Downtime(id=2), Downtime(id=3)
     with sandbox() as box:
-        with Connector(tmp_path / "first", box.port) as connector:
+        with Connector(tmp_path / "first", box.port, canopsis_downtime_bulk=0) as connector:
             connector.feed([*configuration(3), existing.start()])
             assert connector.drain()
         gone.start()

@@ -130,7 +130,7 @@ def test_missing_rights(tmp_path, capsys):
     assert code == 1
     failed = [line for line in lines if line.startswith("[FAIL]")]
     assert failed == [
-        '[FAIL] test pbehavior: POST /api/v4/pbehaviors answered HTTP 403: {"error":"Forbidden"}'
+        '[FAIL] test pbehavior: POST /api/v4/bulk/pbehaviors answered HTTP 403: {"error":"Forbidden"}'
     ]
     fix = lines[lines.index(failed[0]) + 1]
     assert fix == (

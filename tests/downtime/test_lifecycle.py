@@ -160,6 +160,7 @@ def test_start_payloads_exact(bbdo, service):
                         }
                     ]
                 ],
+                "comment": COMMENT,
             },
             pid,
         ),
@@ -173,7 +174,15 @@ def test_end_payload_exact(bbdo, service):
     hooks = Transformer(bbdo)
     steps = dict(lifecycle(bbdo, service))
     pid = Downtime(service=service).pbehavior_id
-    assert hooks.transform(steps["delete"]) == [Payload("pbehavior.delete", {"_id": pid, "name": pid}, pid)]
+    match = {
+        "entities": ["Ping/srv-web-01" if service else "srv-web-01"],
+        "tstart": START,
+        "tstop": END,
+        "comment": COMMENT,
+    }
+    assert hooks.transform(steps["delete"]) == [
+        Payload("pbehavior.delete", {"_id": pid, "name": pid, "match": match}, pid)
+    ]
 
 
 def test_no_comment_payload_for_an_empty_comment_and_long_ones_cut():

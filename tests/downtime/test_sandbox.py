@@ -166,14 +166,16 @@ def test_canopsis_down_at_start_up_then_everything_is_delivered(tmp_path, bbdo, 
 
 def test_reason_missing_is_created_and_used(tmp_path):
     downtime = Downtime()
-    with sandbox() as box, Connector(tmp_path / "state", box.port) as connector:
+    with sandbox() as box:
+        # Before the connector starts: its start-up look-up creates the reason at once.
         assert [r["name"] for r in box.reasons()] == ["Default"]
-        connector.feed([*configuration(3), downtime.start()])
-        assert connector.drain()
-        reasons = {r["name"]: r for r in box.reasons()}
-        assert reasons[REASON]["description"] == REASON_DESCRIPTION
-        assert connector.lookups.reason_id == reasons[REASON]["_id"]
-        assert by_id(box)[downtime.pbehavior_id]["reason"]["_id"] == reasons[REASON]["_id"]
+        with Connector(tmp_path / "state", box.port) as connector:
+            connector.feed([*configuration(3), downtime.start()])
+            assert connector.drain()
+            reasons = {r["name"]: r for r in box.reasons()}
+            assert reasons[REASON]["description"] == REASON_DESCRIPTION
+            assert connector.lookups.reason_id == reasons[REASON]["_id"]
+            assert by_id(box)[downtime.pbehavior_id]["reason"]["_id"] == reasons[REASON]["_id"]
     posts = [(r["method"], r["status"]) for r in box.requests() if r["path"] == "/api/v4/pbehavior-reasons"]
     assert posts == [("GET", 200), ("POST", 201)]
 

@@ -122,24 +122,38 @@ def test_bulk_entity_pbehaviors(api: Api, sandbox: Sandbox) -> None:
     ]
 
 
-def test_bulk_connector_pbehaviors(api: Api, sandbox: Sandbox) -> None:
+def test_bulk_connector_pbehaviors(make_sandbox: Any) -> None:
+    """Canopsis's store.go: found by (origin, tstart, tstop, comment); a create merges entities
+    (a replay changes nothing), a delete pulls them and removes the pbehavior once empty."""
+    sandbox = make_sandbox(canopsis_version="24.04.8")
+    api = Api(sandbox.url)
+    route = "/api/v4/bulk/connector-pbehaviors"
     now = int(sandbox.clock.now())
+    window = {"origin": "centreon", "tstart": now, "tstop": now + 60, "comment": "c"}
     item = {
         "entities": ["cpu/h1", "mem/h1"],
-        "origin": "centreon",
         "name": "dt",
         "reason": sandbox.reason_id("Default"),
         "type": sandbox.type_id("Default maintenance"),
-        "tstart": now,
-        "tstop": now + 60,
-        "comment": "c",
+        **window,
     }
-    created = api.post("/api/v4/bulk/connector-pbehaviors", json=[item]).json()
-    assert created[0]["status"] == 200
-    deleted = api.delete(
-        "/api/v4/bulk/connector-pbehaviors",
-        json=[
-            {"entities": ["mem/h1"], "origin": "centreon", "tstart": now, "tstop": now + 60, "comment": "c"}
-        ],
-    ).json()
-    assert deleted[0]["status"] == 200 and sandbox.pbehaviors() == []
+    created = api.post(route, json=[item, item | {"entities": ["disk/h1"], "name": "other"}]).json()
+    assert [c["status"] for c in created] == [200, 200]
+    assert created[0]["id"] == created[1]["id"]  # merged into the first, whatever the name
+    (record,) = sandbox.pbehaviors()
+    assert record["name"] == "dt" and [c["message"] for c in record["comments"]] == ["c"]
+    assert record["entity_pattern"] == [
+        [{"field": "_id", "cond": {"type": "is_one_of", "value": ["cpu/h1", "mem/h1", "disk/h1"]}}]
+    ]
+    again = api.post(route, json=[item]).json()  # a replay
+    assert again[0]["id"] == created[0]["id"] and len(sandbox.pbehaviors()) == 1
+    clash = api.post(route, json=[item | {"comment": "d"}]).json()  # another window, same name
+    assert clash[0]["status"] == 400 and clash[0]["errors"] == {"name": "Name already exists."}
+    deleted = api.delete(route, json=[{"entities": ["mem/h1", "disk/h1"], **window}]).json()
+    assert deleted[0]["status"] == 200
+    (record,) = sandbox.pbehaviors()
+    assert record["entity_pattern"][0][0]["cond"]["value"] == ["cpu/h1"]
+    assert api.delete(route, json=[{"entities": ["cpu/h1"], **window}]).json()[0]["status"] == 200
+    assert sandbox.pbehaviors() == []
+    gone = api.delete(route, json=[{"entities": ["cpu/h1"], **window}]).json()
+    assert gone == [{"status": 404, "item": {"entities": ["cpu/h1"], **window}, "error": "Not found"}]

@@ -135,7 +135,9 @@ def test_type_color_absent_and_priority_unique_on_22_10(make_sandbox: Any) -> No
     [
         ("22.10", {"pbehaviors": 207, "entity-pbehaviors": 404, "connector-pbehaviors": 404}),
         ("23.10", {"pbehaviors": 207, "entity-pbehaviors": 207, "connector-pbehaviors": 404}),
-        ("24.04", {"pbehaviors": 207, "entity-pbehaviors": 207, "connector-pbehaviors": 207}),
+        ("24.04", {"pbehaviors": 207, "entity-pbehaviors": 207, "connector-pbehaviors": 404}),
+        ("24.04.8", {"pbehaviors": 207, "entity-pbehaviors": 207, "connector-pbehaviors": 207}),
+        ("24.10", {"pbehaviors": 207, "entity-pbehaviors": 207, "connector-pbehaviors": 207}),
     ],
 )
 def test_bulk_routes_per_version(make_sandbox: Any, version: str, routes: dict[str, int]) -> None:

@@ -29,6 +29,7 @@ CONFIGURATION_STATUSES = {
     403: "the authkey's user lacks the API rights (see the README)",
     404: "no such route: check canopsis_host and the canopsis_*_route settings",
     405: "the route does not accept this method: check the canopsis_*_route settings",
+    407: "the proxy refused the connector's credentials: check proxy_username and proxy_password",
 }
 RESPONSE_EXCERPT = 2000
 
@@ -82,6 +83,17 @@ def http_error(response: requests.Response, retryable: RetryStatuses, count: int
         )
     else:
         result = Result(Outcome.FAILED, status, f"HTTP {status}: {body[:200]}", None, body)
+    return [result] * count
+
+
+def transport_failure(error: requests.RequestException, count: int = 1) -> list[Result]:
+    """Results for a request that got no HTTP answer of its own: retried. A proxy refusing the
+    tunnel for an HTTPS request with 407 surfaces here (requests raises a ProxyError): it is a
+    misconfiguration like the 407 answer to a plain HTTP request, and said so."""
+    if isinstance(error, requests.exceptions.ProxyError) and "407" in str(error):
+        result = Result(Outcome.RETRY, 407, f"HTTP 407: {CONFIGURATION_STATUSES[407]}")
+    else:
+        result = Result(Outcome.RETRY, None, f"{type(error).__name__}: {error}")
     return [result] * count
 
 

@@ -63,6 +63,23 @@ def has_bulk(version: str | None) -> bool:
     return line is None or line >= (22, 10)
 
 
+def version_numbers(version: str | None) -> tuple[int, int, int] | None:
+    """``(24, 4, 8)`` for "24.04.8" (patch 0 when absent); None for anything else."""
+    match = re.match(r"^\s*(\d+)\.(\d+)(?:\.(\d+))?", version) if isinstance(version, str) else None
+    if not match:
+        return None
+    return int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)
+
+
+def has_connector_bulk(version: str | None) -> bool:
+    """``/bulk/connector-pbehaviors`` (idempotent, comment inline): Canopsis 24.04.8 and later.
+
+    An unknown version does not use it: ``/bulk/pbehaviors`` works everywhere.
+    """
+    numbers = version_numbers(version)
+    return numbers is not None and numbers >= (24, 4, 8)
+
+
 class LookupFailed(Exception):
     """A look-up did not get its answer; the message says why and what to do."""
 
@@ -84,6 +101,11 @@ def explain_status(status: int, what: str, route: str, body: Any = None) -> str:
         )
     if status == 404:
         return f"{what}: HTTP 404 on {route}: no such route; check the canopsis_downtime_*_route settings"
+    if status == 407:
+        return (
+            f"{what}: HTTP 407 on {route}: the proxy refused the credentials; "
+            "check proxy_username and proxy_password"
+        )
     detail = ""
     if isinstance(body, dict):
         detail = f" ({body.get('errors') or body.get('error')})"
@@ -91,6 +113,12 @@ def explain_status(status: int, what: str, route: str, body: Any = None) -> str:
 
 
 def unreachable(client: CanopsisClient, error: requests.RequestException) -> LookupFailed:
+    if isinstance(error, requests.exceptions.ProxyError) and "407" in str(error):
+        return LookupFailed(
+            f"the proxy refused the credentials for {client.base_url} (HTTP 407): "
+            "check proxy_username and proxy_password",
+            status=407,
+        )
     return LookupFailed(f"Canopsis at {client.base_url} unreachable: {type(error).__name__}", error=False)
 
 
@@ -232,6 +260,8 @@ class PbehaviorLookups:
         self.problem: str | None = None
         #: Whether the bulk route was found missing (the sender then sends one by one).
         self.bulk_missing = False
+        #: Whether the connector route was found missing (the sender then uses the bulk route).
+        self.connector_missing = False
 
     # -- what the sender reads -------------------------------------------------------------
 
@@ -253,6 +283,10 @@ class PbehaviorLookups:
     @property
     def bulk_available(self) -> bool:
         return not self.bulk_missing and has_bulk(self.version)
+
+    @property
+    def connector_available(self) -> bool:
+        return not self.connector_missing and self.bulk_available and has_connector_bulk(self.version)
 
     def complete(self, body: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
         """A copy of a pbehavior create body with ``reason``, ``type`` (and ``color``) filled in.

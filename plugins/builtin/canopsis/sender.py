@@ -3,13 +3,14 @@
 - ``event``: one ``POST`` of a JSON array. Canopsis answers 200 and lists the events it could
   not take in ``failed_events``: those events are retried (Canopsis also lists its own
   publishing errors there) and dead-lettered once refused ``delivery.failed_event_attempts``
-  times; the others are delivered. A permanent refusal of a whole request (a 400 or a 413 from
-  a proxy, for example) is narrowed down by splitting the batch, so that only the payloads it
-  is about are dead-lettered and the stream goes on (the Lua connector's B6).
+  times, whatever the batch size (the lane backs off meanwhile); the others are delivered.
+  A permanent refusal of a whole request (a 400 or a 413 from a proxy, for example) is
+  narrowed down by splitting the batch, so that only the payloads it is about are
+  dead-lettered and the stream goes on (the Lua connector's B6).
 - ``pbehavior.*``: see :mod:`.pbehaviors`.
 
 Connection errors, timeouts and the ``delivery.retry_statuses`` answers are retried; so are the
-answers that mean the connector is misconfigured (401, 403, 404, 405: see :mod:`.answers`);
+answers that mean the connector is misconfigured (401, 403, 404, 405, 407: see :mod:`.answers`);
 other 4xx answers are permanent. With ``send_data_test = 1`` nothing is sent: payloads are
 logged.
 """
@@ -36,6 +37,7 @@ from centreon_canopsis.plugins.builtin.canopsis.answers import (
     failed_indexes,
     http_error,
     refusal_reason,
+    transport_failure,
 )
 from centreon_canopsis.plugins.builtin.canopsis.client import CanopsisClient
 
@@ -114,7 +116,7 @@ class CanopsisSender:
         try:
             response = client.request(route.method, route.path, body=body)
         except requests.RequestException as error:
-            return [Result(Outcome.RETRY, None, f"{type(error).__name__}: {error}")] * len(items)
+            return transport_failure(error, len(items))
         status = response.status_code
         if not response.ok:
             if len(items) > 1 and status not in self.retryable and status not in CONFIGURATION_STATUSES:
@@ -146,9 +148,10 @@ class CanopsisSender:
             bodies = [item.body for item in items]
             indexes, unmatched = failed_indexes(bodies, failed_events)
             excerpt_of_failed = orjson.dumps({"failed_events": failed_events[:20]}).decode()
-            # Every event refused at once, none for a reason of its own: Canopsis could not
-            # publish (RabbitMQ); the request is retried without counting against the events.
-            systemic = len(indexes) == len(items) > 1 and not any(refusal_reason(b) for b in bodies)
+            # One rule whatever the batch size: each refusal counts against its payload, the
+            # lane backs off between attempts (Canopsis refusing everything is its trouble:
+            # RabbitMQ), and a payload refused ``failed_event_attempts`` times is dead-lettered,
+            # so that no lane waits for ever behind a payload Canopsis will never take.
             for index in indexes:
                 reason = refusal_reason(bodies[index])
                 if reason is not None:
@@ -156,10 +159,6 @@ class CanopsisSender:
                         Outcome.FAILED, status, f"refused by Canopsis (failed_events): {reason}", None,
                         excerpt_of_failed,
                     )  # fmt: skip
-                elif systemic:
-                    results[index] = Result(
-                        Outcome.RETRY, status, "Canopsis listed every event in failed_events (publishing?)"
-                    )
                 else:
                     results[index] = self._refused(
                         items[index], status, "listed in failed_events by Canopsis", excerpt_of_failed

@@ -83,6 +83,7 @@ def start_payloads(event: dict[str, Any], cache: Cache, mapping: Mapping) -> lis
     """The create (reason, type and color are added when sent), then the comment if any."""
     pid = pbehavior_id(event, cache)
     tstart, tstop = window(event)
+    comment = str(event.get("comment_data") or "")[:COMMENT_LIMIT]
     body = {
         "_id": pid,
         "name": pid,
@@ -94,14 +95,26 @@ def start_payloads(event: dict[str, Any], cache: Cache, mapping: Mapping) -> lis
         "entity_pattern": [
             [{"field": "_id", "cond": {"type": "eq", "value": entity_id(event, cache, mapping)}}]
         ],
+        # Ignored by /pbehaviors (unknown fields are); the connector route takes it inline.
+        "comment": comment,
     }
     payloads = [Payload(CREATE, body, pid)]
-    comment = str(event.get("comment_data") or "")
     if comment:  # Canopsis refuses an empty message
-        payloads.append(Payload(COMMENT, {"pbehavior": pid, "message": comment[:COMMENT_LIMIT]}, pid))
+        payloads.append(Payload(COMMENT, {"pbehavior": pid, "message": comment}, pid))
     return payloads
 
 
-def end_payloads(event: dict[str, Any], cache: Cache) -> list[Payload]:
+def end_payloads(event: dict[str, Any], cache: Cache, mapping: Mapping | None = None) -> list[Payload]:
+    """The delete; ``match`` is what ``/bulk/connector-pbehaviors`` finds a pbehavior by (the
+    same entity, window and comment as its create), unused by the other routes."""
     pid = pbehavior_id(event, cache)
-    return [Payload(DELETE, {"_id": pid, "name": pid}, pid)]
+    body: dict[str, Any] = {"_id": pid, "name": pid}
+    if mapping is not None:
+        tstart, tstop = window(event)
+        body["match"] = {
+            "entities": [entity_id(event, cache, mapping)],
+            "tstart": tstart,
+            "tstop": tstop,
+            "comment": str(event.get("comment_data") or "")[:COMMENT_LIMIT],
+        }
+    return [Payload(DELETE, body, pid)]

@@ -44,6 +44,8 @@ def downtimes_accepted(config, registry) -> bool:
 
 
 class DowntimePlugin:
+    #: connector_accept concerns downtimes only (the dispatcher calls it for these only).
+    accept_kinds = (KIND,)
     mapping: Mapping
     send_pbh: bool
     lookups: PbehaviorLookups | None = None
@@ -86,5 +88,5 @@ class DowntimePlugin:
         if step is Step.START:
             return start_payloads(event, context.cache, self.mapping)
         if step is Step.END:
-            return end_payloads(event, context.cache)
+            return end_payloads(event, context.cache, self.mapping)
         return []  # only when another plugin accepted a step we veto

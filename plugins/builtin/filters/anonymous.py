@@ -20,6 +20,8 @@ HOST_KINDS = frozenset({"host_status", "service_status", "acknowledgement", "dow
 
 
 class AnonymousEventsFilter:
+    #: The kinds connector_accept looks at (the dispatcher calls it for these only).
+    accept_kinds = HOST_KINDS | {"ba_status"}
     skip_nil_id: bool
     skip_anon: bool
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from centreon_canopsis.core.hookspecs import hookimpl
-from centreon_canopsis.plugins.builtin.filters.base import Check, Event, NameLists, table
+from centreon_canopsis.plugins.builtin.filters.base import Check, Event, KindChecks, NameLists, table
 
 
-class AuthorsFilter:
+class AuthorsFilter(KindChecks):
     _checks: dict[str, Check]
 
     @hookimpl

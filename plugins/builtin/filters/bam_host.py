@@ -12,13 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from centreon_canopsis.core.hookspecs import hookimpl
-from centreon_canopsis.plugins.builtin.filters.base import HOST_KINDS, Check, Event, host_name
+from centreon_canopsis.plugins.builtin.filters.base import HOST_KINDS, Check, Event, KindChecks, host_name
 from centreon_canopsis.plugins.builtin.mapping import BAM_HOST_PREFIX
 
 REASON = "enable_bam_host"
 
 
-class BamHostFilter:
+class BamHostFilter(KindChecks):
     _checks: dict[str, Check]
 
     @hookimpl

@@ -7,7 +7,7 @@ for the elements a filter does not concern.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,6 +88,18 @@ def chain(*checks: Check | None) -> Check | None:
         return None
 
     return check
+
+
+class KindChecks:
+    """For filters that keep their active checks in ``_checks`` (``{element kind: check}``):
+    ``accept_kinds`` tells the dispatcher which kinds to call ``connector_accept`` for, so a filter
+    whose parameters are off is not called at all (docs/plugins.md, "accept_kinds")."""
+
+    _checks: dict[str, Check]
+
+    @property
+    def accept_kinds(self) -> Collection[str]:
+        return self._checks.keys()
 
 
 def table(**checks: Check | None) -> dict[str, Check]:

@@ -21,7 +21,7 @@ from typing import Any
 
 from centreon_canopsis.core.events import as_int
 from centreon_canopsis.core.hookspecs import hookimpl
-from centreon_canopsis.plugins.builtin.filters.base import Check, Event, table
+from centreon_canopsis.plugins.builtin.filters.base import Check, Event, KindChecks, table
 
 HOST_REASON = "enable_host_status_dedup"
 SERVICE_REASON = "enable_service_status_dedup"
@@ -59,7 +59,7 @@ def service_check(event: Event) -> str | None:
     return SERVICE_REASON
 
 
-class DedupFilter:
+class DedupFilter(KindChecks):
     _checks: dict[str, Check]
 
     @hookimpl

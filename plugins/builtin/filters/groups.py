@@ -19,6 +19,7 @@ from centreon_canopsis.core.hookspecs import hookimpl
 from centreon_canopsis.plugins.builtin.filters.base import (
     Check,
     Event,
+    KindChecks,
     NameLists,
     by_service,
     chain,
@@ -26,7 +27,7 @@ from centreon_canopsis.plugins.builtin.filters.base import (
 )
 
 
-class GroupsFilter:
+class GroupsFilter(KindChecks):
     _checks: dict[str, Check]
 
     @hookimpl

@@ -19,6 +19,7 @@ from centreon_canopsis.core.hookspecs import hookimpl
 from centreon_canopsis.plugins.builtin.filters.base import (
     Check,
     Event,
+    KindChecks,
     by_service,
     chain,
     config_error,
@@ -78,7 +79,7 @@ def _matcher(patterns: CompiledPatterns | None, name_of, reason: str, cache) -> 
     return check
 
 
-class NamePatternsFilter:
+class NamePatternsFilter(KindChecks):
     _checks: dict[str, Check]
 
     @hookimpl

@@ -16,12 +16,13 @@ from centreon_canopsis.plugins.builtin.filters.base import (
     HOST_KINDS,
     Check,
     Event,
+    KindChecks,
     NameLists,
     poller_name,
 )
 
 
-class PollersFilter:
+class PollersFilter(KindChecks):
     _checks: dict[str, Check]
 
     @hookimpl

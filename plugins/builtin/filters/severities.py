@@ -23,7 +23,7 @@ from typing import Any
 
 from centreon_canopsis.core.cache import Cache
 from centreon_canopsis.core.hookspecs import hookimpl
-from centreon_canopsis.plugins.builtin.filters.base import Check, Event, by_service, chain, table
+from centreon_canopsis.plugins.builtin.filters.base import Check, Event, KindChecks, by_service, chain, table
 
 OPERATORS: dict[str, Callable[[int, int], bool]] = {
     "==": operator.eq,
@@ -52,7 +52,7 @@ def _service_check(cache: Cache, threshold: int, compare: Callable[[int, int], b
     return check
 
 
-class SeveritiesFilter:
+class SeveritiesFilter(KindChecks):
     _checks: dict[str, Check]
 
     @hookimpl

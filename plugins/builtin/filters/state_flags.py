@@ -24,7 +24,7 @@ from typing import Any
 
 from centreon_canopsis.core.events import as_int
 from centreon_canopsis.core.hookspecs import hookimpl
-from centreon_canopsis.plugins.builtin.filters.base import Check, Event, chain, table
+from centreon_canopsis.plugins.builtin.filters.base import Check, Event, KindChecks, chain, table
 
 
 def _hard_only(event: Event) -> str | None:
@@ -62,7 +62,7 @@ def _unless_recovery(check: Check) -> Check:
     return unless_recovery
 
 
-class StateFlagsFilter:
+class StateFlagsFilter(KindChecks):
     _checks: dict[str, Check]
 
     @hookimpl

@@ -26,7 +26,14 @@ from centreon_canopsis.core.cache import Cache
 from centreon_canopsis.core.config import Config, split_list
 from centreon_canopsis.core.events import as_int
 from centreon_canopsis.core.hookspecs import hookimpl
-from centreon_canopsis.plugins.builtin.filters.base import Check, Event, by_service, config_error, table
+from centreon_canopsis.plugins.builtin.filters.base import (
+    Check,
+    Event,
+    KindChecks,
+    by_service,
+    config_error,
+    table,
+)
 from centreon_canopsis.plugins.builtin.mapping import BA_STATE_NAMES, HOST_STATE_NAMES, SERVICE_STATE_NAMES
 
 log = logging.getLogger(__name__)
@@ -101,7 +108,7 @@ def _current_state(cache: Cache, service: bool, states: StateList) -> Check:
     return check
 
 
-class StatesFilter:
+class StatesFilter(KindChecks):
     _checks: dict[str, Check]
 
     @hookimpl

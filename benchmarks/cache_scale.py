@@ -1,0 +1,146 @@
+"""The name cache at scale: a configuration burst of 50k hosts / 500k services, then a cold start.
+
+Usage: ``python benchmarks/cache_scale.py [--hosts 50000] [--services-per-host 10] [--bbdo 3]``
+
+1. ``centreon-canopsis simulate --events 0`` writes the configuration bursts only (hosts, services,
+   groups and their members, custom variables, severities, pollers) as JSON lines.
+2. A fresh process runs the connector's pipeline on that file (the JSON-lines source, commits
+   of 1000 events as ``run`` does, the name cache saved in the state database): configuration
+   burst events/s, its CPU per event, peak and final RSS.
+3. Another fresh process opens the state directory as ``run`` does at start-up (``Pipeline``:
+   plugins, state database, cache load): cold start time and RSS once loaded (steady RSS: the
+   cache does not grow while nothing is added to the configuration).
+
+Targets printed are issue 11's (cold start <= 1 s, steady RSS <= 250 MB, burst >= 100k events/s).
+No pass/fail exit code: this is a measurement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from harness import CLI
+
+TARGETS = {"cold start": 1.0, "steady rss": 250.0, "burst": 100_000.0}
+
+
+def _rss_mib() -> float:
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _config(state_dir: Path) -> Any:
+    from centreon_canopsis.core import config as config_module
+
+    raw = {
+        "canopsis_host": "127.0.0.1",
+        "canopsis_port": 9,
+        "sending_protocol": "http",
+        "canopsis_authkey": "x",
+        "state_dir": str(state_dir),
+        "log_level": 1,
+        "logfile": str(state_dir.parent / "connector.log"),
+    }
+    return config_module.from_mapping(raw, env={})
+
+
+def phase_burst(stream: Path, state_dir: Path) -> dict[str, float]:
+    from centreon_canopsis.core.pipeline import Pipeline
+    from centreon_canopsis.core.sources.jsonl import JsonLinesSource
+
+    pipeline = Pipeline(_config(state_dir))
+    before = _rss_mib()
+    cpu = time.process_time()
+    started = time.perf_counter()
+    pipeline.run(JsonLinesSource(str(stream), follow=False))
+    seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu
+    events = pipeline.context.metrics.value("events_received_total")
+    counts = pipeline.context.cache.counts()
+    pipeline.close(5)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"seconds": seconds, "cpu": cpu, "events": events, "rss_before": before, "rss_peak": peak,
+            "rss_end": _rss_mib(), "hosts": counts["hosts"], "services": counts["services"]}  # fmt: skip
+
+
+def phase_load(state_dir: Path) -> dict[str, float]:
+    before = _rss_mib()
+    started, cpu = time.perf_counter(), time.process_time()
+    from centreon_canopsis.core.pipeline import Pipeline
+
+    imported = time.perf_counter()
+    pipeline = Pipeline(_config(state_dir))
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    counts = pipeline.context.cache.counts()
+    rss = _rss_mib()
+    pipeline.close(5)
+    return {"seconds": seconds, "cpu": cpu, "imports": imported - started, "rss_before": before, "rss": rss,
+            "hosts": counts["hosts"], "services": counts["services"]}  # fmt: skip
+
+
+def child(phase: str, *paths: Path) -> dict[str, float]:
+    command = [sys.executable, __file__, "--phase", phase, *map(str, paths)]
+    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hosts", type=int, default=50_000)
+    parser.add_argument("--services-per-host", type=int, default=10)
+    parser.add_argument("--bbdo", type=int, choices=(2, 3), default=3)
+    parser.add_argument("--phase", choices=("burst", "load"), help=argparse.SUPPRESS)
+    parser.add_argument("paths", nargs="*", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.phase == "burst":
+        print(json.dumps(phase_burst(*args.paths)))
+        return 0
+    if args.phase == "load":
+        print(json.dumps(phase_load(*args.paths)))
+        return 0
+
+    work = Path(tempfile.mkdtemp(prefix="ccc-cache-scale-"))
+    try:
+        stream = work / "config.jsonl"
+        size = ["--hosts", str(args.hosts), "--services-per-host", str(args.services_per_host)]
+        command = [*CLI, "simulate", "--events", "0", *size, "--bbdo", str(args.bbdo), "-o", str(stream)]
+        subprocess.run(command, check=True, stderr=subprocess.DEVNULL)
+        state = work / "state"
+        burst = child("burst", stream, state)
+        load = child("load", state)
+        db_mib = sum(p.stat().st_size for p in state.glob("connector.db*")) / 2**20
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    rate = burst["events"] / burst["seconds"]
+    print(f"configuration: {args.hosts:,} hosts, {args.hosts * args.services_per_host:,} services, BBDO "
+          f"{args.bbdo} forms as JSON lines; cache holds {burst['hosts']:,.0f} hosts, "
+          f"{burst['services']:,.0f} services; state database {db_mib:,.0f} MiB")  # fmt: skip
+    print(f"burst:         {rate:>10,.0f} events/s (target {TARGETS['burst']:,.0f}: "
+          f"{rate / TARGETS['burst']:.2f}x); {burst['events']:,.0f} events in {burst['seconds']:.1f} s, "
+          f"{burst['cpu'] / burst['events'] * 1e6:.1f} us CPU/event "
+          f"(= {burst['events'] / burst['cpu']:,.0f} events per CPU second)")  # fmt: skip
+    print(f"               peak RSS {burst['rss_peak']:,.0f} MiB, {burst['rss_end']:,.0f} MiB at the end "
+          f"({burst['rss_before']:,.0f} MiB before reading)")  # fmt: skip
+    print(f"cold start:    {load['seconds']:>10.2f} s (target {TARGETS['cold start']:.0f} s: "
+          f"{TARGETS['cold start'] / load['seconds']:.2f}x) to open the state and load "
+          f"{load['hosts']:,.0f} hosts, {load['services']:,.0f} services "
+          f"({load['imports']:.2f} s of it importing the engine); CPU {load['cpu']:.2f} s")  # fmt: skip
+    print(f"steady RSS:    {load['rss']:>10,.0f} MiB once loaded (target {TARGETS['steady rss']:.0f} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""Direct calls of the per-event ``firstresult`` hooks (accept, transform, route), public pluggy API only.
+
+pluggy rebuilds every implementation's argument list on each hook call; these hooks run for every
+event, so :class:`FirstResult` takes the implementations once from ``HookCaller.get_hookimpls()``
+(in pluggy's call order: the last registered first, ``tryfirst``/``trylast`` honoured), with the
+positions of the arguments each one takes, and calls them directly.
+
+When to take the list again is told by our :class:`~centreon_canopsis.core.plugin_manager.PluginManager`:
+it counts registrations, unregistrations and hook-call monitoring (``add_hookcall_monitoring``,
+``enable_tracing``) in :attr:`generation`. Wrappers (``wrapper=True``, ``hookwrapper=True``) and
+monitoring need pluggy's own machinery: then the hook caller itself is called. With a plain
+``pluggy.PluginManager`` (no generation to watch) the hook caller is always used.
+
+:meth:`FirstResult.for_kind` narrows the list for one element kind: a plugin that declares
+``accept_kinds`` (the kinds its ``connector_accept`` may object to) is not called for the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Container
+from typing import Any
+
+#: ``(function, positions)``: positions is None when the implementation takes the spec's arguments
+#: in the spec's order, else the index in the spec's arguments of each argument it takes.
+Call = tuple[Callable[..., Any], tuple[int, ...] | None]
+
+
+class FirstResult:
+    """A faster equivalent of a ``firstresult`` hook call, called positionally."""
+
+    def __init__(self, caller: Any, manager: Any = None) -> None:
+        self.caller = caller
+        self.names = tuple(caller.spec.argnames)
+        #: Only a manager that counts its changes allows direct calls.
+        self.manager = manager if hasattr(manager, "generation") and hasattr(manager, "monitored") else None
+        self._generation: int | None = None
+        self._kinds: dict[str, list[Call]] = {}
+        self._resolve()
+
+    def _current(self) -> int | None:
+        manager = self.manager
+        if manager is None or manager.monitored:
+            return None
+        return manager.generation
+
+    def _resolve(self) -> None:
+        impls = list(reversed(self.caller.get_hookimpls()))
+        self._impls = impls
+        self._generation = self._current()
+        direct = self._generation is not None and not any(impl.hookwrapper or impl.wrapper for impl in impls)
+        self.calls: list[Call] | None = [self._call(impl) for impl in impls] if direct else None
+        self._kinds = {}
+
+    def _call(self, impl: Any) -> Call:
+        argnames = tuple(impl.argnames)
+        positions = None if argnames == self.names else tuple(self.names.index(name) for name in argnames)
+        return impl.function, positions
+
+    def _stale(self) -> bool:
+        manager = self.manager
+        return manager is not None and (manager.generation != self._generation or manager.monitored)
+
+    def __call__(self, *args: Any) -> Any:
+        if self._stale():
+            self._resolve()
+        calls = self.calls
+        if calls is None:
+            return self.caller(**dict(zip(self.names, args, strict=True)))
+        return _first(calls, args)
+
+    def for_kind(self, kind: str, *args: Any) -> Any:
+        """The same call, without the implementations whose plugin says it never objects to ``kind``."""
+        if self._stale():
+            self._resolve()
+        if self.calls is None:
+            return self.caller(**dict(zip(self.names, args, strict=True)))
+        calls = self._kinds.get(kind)
+        if calls is None:
+            calls = self._kinds[kind] = [
+                self._call(impl) for impl in self._impls if _concerns(impl.plugin, kind)
+            ]
+        return _first(calls, args)
+
+
+def _first(calls: list[Call], args: tuple[Any, ...]) -> Any:
+    for function, positions in calls:
+        result = function(*args) if positions is None else function(*[args[i] for i in positions])
+        if result is not None:
+            return result
+    return None
+
+
+def _concerns(plugin: Any, kind: str) -> bool:
+    kinds: Container[str] | None = getattr(plugin, "accept_kinds", None)
+    return kinds is None or kind in kinds
