@@ -67,6 +67,35 @@ class ScopedMetrics:
     def observe(self, name: str, value: float, **labels: str) -> None:
         self._metrics.observe(name, value, **self._fold(labels))
 
+    def gauge_function(self, name: str, function: Callable[[], Any]) -> None:
+        """A scope's gauge joins the others of the same name (the registry keeps one function per
+        name): its ``route``/``lane`` folded, or a ``customer`` label when it has neither."""
+        metrics = self._metrics
+        parts: dict[str | None, Callable[[], Any]] = metrics.__dict__.setdefault(
+            "_scope_gauges", {}
+        ).setdefault(name, {})
+        current = metrics._gauge_functions.get(name)
+        if current is not None and current is not parts.get(None):
+            parts[""] = current  # the top level's own (registered before the scopes start)
+        customer = self._prefix[: -len(SEPARATOR)]
+
+        def scoped() -> list[tuple[Any, float]]:
+            return [(self._fold_labels(labels, customer), value) for labels, value in function()]
+
+        def combined() -> list[tuple[Any, float]]:
+            return [pair for key, part in list(parts.items()) if key is not None for pair in part()]
+
+        parts[customer] = scoped
+        parts[None] = combined
+        metrics.gauge_function(name, combined)
+
+    def _fold_labels(self, labels: Any, customer: str) -> tuple[tuple[str, str], ...]:
+        found = dict(labels)
+        if "route" in found or "lane" in found:
+            return tuple(sorted(self._fold(found).items()))
+        found["customer"] = customer
+        return tuple(sorted(found.items()))
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._metrics, name)
 
@@ -170,7 +199,7 @@ class Customers:
 
     # -- hooks of the top level ------------------------------------------------------------
 
-    @hookimpl
+    @hookimpl(trylast=True)  # after the top level's plugins (their gauges come first)
     def connector_startup(self, context: Context) -> None:
         for scope in self.scopes.values():
             if "outbox" in context.state:
@@ -258,6 +287,10 @@ def build(config: Config, context: Context) -> Customers | None:
         scopes.append(Scope(name, scope_config, scope_context))
     if errors:
         raise ConfigError(errors, config.path)
+    readiness = context.state.setdefault("readiness", {})
+    for scope in scopes:  # /readyz asks each customer's probes too (its RabbitMQ connection...)
+        for probe, function in (scope.context.state.get("readiness") or {}).items():
+            readiness[f"{probe} ({scope.name})"] = function
     customers = Customers(context, scopes)
     context.customers = customers
     context.plugins.register(customers, name=PLUGIN_NAME)

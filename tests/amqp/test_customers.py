@@ -50,6 +50,9 @@ def test_a_customer_delivers_through_its_rabbitmq(tmp_path: Path, amqp_url: str,
         try:
             pipeline.process_batch(Batch([*configuration(), central_check(), remote_check()], origin="test"))
             assert pipeline.drain(30)
+            # Its RabbitMQ connection, labelled by customer; readiness asks it too.
+            assert pipeline.context.metrics.series("amqp_connected") == {(("customer", "acme"),): 1}
+            assert "amqp (acme)" in pipeline.context.state["readiness"]
         finally:
             pipeline.close(5)
         wait_until(lambda: acme.published_events(), 20, "acme's event through RabbitMQ")
@@ -58,7 +61,8 @@ def test_a_customer_delivers_through_its_rabbitmq(tmp_path: Path, amqp_url: str,
         (through_http,) = [e for e in top.received_events() if e.get("event_type") == "check"]
         assert through_amqp["component"] == "srv-web-01"
         assert through_http["component"] == "db-remote-01"
-        assert pipeline.context.metrics.value("payloads_delivered_total", route="acme/event") == 1
+        metrics = pipeline.context.metrics
+        assert metrics.value("payloads_delivered_total", route="acme/event") == 1
     finally:
         acme.stop()
         top.stop()
