@@ -25,14 +25,20 @@ CUSTOMERS = [
 
 
 def settings(state_dir: Path, port: int, every_event: bool):
-    config = base._settings_without_customers(state_dir, port, every_event)
-    raw = {key: value for key, value in config.as_dict().items() if value is not None}
-    raw["canopsis_authkey"] = base.AUTHKEY
-    raw["proxy_password"] = ""
-    raw["customers"] = CUSTOMERS
-    for key in ("allow_insecure_connection", "max_buffer_age"):
-        raw.pop(key, None)
-    return base.config_module.from_mapping(raw, env={})
+    """pipeline.py's settings (the mapping it validates, caught on its way) plus the customers."""
+    caught: dict = {}
+    validate = base.config_module.from_mapping
+
+    def catch(raw, env=None, **options):
+        caught.update(raw)
+        return validate(raw, env=env, **options)
+
+    base.config_module.from_mapping = catch
+    try:
+        base._settings_without_customers(state_dir, port, every_event)
+    finally:
+        base.config_module.from_mapping = validate
+    return validate({**caught, "customers": CUSTOMERS}, env={})
 
 
 if __name__ == "__main__":
