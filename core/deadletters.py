@@ -1,6 +1,7 @@
 """Dead letters: what could not be delivered, kept with the request, the answer and the reason.
 
-Two stages write them: ``pipeline`` (a plugin raised on an event: the event is kept) and
+Three stages write them: ``input`` (an event that is not a valid Broker event, or a line that
+is not JSON: kept as it came), ``pipeline`` (a plugin raised on an event: the event is kept) and
 ``delivery`` (Canopsis refused a payload for good, or refused it ``failed_event_attempts``
 times: the payload is kept). This module selects them by filters, and retries or purges them,
 for ``centreon-canopsis deadletters``. It works on the state database beside a running daemon:
@@ -20,7 +21,8 @@ from typing import Any
 import orjson
 
 from centreon_canopsis.core.config import Config
-from centreon_canopsis.core.events import InvalidEvent, check_event
+from centreon_canopsis.core.events import InvalidEvent
+from centreon_canopsis.core.intake import INPUT_STAGE, Intake
 from centreon_canopsis.core.outbox import PIPELINE_STAGE
 from centreon_canopsis.core.store import Store, bump_generation
 
@@ -168,8 +170,10 @@ def retry(config: Config, filters: Filters, dry_run: bool = False) -> RetryRepor
     try:
         letters = select(connection, filters)
         connection.commit()
-        delivery = [letter for letter in letters if letter.stage != PIPELINE_STAGE]
-        pipeline = [letter for letter in letters if letter.stage == PIPELINE_STAGE]
+        # Events (a plugin failed on them, or they were invalid input) go through the stages again.
+        again = (PIPELINE_STAGE, INPUT_STAGE)
+        delivery = [letter for letter in letters if letter.stage not in again]
+        pipeline = [letter for letter in letters if letter.stage in again]
         if dry_run:
             report.requeued, report.reprocessed = len(delivery), len(pipeline)
             return report
@@ -223,13 +227,14 @@ def _reprocess(config: Config, store: Store, letters: list[DeadLetter], report: 
         loader.close()
     outbox = Outbox(store, context.cache)
     dispatcher = Dispatcher(context, outbox)
+    admit = Intake(context.registry).admit
     try:
         for chunk in _chunks(letters):
             ids = []
             for letter in chunk:
                 try:
                     event = orjson.loads(letter.body)
-                    type_id = check_event(event)
+                    type_id = admit(event)
                 except (orjson.JSONDecodeError, InvalidEvent) as error:
                     report.skipped.append(f"{letter.id}: not a Broker event ({error})")
                     continue

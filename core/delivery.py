@@ -22,8 +22,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from centreon_canopsis.core.context import Context
+from centreon_canopsis.core.logsafe import log_limited, shown
 from centreon_canopsis.core.model import OutboxItem, Outcome, Result, Route
 from centreon_canopsis.core.outbox import Outbox
+from centreon_canopsis.core.store import StateDatabaseError, is_damage
 
 log = logging.getLogger(__name__)
 
@@ -96,10 +98,15 @@ class LaneSender(threading.Thread):
                 try:
                     self._step(connection)
                     pause = ERROR_PAUSE
-                except Exception:  # a locked or full disk: log, wait, go on; never die silently
-                    log.exception(
-                        "sender of lane %s: unexpected error; trying again in %.0fs", self.lane, pause
-                    )
+                except Exception as error:  # a locked or full disk: log, wait, go on; never die silently
+                    if is_damage(error):  # say what to do rather than a traceback every time
+                        log.error(
+                            "sender of lane %s: %s", self.lane, StateDatabaseError(outbox.store.path, error)
+                        )
+                    else:
+                        log.exception(
+                            "sender of lane %s: unexpected error; trying again in %.0fs", self.lane, pause
+                        )
                     delivery.context.metrics.inc("sender_errors_total", lane=self.lane)
                     connection.rollback()
                     delivery.stopping.wait(pause)
@@ -264,12 +271,18 @@ class Delivery:
                 len(items),
                 wait,
                 attempts + 1,
-                retried[0][1].reason,
+                shown(retried[0][1].reason, 300),
             )
         for item, result in zip(items, results, strict=True):
             if result.outcome is Outcome.FAILED:
-                log.error(
-                    "route %s: payload %s dead-lettered: %s", route.name, item.key or item.id, result.reason
+                log_limited(
+                    log,
+                    logging.ERROR,
+                    f"dead_lettered:{route.name}",
+                    "route %s: payload %s dead-lettered: %s",
+                    route.name,
+                    shown(item.key or item.id),
+                    shown(result.reason, 300),
                 )
         counts = self.outbox.settle(connection, lane, items, results, retry_at, route)
         state.retry_at = retry_at

@@ -17,6 +17,7 @@ from centreon_canopsis.core.context import Context
 from centreon_canopsis.core.elements import Element, parse_category_list
 from centreon_canopsis.core.events import identity
 from centreon_canopsis.core.hookcalls import FirstResult
+from centreon_canopsis.core.logsafe import log_limited, shown
 from centreon_canopsis.core.model import Event
 from centreon_canopsis.core.outbox import PIPELINE_STAGE, Outbox
 
@@ -103,7 +104,13 @@ class Dispatcher:
             else:
                 plugin = self.context.plugins.owner_of(error) or "unknown plugin"
                 reason = f"plugin {plugin} raised in {stage}: {type(error).__name__}: {error}"
-            log.error("%s, event %s", reason, identity(event, element), exc_info=self._debug)
+            # Per input: rate-limited, and the event's values escaped (they come from outside).
+            log_limited(
+                log, logging.ERROR, f"plugin_error:{stage}", "%s, event %s", shown(reason, 500),
+                shown(identity(event, element)),
+            )  # fmt: skip
+            if self._debug:
+                log.debug("the plugin's traceback", exc_info=True)
             self._dead_letter(event, element, reason)
             return ERROR
         self.counts[QUEUED] += 1

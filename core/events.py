@@ -18,7 +18,11 @@ Event = dict[str, Any]
 
 
 class InvalidEvent(ValueError):
-    """A line or frame that is not a Broker event."""
+    """A line or frame that is not a Broker event; ``code`` says why in one word (a metric label)."""
+
+    def __init__(self, message: str, code: str = "not_an_event") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def type_id_of(event: Event) -> int:

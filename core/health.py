@@ -10,6 +10,8 @@
     nothing was delivered on that lane for as long (a backlog that drains is not stuck);
   - Canopsis is unreachable: every attempt of the last ``ready_stall_seconds`` failed without an
     answer (connection refused, timeout) or with a 5xx;
+  - commits to the outbox fail (a full disk, a read-only state directory): from the first failure
+    until a commit succeeds again;
   - the connector is misconfigured: the last attempt of a lane was answered 401, 403, 404, 405
     or 407 (a refused authkey or proxy password, a missing right or route) and nothing was
     delivered on that lane since.
@@ -97,6 +99,13 @@ def readiness(pipeline: Pipeline, stall: float, now: float | None = None) -> Rea
             unreachable.append(f"{lane}: no answer for {now - state.failing_since:.0f}s ({state.last_error})")
     checks["outbox"] = Check(not stuck, "; ".join(stuck) or ("; ".join(waiting) or "empty"))
     checks["canopsis"] = Check(not unreachable, "; ".join(unreachable) or "reachable (as far as we know)")
+    failing = getattr(pipeline, "commit_failing_since", 0.0)
+    checks["outbox_commits"] = Check(
+        not failing,
+        f"commits to the outbox fail since {now - failing:.0f}s (the source waits): {pipeline.commit_error}"
+        if failing
+        else "ok",
+    )
     # A refused authkey or proxy password waits for an admin, not for time: not ready at once.
     checks["configuration"] = Check(not misconfigured, "; ".join(misconfigured) or "no error seen")
     checks["backpressure"] = Check(

@@ -55,7 +55,13 @@ CATALOGUE: tuple[MetricInfo, ...] = (
         ("outcome",),
     ),
     MetricInfo("events_dropped_total", "counter", "Events dropped on purpose, by reason.", ("reason",)),
-    MetricInfo("events_invalid_total", "counter", "Input that was not a Broker event."),
+    MetricInfo(
+        "events_invalid_total",
+        "counter",
+        "Input that was not a valid Broker event, by reason: not_json, line_too_long, not_an_event, "
+        "bad_field, stage_error, undecodable.",
+        ("reason",),
+    ),
     MetricInfo(
         "customer_events_total",
         "counter",
@@ -111,7 +117,10 @@ CATALOGUE: tuple[MetricInfo, ...] = (
         ("route", "cause"),
     ),
     MetricInfo(
-        "dead_letters_total", "counter", "Dead letters written, by stage: pipeline, delivery.", ("stage",)
+        "dead_letters_total",
+        "counter",
+        "Dead letters written, by stage: input, pipeline, delivery.",
+        ("stage",),
     ),
     MetricInfo("dead_letters", "gauge", "Dead letters stored now, by stage.", ("stage",)),
     MetricInfo(

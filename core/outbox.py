@@ -16,6 +16,7 @@ process (``deadletters retry``) changed the table.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
@@ -144,8 +145,9 @@ class Outbox:
     ) -> None:
         """Buffers a dead letter from the pipeline (an event a plugin failed on)."""
         now = time.time()
-        # default=repr: whatever a plugin choked on must still be kept, even if not JSON.
-        raw = orjson.dumps(body, default=repr)
+        # default=repr: whatever a plugin choked on must still be kept, even if not JSON; bytes
+        # are input kept as it came (a line that is not JSON).
+        raw = bytes(body) if isinstance(body, bytes | bytearray) else _dump_anything(body)
         self._dead.append((now, stage, route, key, raw, 0, None, reason, None, None, now))
 
     @property
@@ -416,6 +418,18 @@ class Outbox:
 
     def close(self) -> None:
         self._writer.close()
+
+
+def _dump_anything(body: Any) -> bytes:
+    """JSON of whatever must be kept: orjson, else the standard library (integers past 64 bits),
+    else its repr. A dead letter must never fail to be written."""
+    try:
+        return orjson.dumps(body, default=repr)
+    except TypeError:
+        try:
+            return json.dumps(body, default=repr).encode()
+        except (TypeError, ValueError):
+            return orjson.dumps(repr(body))
 
 
 def _failed(result: Result) -> bool:

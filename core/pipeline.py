@@ -23,14 +23,15 @@ from centreon_canopsis.core.context import Context
 from centreon_canopsis.core.delivery_child import make_delivery
 from centreon_canopsis.core.dispatcher import Dispatcher
 from centreon_canopsis.core.elements import default_registry
-from centreon_canopsis.core.events import InvalidEvent, check_event
+from centreon_canopsis.core.events import InvalidEvent
+from centreon_canopsis.core.intake import INPUT_STAGE, STAGE_ERROR, UNDECODABLE, Intake
 from centreon_canopsis.core.logsafe import log_limited, shown
 from centreon_canopsis.core.logsetup import notice
 from centreon_canopsis.core.metrics import Metrics
 from centreon_canopsis.core.outbox import Outbox
 from centreon_canopsis.core.plugin_manager import PluginManager
 from centreon_canopsis.core.sources.base import Batch, Source
-from centreon_canopsis.core.store import Store
+from centreon_canopsis.core.store import StateDatabaseError, Store, is_damage
 
 log = logging.getLogger(__name__)
 
@@ -76,13 +77,20 @@ class Pipeline:
         self.config = config
         self.context = context or build_context(config)
         self.store = Store(config.state_dir, config.delivery["sqlite_synchronous"])
-        connection = self.store.connect()
         try:
-            self.context.cache.load(connection)
-        finally:
-            connection.close()
-        self.outbox = Outbox(self.store, self.context.cache)
+            connection = self.store.connect()
+            try:
+                self.context.cache.load(connection)
+            finally:
+                connection.close()
+            self.outbox = Outbox(self.store, self.context.cache)
+        except (sqlite3.DatabaseError, ValueError) as error:  # a damaged file: say so, exit 3
+            self.store.close()
+            if not is_damage(error):
+                raise
+            raise StateDatabaseError(self.store.path, error) from None
         self.dispatcher = Dispatcher(self.context, self.outbox)
+        self.intake = Intake(self.context.registry)
         self.delivery = make_delivery(self.context, self.outbox)  # threads, or a child process
         self.context.state["outbox"] = self.outbox
         self.max_outbox = int(config.delivery["max_outbox_events"])
@@ -93,6 +101,10 @@ class Pipeline:
         self._started = False
         self._closed = False
         self.invalid = 0
+        #: Since when outbox commits fail (0: they do not), and the last error: for /readyz.
+        self.commit_failing_since = 0.0
+        self.commit_error = ""
+        self._invalid_buffered = 0  # input dead letters of the batch being processed
         self._source: Source | None = None
         self._metrics_init()
 
@@ -102,7 +114,7 @@ class Pipeline:
         metrics.set("backpressure", 0)
         # Present from the start, so that rates work from the first scrape.
         metrics.inc("events_received_total", 0)
-        for stage in ("pipeline", "delivery"):
+        for stage in ("pipeline", "delivery", INPUT_STAGE):
             metrics.inc("dead_letters_total", 0, stage=stage)
 
     def start(self) -> None:
@@ -121,15 +133,20 @@ class Pipeline:
         labels = batch.labels
         metrics = self.context.metrics
         metrics.inc("events_received_total", len(batch.events) + len(batch.rejected))
-        for label, reason in batch.rejected:
-            self._report_invalid(f"{batch.origin}:{label}", reason)
+        for rejected in batch.rejected:
+            self._rejected(batch.origin, *rejected)
+        admit = self.intake.admit
         for index, event in enumerate(batch.events):
+            # Every stage before the plugins treats a malformed event like a raising plugin: the
+            # event is counted, kept and skipped; the rest of the stream goes on.
             try:
-                type_id = check_event(event)
+                process(event, admit(event))
             except InvalidEvent as error:
-                self._invalid(batch, index, labels, str(error))
-                continue
-            process(event, type_id)
+                self._invalid(batch, index, labels, event, str(error), error.code)
+            except Exception as error:  # one event must never stop the stream
+                reason = f"a stage before the plugins failed: {type(error).__name__}: {error}"
+                log.debug("%s", reason, exc_info=True)
+                self._invalid(batch, index, labels, event, reason, STAGE_ERROR)
         if not self._commit(source_name, batch.position):
             return False
         self.dispatcher.flush_counts()
@@ -151,6 +168,11 @@ class Pipeline:
                 break
             except sqlite3.Error as error:
                 metrics.inc("outbox_commit_errors_total")
+                # Readiness says it (a full disk, a read-only file) until a commit succeeds.
+                self.commit_error = f"{type(error).__name__}: {error}"
+                self.commit_failing_since = self.commit_failing_since or time.time()
+                if is_damage(error):  # retrying cannot help: say what to do, exit 3
+                    raise StateDatabaseError(self.store.path, error) from None
                 if self.context.stopping.is_set():
                     log.error("cannot commit the batch in flight (%s); it will be read again", error)
                     return False
@@ -160,23 +182,40 @@ class Pipeline:
                 self.context.stopping.wait(pause)
                 pause = min(pause * 2, COMMIT_RETRY_CAP)
         metrics.observe("outbox_commit_duration_seconds", time.monotonic() - started)
+        self.commit_failing_since = 0.0
         for route, count in per_route.items():
             metrics.inc("payloads_queued_total", count, route=route)
-        if dead:
-            metrics.inc("dead_letters_total", dead, stage="pipeline")
+        invalid, self._invalid_buffered = self._invalid_buffered, 0
+        if dead - invalid:
+            metrics.inc("dead_letters_total", dead - invalid, stage="pipeline")
+        if invalid:
+            metrics.inc("dead_letters_total", invalid, stage=INPUT_STAGE)
         return True
 
-    def _invalid(self, batch: Batch, index: int, labels: list[Any], reason: str) -> None:
+    def _invalid(
+        self, batch: Batch, index: int, labels: list[Any], event: Any, reason: str, code: str
+    ) -> None:
         where = (
             f"{batch.origin}:{labels[index]}" if index < len(labels) else f"{batch.origin} event {index + 1}"
         )
-        self._report_invalid(where, f"not a Broker event: {reason}")
+        self._report_invalid(where, f"not a Broker event: {reason}", code, event, keep=True)
 
-    def _report_invalid(self, where: str, reason: str) -> None:
+    def _rejected(
+        self, origin: str, label: Any, reason: str, raw: bytes | None = None, code: str = UNDECODABLE
+    ) -> None:
+        """Input a source could not decode: ``Batch.rejected`` entries."""
+        self._report_invalid(f"{origin}:{label}", reason, code, raw)
+
+    def _report_invalid(self, where: str, reason: str, code: str, kept: Any, keep: bool = False) -> None:
+        """Counts, logs (rate-limited, per reason) and keeps an invalid input as a dead letter."""
         self.invalid += 1
-        self.context.metrics.inc("events_invalid_total")
-        # One kind of line for all invalid input (a flood from one peer says how much it held back).
-        log_limited(log, logging.WARNING, "invalid input", "%s: %s; skipped", where, shown(reason, 400))
+        self.context.metrics.inc("events_invalid_total", reason=code)
+        log_limited(
+            log, logging.WARNING, f"invalid:{code}", "%s: %s; skipped", shown(where), shown(reason, 300)
+        )
+        if keep or kept is not None:  # a JSON null is kept too; a source's None is "nothing kept"
+            self.outbox.add_dead_letter(INPUT_STAGE, kept, f"invalid input: {reason}", key=where)
+            self._invalid_buffered += 1
 
     def run(self, source: Source, should_stop: Callable[[], bool] | None = None) -> None:
         """Reads ``source`` until it ends or is closed, committing batch by batch."""

@@ -16,6 +16,8 @@ import sqlite3
 from pathlib import Path
 
 from centreon_canopsis.core.cache import Cache
+from centreon_canopsis.core.logsafe import shown
+from centreon_canopsis.core.permissions import private_files, state_warnings
 
 DB_NAME = "connector.db"
 LOCK_NAME = "connector.lock"
@@ -23,6 +25,7 @@ LOCK_NAME = "connector.lock"
 METRICS_URL_NAME = "metrics.url"
 #: After a checkpoint, the WAL file is truncated to this size (it can grow large during an outage).
 JOURNAL_SIZE_LIMIT = 64 << 20
+SQLITE_CORRUPT, SQLITE_NOTADB = 11, 26
 #: Page cache per connection (KiB): the head of a busy lane stays in memory between take and settle.
 CACHE_KIB = 16 << 10
 
@@ -97,6 +100,33 @@ class StateDirError(Exception):
     """The state directory cannot be created or written, or another process uses it."""
 
 
+class StateDatabaseError(StateDirError):
+    """The state database is damaged (not a database, malformed, unreadable rows)."""
+
+    def __init__(self, path: str | os.PathLike[str], error: Exception) -> None:
+        self.path = str(path)
+        self.error = error
+        super().__init__(
+            f"the state database {self.path} is damaged ({shown(str(error), 200)}); "
+            f"check it with `centreon-canopsis statedb check -c CONFIG`, then "
+            f"`centreon-canopsis statedb repair -c CONFIG` moves it aside and salvages what it can "
+            f"(the outbox and the dead letters) into a new one"
+        )
+
+
+def is_damage(error: BaseException) -> bool:
+    """Whether an SQLite error means a damaged file (not a lock, a full disk or a permission)."""
+    if isinstance(error, SchemaDamage):
+        return True
+    if isinstance(error, UnicodeDecodeError | ValueError) and not isinstance(error, sqlite3.Error):
+        return True  # a row that does not decode
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (SQLITE_CORRUPT, SQLITE_NOTADB)
+    text = str(error)
+    return "malformed" in text or "not a database" in text or "decode" in text
+
+
 class Store:
     """The state database of one daemon; ``lock=False`` for tools that work beside it."""
 
@@ -105,23 +135,36 @@ class Store:
     ) -> None:
         self.state_dir = Path(state_dir)
         self.synchronous = synchronous.upper()
-        try:
-            self.state_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise StateDirError(
-                f"state_dir {str(self.state_dir)!r} cannot be created: {error.strerror}"
-            ) from None
-        if not os.access(self.state_dir, os.W_OK):
-            raise StateDirError(f"state_dir {str(self.state_dir)!r} is not writable")
         self.path = self.state_dir / DB_NAME
-        self._lock_file = self._lock() if lock else None
-        with self.connect() as connection:
-            connection.execute("PRAGMA journal_mode=WAL")  # persistent: set once per file
-            for statement in SCHEMA:
-                connection.execute(statement)
-            _add_missing_columns(connection)
-            for statement in INDEXES:
-                connection.execute(statement)
+        #: Said once at start (``run`` logs them): files others may read.
+        self.warnings = state_warnings(self.state_dir, DB_NAME) if self.path.exists() else []
+        with private_files():  # payloads and dead letters: 0700 directory, 0600 files
+            try:
+                self.state_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise StateDirError(
+                    f"state_dir {str(self.state_dir)!r} cannot be created: {error.strerror}"
+                ) from None
+            if not os.access(self.state_dir, os.W_OK):
+                raise StateDirError(
+                    f"state_dir {str(self.state_dir)!r} is not writable by this user (uid {os.getuid()})"
+                )
+            self._lock_file = self._lock() if lock else None
+            try:
+                with self.connect() as connection:
+                    connection.execute("PRAGMA journal_mode=WAL")  # persistent: set once per file
+                    for statement in SCHEMA:
+                        connection.execute(statement)
+                    _add_missing_columns(connection)
+                    for statement in INDEXES:
+                        connection.execute(statement)
+                    check_columns(connection)
+                connection.close()
+            except (sqlite3.DatabaseError, UnicodeDecodeError) as error:
+                self.close()
+                if is_damage(error):
+                    raise StateDatabaseError(self.path, error) from None
+                raise StateDirError(f"the state database {self.path} cannot be opened: {error}") from None
 
     def _lock(self):
         """One process per state directory: two senders would deliver the same outbox twice."""
@@ -167,6 +210,34 @@ class Store:
         return row[0] if row else None
 
 
+class SchemaDamage(sqlite3.DatabaseError):
+    """The tables are not the connector's (a damaged schema): counted as damage."""
+
+
+def expected_columns() -> dict[str, list[str]]:
+    """Each table's columns, as this version creates them."""
+    model = sqlite3.connect(":memory:")
+    try:
+        for statement in SCHEMA:
+            model.execute(statement)
+        _add_missing_columns(model)
+        tables = [row[0] for row in model.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        return {table: [row[1] for row in model.execute(f"PRAGMA table_info({table})")] for table in tables}
+    finally:
+        model.close()
+
+
+def check_columns(connection: sqlite3.Connection) -> None:
+    """Raises :class:`SchemaDamage` when a table lacks a column this version reads."""
+    for table, columns in expected_columns().items():
+        present = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
+        missing = [column for column in columns if column not in present]
+        if missing:
+            raise SchemaDamage(
+                f"table {table} lacks the columns {', '.join(missing)}: not the connector's schema"
+            )
+
+
 def _add_missing_columns(connection: sqlite3.Connection) -> None:
     for table, column, declaration in ADDED_COLUMNS:
         present = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
@@ -183,12 +254,48 @@ def open_database(state_dir: str | os.PathLike[str], *, readonly: bool) -> sqlit
     path = Path(state_dir) / DB_NAME
     if not path.exists():
         return None
-    if readonly:
-        connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=30.0)
-    else:
+    if not readonly:
         connection = Store(state_dir, lock=False).connect()
+        connection.execute("PRAGMA busy_timeout=30000")
+        return connection
+    connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=30.0)
     connection.execute("PRAGMA busy_timeout=30000")
-    return connection
+    try:
+        _probe(connection)
+        return connection
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as error:
+        connection.close()
+        if is_damage(error):
+            raise StateDatabaseError(path, error) from None
+        problem = error
+    # A WAL database needs its shared-memory file, which a reader that may not write the directory
+    # cannot create. With no daemon and nothing in the WAL, the file alone is the whole truth.
+    wal = path.with_name(DB_NAME + "-wal")
+    if daemon_pid(state_dir) is None and (not wal.exists() or wal.stat().st_size == 0):
+        connection = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)
+        try:
+            _probe(connection)
+            return connection
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as error:
+            connection.close()
+            if is_damage(error):
+                raise StateDatabaseError(path, error) from None
+    writable = os.access(path.parent, os.W_OK)
+    raise StateDirError(
+        f"cannot read the state database {path} ({problem})"
+        + (
+            ""
+            if writable
+            else f": state_dir {str(path.parent)!r} is not writable by this user (uid {os.getuid()}), "
+            "and SQLite must create its shared-memory file there while the connector runs or its "
+            "write-ahead log holds data; run this command as the connector's user"
+        )
+    )
+
+
+def _probe(connection: sqlite3.Connection) -> None:
+    connection.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+    connection.commit()
 
 
 def daemon_pid(state_dir: str | os.PathLike[str]) -> int | None:

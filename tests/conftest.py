@@ -6,6 +6,20 @@ import logging
 
 import pytest
 
+from centreon_canopsis.core.logsafe import reset_limits
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "soak: the short form of a soak benchmark (runs in CI, about a minute)"
+    )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_log_limits():
+    """Rate-limited log lines are counted per process: each test starts with none held back."""
+    reset_limits()
+
 
 @pytest.fixture(autouse=True)
 def _restore_logging():

@@ -12,11 +12,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 from importlib.metadata import entry_points
 
-from centreon_canopsis.core.cli.exitcodes import INTERRUPTED, OK, USAGE
+from centreon_canopsis.core.cli.exitcodes import INTERRUPTED, OK, UNAVAILABLE, USAGE
 
 COMMAND_GROUP = "centreon_canopsis.commands"
 
@@ -60,6 +61,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     except KeyboardInterrupt:
         return INTERRUPTED
+    except (sqlite3.Error, UnicodeDecodeError) as problem:  # a state database that is not what it should be
+        # (Python's sqlite3 raises UnicodeDecodeError on SQLite's own message about a schema
+        # that is not UTF-8.)
+        print(
+            f"centreon-canopsis: the state database cannot be used ({problem}); "
+            "`centreon-canopsis statedb check -c CONFIG` says what is wrong, `statedb repair` the way out",
+            file=sys.stderr,
+        )
+        return UNAVAILABLE
     except BrokenPipeError:
         # The reader went away (`... | head -1`): what it wanted was printed. Point standard output
         # at /dev/null so that the interpreter's last flush does not fail again on exit.

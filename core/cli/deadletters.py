@@ -29,8 +29,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "deadletters",
         help="list, show, retry or purge what could not be delivered",
         description="Dead letters are payloads Canopsis refused for good (stage 'delivery') and "
-        "events a plugin failed on (stage 'pipeline'), kept with the request, the answer and the "
-        "reason. Works while the daemon runs.",
+        "events a plugin failed on (stage 'pipeline') or that were invalid input (stage 'input', "
+        "kept as they came), kept with the request, the answer and the reason. Works while the "
+        "daemon runs.",
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 
@@ -76,7 +77,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def _filters(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("filters (combined with AND)")
     group.add_argument("--id", dest="ids", type=int, action="append", default=[], metavar="ID")
-    group.add_argument("--stage", choices=("pipeline", "delivery"))
+    group.add_argument("--stage", choices=("pipeline", "delivery", "input"))
     group.add_argument("--route", metavar="NAME", help="route name, e.g. event, pbehavior.create")
     group.add_argument("--reason", metavar="TEXT", help="reason contains TEXT (case-insensitive)")
     group.add_argument("--customer", metavar="NAME", help="a [[customers]] name: its dead letters")

@@ -102,7 +102,7 @@ def summarize(pipeline: Pipeline) -> Report:
         outcome: int(sum(metrics.series(f"payloads_{outcome}_total").values()))
         for outcome in ("delivered", "retried", "dead_lettered")
     }
-    invalid = int(metrics.value("events_invalid_total"))
+    invalid = int(sum(metrics.series("events_invalid_total").values()))
     read = int(sum(events.values())) + invalid
     rows = [
         ("events read", read),

@@ -15,6 +15,7 @@ from centreon_canopsis.core.config import Config, ConfigError
 from centreon_canopsis.core.endpoint_auth import EndpointAuth
 from centreon_canopsis.core.health import HealthServer
 from centreon_canopsis.core.logsetup import notice
+from centreon_canopsis.core.permissions import secret_file_warnings
 from centreon_canopsis.core.pipeline import Pipeline
 from centreon_canopsis.core.sources import build_source
 from centreon_canopsis.core.store import METRICS_URL_NAME, StateDirError
@@ -87,7 +88,7 @@ def open_pipeline(path: str) -> tuple[Config, Pipeline] | int:
 
 
 def _serve(config: Config, pipeline: Pipeline) -> int:
-    for warning in config.warnings:
+    for warning in [*config.warnings, *pipeline.store.warnings, *secret_file_warnings(config)]:
         log.warning("%s", warning)
     try:
         server = start_health_server(config, pipeline)
@@ -124,6 +125,10 @@ def _serve(config: Config, pipeline: Pipeline) -> int:
                 code = _drain_after_end_of_input(config, pipeline, source.name)
     except OSError as problem:
         log.error("source %s failed: %s", source.name, problem)
+        code = UNAVAILABLE
+    except StateDirError as problem:  # the state database was found damaged while running
+        log.error("%s", problem)
+        error(str(problem))
         code = UNAVAILABLE
     except Exception:
         log.exception("the pipeline stopped on an unexpected error")

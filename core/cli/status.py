@@ -62,6 +62,9 @@ def collect(connection: sqlite3.Connection, config: Config) -> dict[str, Any]:
     now = time.time()
     pid = daemon_pid(config.state_dir)
     lanes = []
+    # One read transaction: the daemon deletes and adds rows between our queries, and one
+    # snapshot keeps the figures consistent (the head of a lane cannot vanish under us).
+    connection.execute("BEGIN")
     for lane, items, first in connection.execute(
         "SELECT lane, COUNT(*), MIN(id) FROM outbox GROUP BY lane ORDER BY lane"
     ).fetchall():

@@ -14,9 +14,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 Event = dict[str, Any]
+
+
+class Rejected(NamedTuple):
+    """Input a source could not decode. A plain ``(label, reason)`` pair is accepted too."""
+
+    label: Any
+    reason: str
+    #: The input as it came (kept as an ``input`` dead letter), or None when not kept.
+    raw: bytes | None = None
+    #: The ``reason`` label of ``events_invalid_total`` (see core/intake.py).
+    code: str = "undecodable"
 
 
 @dataclass(slots=True)
@@ -34,9 +45,9 @@ class Batch:
     #: Per-event positions for error messages (line numbers for a file), shown as
     #: ``<origin>:<label>``; empty when not known.
     labels: list[Any] = field(default_factory=list)
-    #: Input the source could not decode at all: ``(label, reason)``; reported and counted by
-    #: the pipeline like events that are not Broker events.
-    rejected: list[tuple[Any, str]] = field(default_factory=list)
+    #: Input the source could not decode at all: :class:`Rejected` entries (or ``(label, reason)``
+    #: pairs); reported, counted and kept by the pipeline like events that are not Broker events.
+    rejected: list[Rejected | tuple[Any, str]] = field(default_factory=list)
 
 
 class Source(Protocol):

@@ -18,18 +18,29 @@ from typing import BinaryIO
 
 import orjson
 
-from centreon_canopsis.core.sources.base import Batch
+from centreon_canopsis.core.intake import LINE_TOO_LONG, NOT_JSON
+from centreon_canopsis.core.sources.base import Batch, Rejected
 
 log = logging.getLogger(__name__)
 
 BATCH_LINES = 2000  # events per batch (one commit each) while catching up
 CHUNK = 1 << 20
 POLL = 0.1  # seconds between checks for new lines in follow mode
+#: Longest line read (Broker events take a few KiB): a longer one is rejected without being held
+#: in memory, and the next line is read.
+MAX_LINE = 4 << 20
+#: A batch is handed over once its lines add up to this, whatever their count (memory bound).
+BATCH_BYTES = 16 << 20
+#: Bytes of a rejected line kept in its dead letter.
+RAW_KEEP = 64 << 10
 
 
 class JsonLinesSource:
-    def __init__(self, path: str, follow: bool = False, batch_lines: int = BATCH_LINES) -> None:
+    def __init__(
+        self, path: str, follow: bool = False, batch_lines: int = BATCH_LINES, max_line: int = MAX_LINE
+    ) -> None:
         self.path = path
+        self.max_line = max_line
         self.follow = follow and path != "-"
         self.batch_lines = batch_lines
         self.name = "jsonl:stdin" if path == "-" else f"jsonl:{os.path.abspath(path)}"
@@ -95,43 +106,70 @@ class JsonLinesSource:
         buffer = b""
         events: list = []
         labels: list[int] = []
-        rejected: list[tuple[int, str]] = []
+        rejected: list[Rejected] = []
+        held = 0  # bytes of the lines in the batch being built
         consumed = offset  # bytes up to the end of the last complete line
         loads = orjson.loads
+        limit = self.max_line
+        overlong: bytes | None = None  # the start of a line too long to keep, while its end is skipped
+        skipped = 0  # bytes of that line so far
         while not self._closed.is_set():
             chunk = handle.read(CHUNK) if inode is not None else handle.read1(CHUNK)  # type: ignore[attr-defined]
             if chunk:
+                if overlong is not None:
+                    end = chunk.find(b"\n")
+                    if end < 0:  # still in the line: drop what came, keep nothing more
+                        skipped += len(chunk)
+                        self.offset = consumed + skipped
+                        continue
+                    line_number += 1
+                    consumed += skipped + end + 1
+                    rejected.append(_too_long(line_number, overlong, skipped + end, limit))
+                    overlong, skipped = None, 0
+                    chunk = chunk[end + 1 :]
                 buffer += chunk
                 lines = buffer.split(b"\n")
                 buffer = lines.pop()
                 for line in lines:
                     line_number += 1
-                    consumed += len(line) + 1
-                    if not line.strip():
+                    size = len(line)
+                    consumed += size + 1
+                    held += size
+                    if size > limit:
+                        rejected.append(_too_long(line_number, line, size, limit))
+                    elif not line.strip():
                         continue
-                    try:
-                        events.append(loads(line))
-                        labels.append(line_number)
-                    except orjson.JSONDecodeError as error:
-                        rejected.append((line_number, f"not valid JSON: {error}"))
-                    if len(events) >= self.batch_lines:
+                    else:
+                        try:
+                            events.append(loads(line))
+                            labels.append(line_number)
+                        except orjson.JSONDecodeError as error:
+                            rejected.append(_not_json(line_number, line, error))
+                    if len(events) + len(rejected) >= self.batch_lines or held >= BATCH_BYTES:
                         yield self._batch(events, labels, rejected, inode, consumed, line_number)
-                        events, labels, rejected = [], [], []
-                self.offset = consumed + len(buffer)
+                        events, labels, rejected, held = [], [], [], 0
+                if len(buffer) > limit:  # a line longer than the limit and not ended yet
+                    overlong, skipped, buffer = buffer[:RAW_KEEP], len(buffer), b""
+                self.offset = consumed + len(buffer) + skipped
                 continue
             # End of what is there now: hand over what we have before waiting for more.
             if events or rejected:
                 yield self._batch(events, labels, rejected, inode, consumed, line_number)
-                events, labels, rejected = [], [], []
+                events, labels, rejected, held = [], [], [], 0
             if not self.follow:
-                if buffer.strip():  # a last line without its newline
+                if overlong is not None:  # the file ends inside a line too long to keep
+                    line_number += 1
+                    consumed += skipped
+                    rejected.append(_too_long(line_number, overlong, skipped, limit))
+                elif buffer.strip():  # a last line without its newline
                     line_number += 1
                     consumed += len(buffer)
                     try:
                         events.append(loads(buffer))
                         labels.append(line_number)
                     except orjson.JSONDecodeError as error:
-                        rejected.append((line_number, f"not valid JSON: {error}"))
+                        rejected.append(_not_json(line_number, buffer, error))
+                if events or rejected:
                     yield self._batch(events, labels, rejected, inode, consumed, line_number)
                 return
             if self._rotated(handle):
@@ -162,3 +200,19 @@ class JsonLinesSource:
     ) -> Batch:
         position = None if inode is None else f"{inode}:{consumed}:{line_number}"
         return Batch(events, position, None, self.origin, labels, rejected)
+
+
+def _not_json(line_number: int, line: bytes, error: Exception) -> Rejected:
+    kept = line[:RAW_KEEP]
+    cut = f" (first {RAW_KEEP} of {len(line)} bytes kept)" if len(line) > RAW_KEEP else ""
+    return Rejected(line_number, f"not valid JSON: {error}{cut}", kept, NOT_JSON)
+
+
+def _too_long(line_number: int, start: bytes, size: int, limit: int) -> Rejected:
+    return Rejected(
+        line_number,
+        f"line of {size} bytes, longer than the {limit} a Broker event may take "
+        f"(first {min(size, RAW_KEEP)} bytes kept)",
+        start[:RAW_KEEP],
+        LINE_TOO_LONG,
+    )

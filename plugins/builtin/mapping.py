@@ -13,9 +13,12 @@ from centreon_canopsis.core.cache import Cache
 from centreon_canopsis.core.config import Config
 from centreon_canopsis.core.events import as_int, is_service_event
 from centreon_canopsis.core.hookspecs import hookimpl
+from centreon_canopsis.core.logsafe import log_limited, shown
 from centreon_canopsis.core.model import Payload
 
 log = logging.getLogger(__name__)
+#: Unknown poller ids remembered (one warning each, rate-limited): a bound against hostile input.
+UNKNOWN_POLLERS_KEPT = 1000
 
 #: Centreon state -> Canopsis state (0 info, 1 minor, 2 major, 3 critical).
 HOST_STATES = {0: 0, 1: 3, 2: 2}  # UP, DOWN -> critical, UNREACHABLE -> major
@@ -158,10 +161,15 @@ class Mapping:
             return name
         # The Lua connector sent the string "false" here; a stable configured name is better.
         if instance_id not in self._unknown_pollers:
-            self._unknown_pollers.add(instance_id)
-            log.warning(
+            # Ids come from input: the set is bounded, the line rate-limited and escaped.
+            if len(self._unknown_pollers) < UNKNOWN_POLLERS_KEPT:
+                self._unknown_pollers.add(instance_id)
+            log_limited(
+                log,
+                logging.WARNING,
+                "unknown_poller",
                 "poller name of instance %s unknown (no instance event seen yet): using connector_name %r",
-                instance_id,
+                shown(instance_id),
                 self.connector_name_fallback,
             )
         return self.connector_name_fallback

@@ -50,7 +50,9 @@ def test_bad_lines_are_reported_with_their_number_and_skipped(tmp_path, caplog):
     assert messages[2] == (
         "events.jsonl:13: not a Broker event: 'element' is missing or not a non-negative integer; skipped"
     )
-    assert pipeline.context.metrics.value("events_invalid_total") == 3
+    metrics = pipeline.context.metrics
+    assert metrics.value("events_invalid_total", reason="not_json") == 1
+    assert metrics.value("events_invalid_total", reason="not_an_event") == 2
 
 
 def test_last_line_without_newline_is_read(tmp_path):

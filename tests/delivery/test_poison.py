@@ -74,7 +74,8 @@ def test_bad_events_are_dead_lettered_and_the_rest_delivered(scene):
     with Daemon(config) as daemon:
         wanted = set(range(COUNT)) - {REFUSED, POISON, EXPLODE}
         wait_until(lambda: wanted <= set(seqs(box.published_events())), 30, "every good event")
-        wait_until(lambda: daemon.metric("dead_letters_total") == 3, 10, "three dead letters")
+        # The garbage line is kept too, as an input dead letter.
+        wait_until(lambda: daemon.metric("dead_letters_total") == 4, 10, "four dead letters")
         wait_until(lambda: daemon.metric("outbox_items") == 0, 10, "an empty outbox")
         received = seqs(box.received_events())
         assert received.count(REFUSED) == 2, "refused twice (failed_event_attempts), then dead-lettered"
@@ -96,6 +97,8 @@ def test_bad_events_are_dead_lettered_and_the_rest_delivered(scene):
         assert daemon.metric("payloads_dead_lettered_total", route="event") == 2
         assert daemon.metric("dead_letters_total", stage="pipeline") == 1
         assert daemon.metric("dead_letters_total", stage="delivery") == 2
+        assert daemon.metric("dead_letters_total", stage="input") == 1
+        assert daemon.metric("events_invalid_total", reason="not_json") == 1
         assert daemon.metric("send_failures_total", cause="rejected") == 2
         assert daemon.metric("send_failures_total", cause="plugin_error") >= 1
         event_posts = [r for r in box.requests() if r["path"] == "/api/v4/event"]
@@ -116,15 +119,19 @@ def test_bad_events_are_dead_lettered_and_the_rest_delivered(scene):
         # -- status, beside the running daemon
         shown = cli("status", "-c", str(config))
         assert shown.returncode == 0, shown.stderr
-        assert "running (pid" in shown.stdout and "dead letters:  3" in shown.stdout
+        assert "running (pid" in shown.stdout and "dead letters:  4" in shown.stdout
         assert "ready" in shown.stdout and f"{COUNT - 3} delivered" in shown.stdout
         as_json = cli_json("status", "-c", str(config), "--json")
         assert as_json["endpoint"]["metrics"]["payloads_dead_lettered"] == 2
-        assert as_json["dead_letters"]["count"] == 3
+        assert as_json["dead_letters"]["count"] == 4
 
         # -- deadletters list / show
         listed = cli_json("deadletters", "list", "-c", str(config), "--json")
-        assert listed["total"] == 3
+        assert listed["total"] == 4
+        garbage = next(r for r in listed["dead_letters"] if r["stage"] == "input")
+        assert "not valid JSON" in garbage["reason"] and garbage["key"].startswith("events.jsonl:")
+        kept = cli_json("deadletters", "show", "-c", str(config), str(garbage["id"]), "--json")
+        assert kept[0]["body"] == GARBAGE.decode().strip(), "the line is kept as it came"
         by_reason = {row["stage"] + ":" + row["reason"][:30]: row for row in listed["dead_letters"]}
         refused = next(r for r in listed["dead_letters"] if "failed_events" in r["reason"])
         assert refused["stage"] == "delivery" and refused["route"] == "event" and refused["attempts"] == 2
@@ -155,28 +162,29 @@ def test_bad_events_are_dead_lettered_and_the_rest_delivered(scene):
         assert refuse.returncode == 2 and "--all" in refuse.stderr, "no filter, no --all: nothing done"
         retry = ("deadletters", "retry", "-c", str(config))
         dry = cli_json(*retry, "--all", "--dry-run", "--json")
-        assert dry["requeued"] == 2 and dry["reprocessed"] == 1
+        assert dry["requeued"] == 2 and dry["reprocessed"] == 2
         assert cli_json(*retry, "--stage", "delivery", "--json")["requeued"] == 2
         report = cli_json(*retry, "--reason", "PoisonTransform", "--json")
         assert report["reprocessed"] == 1 and report["queued"] == 1, report
         wait_until(lambda: set(range(COUNT)) <= set(seqs(box.published_events())), 15, "the retried events")
         wait_until(lambda: daemon.metric("outbox_items") == 0, 10, "an empty outbox")
-        assert cli_json("deadletters", "list", "-c", str(config), "--json")["total"] == 0
+        left = cli_json("deadletters", "list", "-c", str(config), "--json")
+        assert [row["stage"] for row in left["dead_letters"]] == ["input"], "garbage stays garbage"
         assert daemon.stop() == 0
 
 
 def test_purge_by_filter(scene):
     config, _, _ = scene
     with Daemon(config) as daemon:
-        wait_until(lambda: daemon.metric("dead_letters_total") == 3, 30, "three dead letters")
+        wait_until(lambda: daemon.metric("dead_letters_total") == 4, 30, "four dead letters")
         assert daemon.stop() == 0
     stopped = cli("status", "-c", str(config)).stdout
-    assert "not running" in stopped and "dead letters:  3" in stopped
+    assert "not running" in stopped and "dead letters:  4" in stopped
     purge = ("deadletters", "purge", "-c", str(config))
     dry = cli_json(*purge, "--route", "event", "--dry-run", "--json")
     assert dry == {"dry_run": True, "purged": 2}
     purged = cli(*purge, "--route", "event")
     assert purged.returncode == 0 and "2 dead letters purged" in purged.stdout
     left = cli_json("deadletters", "list", "-c", str(config), "--json")
-    assert [row["stage"] for row in left["dead_letters"]] == ["pipeline"]
-    assert "1 dead letters purged" in cli(*purge, "--all").stdout
+    assert [row["stage"] for row in left["dead_letters"]] == ["input", "pipeline"]
+    assert "2 dead letters purged" in cli(*purge, "--all").stdout

@@ -37,7 +37,10 @@ class Answer:
 def canopsis_like(request: Request) -> Answer:
     """200 with every event in sent_events, as the real API answers valid events."""
     if request.path.endswith("/event") and request.method == "POST":
-        events = request.json()
+        try:
+            events = request.json()
+        except ValueError:  # as the API answers a body that is not JSON
+            return Answer(400, {"error": "request has invalid structure"})
         events = events if isinstance(events, list) else [events]
         return Answer(200, {"sent_events": events, "failed_events": [], "retry_events": []})
     return Answer(200, {})

@@ -68,6 +68,8 @@ def load_templates(path: str, registry: Any, timestamp_format: str) -> dict[int,
         raise ConfigError([f"{where} cannot be read: {error.strerror}"]) from None
     except json.JSONDecodeError as error:
         raise ConfigError([f"{where} is not valid JSON: {error}"]) from None
+    except ValueError as error:  # a NUL in the path, a file that is not UTF-8 (found by tests/fuzz)
+        raise ConfigError([f"{where} cannot be read: {error}"]) from None
     errors = [
         f"{where}: {'/'.join(map(str, e.absolute_path)) or 'top level'}: {e.message}"
         for e in jsonschema.Draft202012Validator(schema()).iter_errors(data)
