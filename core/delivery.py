@@ -18,13 +18,17 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from centreon_canopsis.core.context import Context
 from centreon_canopsis.core.logsafe import log_limited, shown
 from centreon_canopsis.core.model import OutboxItem, Outcome, Result, Route
 from centreon_canopsis.core.outbox import Outbox
+from centreon_canopsis.core.reachability import Reachability
 from centreon_canopsis.core.store import StateDatabaseError, is_damage
 
 log = logging.getLogger(__name__)
@@ -137,23 +141,21 @@ class LaneSender(threading.Thread):
         if not taken or not taken[1]:
             outbox.wait_for_change(version, IDLE_POLL)
             return
-        delivery.send(connection, self.lane, *taken)
+        with delivery.sending():
+            delivery.send(connection, self.lane, *taken)
 
 
 class Delivery:
     """Starts a sender per lane and applies what they learn to the outbox and the metrics."""
 
     def __init__(self, context: Context, outbox: Outbox) -> None:
-        config = context.config
-        self.context = context
         self.outbox = outbox
-        self.max_buffer_size = int(config.max_buffer_size)
-        self.max_age = float(config.max_all_queues_age)
         self.batch_limit: int | None = None
-        delivery = config.delivery
-        self.policy = RetryPolicy(float(delivery["retry_initial_delay"]), float(delivery["retry_max_delay"]))
-        self.item_attempts = int(delivery["failed_event_attempts"])
-        outbox.coalesce_backlog = int(delivery.get("coalesce_backlog", 0))
+        self._configure(context)
+        #: Sends in flight, per configuration generation (a reload waits for the old ones).
+        self._generation = 0
+        self._in_flight: Counter[int] = Counter()
+        self._in_flight_changed = threading.Condition()
         self.stopping = threading.Event()
         #: Set by ``replay`` and ``drain``: send what waits without lingering.
         self.draining = threading.Event()
@@ -165,8 +167,53 @@ class Delivery:
         self._senders: dict[str, LaneSender] = {}
         self._watcher: threading.Thread | None = None
         self._lock = threading.Lock()
-        self._send = context.plugins.hook.connector_send
+        #: Logs Canopsis going away, coming back, refusing the authkey: on the transition.
+        self.reachability = Reachability(context.metrics)
+        #: The live tap (core/tap.py) while someone taps, else None: one look per batch.
+        self.tap: Any = None
         self._register_gauges()
+
+    def _configure(self, context: Context) -> None:
+        config = context.config
+        delivery = config.delivery
+        self.max_buffer_size = int(config.max_buffer_size)
+        self.max_age = float(config.max_all_queues_age)
+        self.policy = RetryPolicy(float(delivery["retry_initial_delay"]), float(delivery["retry_max_delay"]))
+        self.item_attempts = int(delivery["failed_event_attempts"])
+        self.outbox.coalesce_backlog = int(delivery.get("coalesce_backlog", 0))
+        self.context = context
+        self._send = context.plugins.hook.connector_send
+
+    def reconfigure(self, context: Context) -> int:
+        """A reload: batches taken from now on are sent by ``context``'s plugins, with its settings.
+
+        Returns the previous generation, for :meth:`wait_for_sends`: its sends in flight finish
+        with the plugins that started them (nothing is sent twice, nothing is cut).
+        """
+        with self._in_flight_changed:
+            self._configure(context)
+            previous = self._generation
+            self._generation += 1
+        return previous
+
+    @contextmanager
+    def sending(self) -> Iterator[None]:
+        with self._in_flight_changed:
+            generation = self._generation
+            self._in_flight[generation] += 1
+        try:
+            yield
+        finally:
+            with self._in_flight_changed:
+                self._in_flight[generation] -= 1
+                self._in_flight_changed.notify_all()
+
+    def wait_for_sends(self, generation: int, timeout: float) -> bool:
+        """Waits until no send of ``generation`` (or before) is in flight; False on timeout."""
+        with self._in_flight_changed:
+            return self._in_flight_changed.wait_for(
+                lambda: not any(n for g, n in self._in_flight.items() if g <= generation), timeout
+            )
 
     def _register_gauges(self) -> None:
         metrics = self.context.metrics
@@ -279,12 +326,15 @@ class Delivery:
                     log,
                     logging.ERROR,
                     f"dead_lettered:{route.name}",
-                    "route %s: payload %s dead-lettered: %s",
+                    "route %s: payload %s dead-lettered: %s (see: centreon-canopsis deadletters list)",
                     route.name,
                     shown(item.key or item.id),
                     shown(result.reason, 300),
                 )
         counts = self.outbox.settle(connection, lane, items, results, retry_at, route)
+        tap = self.tap
+        if tap is not None:  # someone runs `centreon-canopsis tap`
+            tap.results(route, items, results)
         state.retry_at = retry_at
         self._account(route, items, results, causes, counts, state, elapsed, now)
 
@@ -338,6 +388,7 @@ class Delivery:
             state.failing_since = now
         if last_error:
             state.last_error = last_error[:300]
+        self.reachability.update(route.lane, name, last_error)
 
     def _call(
         self, route: Route, items: Sequence[OutboxItem], causes: dict[int, str], offset: int = 0

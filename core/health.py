@@ -33,6 +33,7 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
@@ -131,6 +132,8 @@ class HealthServer:
         self.pipeline = pipeline
         self.stall = stall
         self.auth = auth or EndpointAuth()
+        #: More GET paths served here (``/tap``), behind the same gate as ``/metrics``.
+        self.routes: dict[str, Callable[[BaseHTTPRequestHandler], None]] = {}
         metrics = pipeline.context.metrics
         metrics.gauge_function("ready", lambda: [((), int(self.readiness().ready))])
         server_self = self
@@ -150,6 +153,8 @@ class HealthServer:
                     state = server_self.readiness()
                     body = orjson.dumps(state.as_dict(), option=orjson.OPT_INDENT_2) + b"\n"
                     self._answer(200 if state.ready else 503, body, "application/json")
+                elif path in server_self.routes:
+                    server_self.routes[path](self)
                 else:
                     self._answer(404, b'{"error": "Not found"}\n', "application/json")
 
@@ -191,6 +196,10 @@ class HealthServer:
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
+
+    def add_route(self, path: str, serve: Callable[[BaseHTTPRequestHandler], None]) -> None:
+        """``serve(handler)`` answers GET ``path`` (it may stream: each request has its thread)."""
+        self.routes[path] = serve
 
     def readiness(self) -> Readiness:
         return readiness(self.pipeline, self.stall)

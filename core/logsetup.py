@@ -11,6 +11,7 @@ import logging
 import logging.handlers
 import sys
 
+from centreon_canopsis.core.logjson import JsonFormatter
 from centreon_canopsis.core.logsafe import EscapingFormatter
 from centreon_canopsis.core.secrets import RedactingFilter
 
@@ -22,8 +23,9 @@ FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 ROOT_LOGGER = "centreon_canopsis"
 
 
-def setup_logging(log_level: int = 1, logfile: str = "") -> logging.Handler:
-    """Sends the connector's logs to ``logfile`` (or standard error) at the Lua level given.
+def setup_logging(log_level: int = 1, logfile: str = "", log_format: str = "text") -> logging.Handler:
+    """Sends the connector's logs to ``logfile`` (or standard error) at the Lua level given,
+    as text lines or (``log_format = "json"``) one JSON object per line.
 
     Every handler carries the redacting filter, so no secret reaches the output whatever the
     level. Returns the handler (tests attach their own).
@@ -34,7 +36,8 @@ def setup_logging(log_level: int = 1, logfile: str = "") -> logging.Handler:
         handler = logging.handlers.WatchedFileHandler(logfile, encoding="utf-8")
     else:
         handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(EscapingFormatter(FORMAT))  # input in a message cannot forge a line
+    # Input in a message cannot forge a line: escaped in text, JSON-encoded in json.
+    handler.setFormatter(JsonFormatter() if log_format == "json" else EscapingFormatter(FORMAT))
     handler.addFilter(RedactingFilter())
     level = LUA_LEVELS.get(int(log_level), NOTICE)
     root = logging.getLogger()

@@ -201,6 +201,19 @@ CATALOGUE: tuple[MetricInfo, ...] = (
     # -- process
     MetricInfo("ready", "gauge", "1 when /readyz answers 200."),
     MetricInfo("start_time_seconds", "gauge", "When the pipeline started (Unix time)."),
+    MetricInfo(
+        "build_info",
+        "gauge",
+        "Always 1; the labels say what runs: the connector's, Python's, pluggy's and protobuf's versions.",
+        ("version", "python", "pluggy", "protobuf"),
+    ),
+    MetricInfo("process_cpu_seconds_total", "counter", "CPU time of the process, user and system."),
+    MetricInfo("process_resident_memory_bytes", "gauge", "Resident memory of the process."),
+    MetricInfo("process_open_fds", "gauge", "File descriptors the process holds open."),
+    MetricInfo("process_start_time_seconds", "gauge", "When the process started (Unix time)."),
+    MetricInfo("reloads_total", "counter", "Reloads (SIGHUP), by result: applied, refused.", ("result",)),
+    MetricInfo("tap_clients", "gauge", "Clients of the tap endpoint connected now."),
+    MetricInfo("tap_dropped_total", "counter", "Tap records dropped because a tap client read too slowly."),
 )
 
 

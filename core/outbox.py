@@ -108,6 +108,8 @@ class Outbox:
         #: Held across a write and the depth update that follows it (see :meth:`refresh`).
         self._write_lock = threading.Lock()
         self._version = 0
+        #: The live tap (core/tap.py) while someone taps, else None: one look per commit.
+        self.tap: Any = None
         for name, spec in self._writer.execute("SELECT name, spec FROM routes"):
             self.routes[name] = Route(**orjson.loads(spec))
         #: The largest batch of any route of each lane: what one take of that lane reads at most
@@ -226,6 +228,9 @@ class Outbox:
         self._barriers = False
         self._dead.clear()
         self._new_routes.clear()
+        tap = self.tap
+        if tap is not None and inserts:  # someone runs `centreon-canopsis tap` (outside the lock)
+            tap.queued(inserts)
         return per_route
 
     def _catch_up_lanes(self) -> set[str]:

@@ -26,7 +26,7 @@ from centreon_canopsis.core.elements import default_registry
 from centreon_canopsis.core.events import InvalidEvent
 from centreon_canopsis.core.intake import INPUT_STAGE, STAGE_ERROR, UNDECODABLE, Intake
 from centreon_canopsis.core.logsafe import log_limited, shown
-from centreon_canopsis.core.logsetup import notice
+from centreon_canopsis.core.logsetup import NOTICE, notice
 from centreon_canopsis.core.metrics import Metrics
 from centreon_canopsis.core.outbox import Outbox
 from centreon_canopsis.core.plugin_manager import PluginManager
@@ -39,9 +39,18 @@ COMMIT_RETRY, COMMIT_RETRY_CAP = 1.0, 30.0  # seconds between attempts to commit
 BACKPRESSURE_LOG_PERIOD = 60.0  # seconds between two "still paused" warnings
 
 
-def build_context(config: Config, plugins: PluginManager | None = None) -> Context:
+def build_context(
+    config: Config,
+    plugins: PluginManager | None = None,
+    *,
+    cache: Cache | None = None,
+    metrics: Metrics | None = None,
+) -> Context:
     """Loads plugins, checks their settings and configures them. Raises ConfigError with the
-    problems of every stage (core/validation.py)."""
+    problems of every stage (core/validation.py).
+
+    A reload passes the running pipeline's ``cache`` and ``metrics``: names and counters survive it.
+    """
     if plugins is None:
         plugins = PluginManager()
         settings = config.plugins
@@ -56,7 +65,13 @@ def build_context(config: Config, plugins: PluginManager | None = None) -> Conte
                 registry.add(element)
             except ValueError as error:
                 errors.append(str(error))
-    context = Context(config=config, registry=registry, cache=Cache(), metrics=Metrics(), plugins=plugins)
+    context = Context(
+        config=config,
+        registry=registry,
+        cache=Cache() if cache is None else cache,
+        metrics=Metrics() if metrics is None else metrics,
+        plugins=plugins,
+    )
     errors += validation.configure_problems(config, context)
     try:  # [[customers]]: a configured scope each, their problems with the top level's
         customer_scopes.build(config, context)
@@ -106,6 +121,12 @@ class Pipeline:
         self.commit_error = ""
         self._invalid_buffered = 0  # input dead letters of the batch being processed
         self._source: Source | None = None
+        #: Called from the pipeline's own loop, after each batch and while it waits for input or
+        #: room (the systemd watchdog, a pending reload): a wedged loop stops calling it.
+        self.on_tick: Callable[[], None] | None = None
+        #: Called while a batch waits for a failing disk (the watchdog only: no reload mid-batch).
+        self.keepalive: Callable[[], None] | None = None
+        self._stop_requested = False
         self._metrics_init()
 
     def _metrics_init(self) -> None:
@@ -180,6 +201,8 @@ class Pipeline:
                     "cannot commit to the outbox (%s); trying again in %.0fs, the source waits", error, pause
                 )
                 self.context.stopping.wait(pause)
+                if self.keepalive is not None:  # waiting for the disk is not being wedged
+                    self.keepalive()
                 pause = min(pause * 2, COMMIT_RETRY_CAP)
         metrics.observe("outbox_commit_duration_seconds", time.monotonic() - started)
         self.commit_failing_since = 0.0
@@ -188,6 +211,13 @@ class Pipeline:
         invalid, self._invalid_buffered = self._invalid_buffered, 0
         if dead - invalid:
             metrics.inc("dead_letters_total", dead - invalid, stage="pipeline")
+            log_limited(
+                log,
+                logging.ERROR,
+                "pipeline-dead-letters",
+                "%d events became dead letters (why: centreon-canopsis deadletters list)",
+                dead - invalid,
+            )
         if invalid:
             metrics.inc("dead_letters_total", invalid, stage=INPUT_STAGE)
         return True
@@ -210,9 +240,9 @@ class Pipeline:
         """Counts, logs (rate-limited, per reason) and keeps an invalid input as a dead letter."""
         self.invalid += 1
         self.context.metrics.inc("events_invalid_total", reason=code)
-        log_limited(
-            log, logging.WARNING, f"invalid:{code}", "%s: %s; skipped", shown(where), shown(reason, 300)
-        )
+        # NOTICE: seen at the default log level, yet not an error of the connector; a few lines a
+        # minute per kind whatever the input rate.
+        log_limited(log, NOTICE, f"invalid:{code}", "%s: %s; skipped", shown(where), shown(reason, 300))
         if keep or kept is not None:  # a JSON null is kept too; a source's None is "nothing kept"
             self.outbox.add_dead_letter(INPUT_STAGE, kept, f"invalid input: {reason}", key=where)
             self._invalid_buffered += 1
@@ -224,10 +254,13 @@ class Pipeline:
         if self.context.stopping.is_set():  # stopped before the source could be closed
             return
         resume = self.outbox.position(source.name)
+        if hasattr(source, "on_idle"):
+            source.on_idle = self.tick
         self.wait_for_room()
         for batch in source.batches(resume):
             if not self.process_batch(batch, source.name):
                 break
+            self.tick()
             self.wait_for_room()
             if self.context.stopping.is_set() or (should_stop is not None and should_stop()):
                 break
@@ -256,6 +289,7 @@ class Pipeline:
         )
         try:
             while not context.stopping.is_set() and not outbox.wait_for_room(limit, 0.5):
+                self.tick()
                 if time.monotonic() - last_log >= BACKPRESSURE_LOG_PERIOD:
                     last_log = time.monotonic()
                     log.warning(
@@ -271,8 +305,35 @@ class Pipeline:
         if not context.stopping.is_set():
             notice(log, "reading resumed after %.1fs of backpressure", paused)
 
+    def tick(self) -> None:
+        on_tick = self.on_tick
+        if on_tick is not None:
+            on_tick()
+
+    def reconfigure(self, context: Context) -> tuple[Context, int]:
+        """Swaps in a new configuration's plugins and settings (a reload).
+
+        Returns the old context and the senders' previous generation (see
+        :meth:`Delivery.wait_for_sends`): the old plugins are shut down once it has no send in flight.
+
+        Called from the pipeline's loop, between two batches: no event is half processed. The
+        outbox, the state database, the name cache, the metrics and the source stay; the senders
+        take their next batch with the new plugins (:meth:`Delivery.reconfigure`).
+        """
+        old = self.context
+        context.state["outbox"] = self.outbox
+        self.config = context.config
+        self.max_outbox = int(context.config.delivery["max_outbox_events"])
+        self.context.metrics.set("outbox_max_items", self.max_outbox)
+        self.dispatcher = Dispatcher(context, self.outbox)
+        self.context = context
+        if self._stop_requested:  # a stop asked during the swap is not lost
+            context.stopping.set()
+        return old, self.delivery.reconfigure(context)
+
     def request_stop(self) -> None:
         """Asks a running :meth:`run` to stop (safe from a signal handler or another thread)."""
+        self._stop_requested = True
         self.context.stopping.set()
         self.outbox.wake()
         source = self._source

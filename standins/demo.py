@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from centreon_canopsis.core import deadletters
+from centreon_canopsis.core.cli.progress import drain
 from centreon_canopsis.core.config import from_mapping, split_list
 from centreon_canopsis.core.pipeline import Pipeline
 from centreon_canopsis.core.sources.bbdo import BBDOSource
@@ -147,7 +148,7 @@ def run_demo(options: DemoOptions, progress: bool = False) -> DemoResult:
             peer.start()
             _wait_for_broker(peer, len(events), progress)
             report = peer.join(30)
-            delivered = pipeline.drain(60)
+            delivered = drain(pipeline, 60, progress, "connector -> Canopsis")
             pipeline.request_stop()
             runner.join(10)
             pipeline.close(5)

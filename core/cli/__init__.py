@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from importlib.metadata import entry_points
 
 from centreon_canopsis.core.cli.exitcodes import INTERRUPTED, OK, UNAVAILABLE, USAGE
+from centreon_canopsis.core.version import version_line
 
 COMMAND_GROUP = "centreon_canopsis.commands"
 
@@ -33,6 +34,9 @@ COMMANDS: tuple[str, ...] = (
     "check",
     "status",
     "deadletters",
+    "tap",
+    "top",
+    "version",
 )
 
 
@@ -41,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="centreon-canopsis",
         description="Carry Centreon Broker events into Canopsis.",
     )
+    parser.add_argument("--version", action="version", version=version_line())
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     found = {ep.name: ep for ep in entry_points(group=COMMAND_GROUP)}
     order = {name: i for i, name in enumerate(COMMANDS)}

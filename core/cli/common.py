@@ -21,7 +21,9 @@ def load_config(path: str, *, log: bool = True, log_level: int | None = None) ->
     """Loads the configuration and sets up logging; raises ConfigError."""
     config = config_module.load(path)
     if log:
-        setup_logging(log_level if log_level is not None else config.log_level, config.logfile)
+        setup_logging(
+            log_level if log_level is not None else config.log_level, config.logfile, config.log_format
+        )
     return config
 
 

@@ -8,6 +8,7 @@ import sys
 from centreon_canopsis.core.cli.common import add_config_argument, error
 from centreon_canopsis.core.cli.exitcodes import FAILED, OK, UNAVAILABLE
 from centreon_canopsis.core.cli.leftover import describe_leftover
+from centreon_canopsis.core.cli.progress import drain
 from centreon_canopsis.core.cli.run import open_pipeline
 from centreon_canopsis.core.pipeline import Pipeline
 from centreon_canopsis.core.sources.jsonl import JsonLinesSource
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
             error(f"cannot read {args.events}: {problem.strerror or problem}")
             return UNAVAILABLE
         timeout = args.timeout if args.timeout is not None else float(opened[0].delivery["drain_timeout"])
-        drained = pipeline.drain(timeout)
+        drained = drain(pipeline, timeout, show_progress)  # 100 % read: now the delivery
     finally:
         pipeline.close()
     report = summarize(pipeline)

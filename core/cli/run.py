@@ -17,8 +17,12 @@ from centreon_canopsis.core.health import HealthServer
 from centreon_canopsis.core.logsetup import notice
 from centreon_canopsis.core.permissions import secret_file_warnings
 from centreon_canopsis.core.pipeline import Pipeline
+from centreon_canopsis.core.process_metrics import register_process_metrics
+from centreon_canopsis.core.reload import Reloader
+from centreon_canopsis.core.sdnotify import Notifier
 from centreon_canopsis.core.sources import build_source
 from centreon_canopsis.core.store import METRICS_URL_NAME, StateDirError
+from centreon_canopsis.core.tap import Tap
 from centreon_canopsis.core.validation import check_file
 
 log = logging.getLogger("centreon_canopsis.run")
@@ -30,8 +34,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="run the connector: read the configured source, deliver to Canopsis",
         description="Runs until stopped (SIGTERM or SIGINT: stop reading, finish the request in "
         "flight within delivery.shutdown_timeout, exit 0; a second signal exits at once). What is "
-        "not delivered yet stays in the outbox and is sent after the next start. Serves /metrics, "
-        "/healthz and /readyz on the [metrics] address.",
+        "not delivered yet stays in the outbox and is sent after the next start. SIGHUP reopens the "
+        "log file and reloads the configuration if it is valid (an invalid one is logged and the "
+        "running one kept). Serves /metrics, /healthz, /readyz and the tap endpoint on the [metrics] "
+        "address. Under systemd (Type=notify) it reports readiness, reloads and the watchdog.",
     )
     add_config_argument(parser)
     parser.set_defaults(func=run)
@@ -40,6 +46,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     stops = 0
     pipeline: Pipeline | None = None
+    notifier = Notifier()
+    reload_requests: list[Reloader] = []
+    early_hangup = False
+
+    def hangup(signum: int, frame) -> None:
+        # Never the default action (exit): a logrotate postrotate HUP must not take the daemon down.
+        nonlocal early_hangup
+        if reload_requests:
+            reload_requests[0].request()
+        else:
+            early_hangup = True  # during start-up: the configuration being loaded is the new one
 
     def stop(signum: int, frame) -> None:
         nonlocal stops
@@ -50,11 +67,13 @@ def run(args: argparse.Namespace) -> int:
             notice(log, "%s received again: exiting now", name)
             os._exit(INTERRUPTED)
         notice(log, "%s received: stopping", name)
+        notifier.stopping()
         if pipeline is not None:
             pipeline.request_stop()
 
     # Installed before anything else: a stop during start-up is honoured once reading begins.
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, hangup)
     try:
         opened = open_pipeline(args.config)
         if isinstance(opened, int):
@@ -62,10 +81,20 @@ def run(args: argparse.Namespace) -> int:
         config, pipeline = opened
         if stops:
             pipeline.request_stop()
-        return _serve(config, pipeline)
+        reloader = Reloader(
+            pipeline,
+            args.config,
+            on_reloading=notifier.reloading,
+            on_done=lambda ok: notifier.ready(_status(pipeline)),
+        )
+        reload_requests.append(reloader)
+        if early_hangup:
+            log.info("SIGHUP during start-up: the configuration just loaded is the current one")
+        return _serve(config, pipeline, notifier, reloader)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        notifier.close()
 
 
 def open_pipeline(path: str) -> tuple[Config, Pipeline] | int:
@@ -87,7 +116,7 @@ def open_pipeline(path: str) -> tuple[Config, Pipeline] | int:
         return UNAVAILABLE
 
 
-def _serve(config: Config, pipeline: Pipeline) -> int:
+def _serve(config: Config, pipeline: Pipeline, notifier: Notifier, reloader: Reloader) -> int:
     for warning in [*config.warnings, *pipeline.store.warnings, *secret_file_warnings(config)]:
         log.warning("%s", warning)
     try:
@@ -97,6 +126,7 @@ def _serve(config: Config, pipeline: Pipeline) -> int:
         error(f"cannot serve metrics on {settings['host']}:{settings['port']}: {problem.strerror or problem}")
         pipeline.close()
         return UNAVAILABLE
+    register_process_metrics(pipeline.context.metrics)
     source = build_source(config)
     try:
         start_source(source, pipeline)
@@ -108,6 +138,14 @@ def _serve(config: Config, pipeline: Pipeline) -> int:
             server.close()
             (Path(config.state_dir) / METRICS_URL_NAME).unlink(missing_ok=True)
         return UNAVAILABLE
+    tap = Tap.attach(pipeline, server)
+
+    def tick() -> None:
+        reloader.tick()
+        notifier.watchdog()
+
+    pipeline.on_tick = tick
+    pipeline.keepalive = notifier.watchdog
     notice(
         log,
         "started: reading %s, sending to %s://%s:%s (state in %s)",
@@ -120,6 +158,10 @@ def _serve(config: Config, pipeline: Pipeline) -> int:
     code = OK
     try:
         if not pipeline.context.stopping.is_set():
+            # Ready (systemd's READY=1) once the senders run; the source listens already.
+            pipeline.start()
+            reloader.start()
+            notifier.ready(_status(pipeline))
             pipeline.run(source)
             if not pipeline.context.stopping.is_set():
                 code = _drain_after_end_of_input(config, pipeline, source.name)
@@ -134,11 +176,20 @@ def _serve(config: Config, pipeline: Pipeline) -> int:
         log.exception("the pipeline stopped on an unexpected error")
         code = FAILED
     finally:
+        reloader.close()
+        if tap is not None:
+            tap.close()
         pipeline.close()  # a request still in flight after shutdown_timeout stays in the outbox
         if server is not None:
             server.close()
             (Path(config.state_dir) / METRICS_URL_NAME).unlink(missing_ok=True)
     return code
+
+
+def _status(pipeline: Pipeline) -> str:
+    config = pipeline.config
+    waiting = pipeline.outbox.depth()
+    return f"sending to {config.canopsis_host}:{config.canopsis_port}; {waiting} payloads wait"
 
 
 def start_source(source: object, pipeline: Pipeline) -> None:

@@ -69,6 +69,8 @@ class BBDOSource:
         self._listener: socket.socket | None = None
         self._tls_context = self._make_tls_context() if settings.tls else None
         self.address: tuple[str, int] | None = None  # bound address in listen mode
+        #: Called by the reading thread while no batch waits (the pipeline's loop stays alive).
+        self.on_idle: Callable[[], None] | None = None
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], **overrides: Any) -> BBDOSource:
@@ -87,6 +89,8 @@ class BBDOSource:
             try:
                 batch, size = self._queue.get(timeout=_POLL)
             except queue.Empty:
+                if self.on_idle is not None:
+                    self.on_idle()
                 continue
             with self._room:
                 self._queued_bytes -= size

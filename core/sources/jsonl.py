@@ -13,7 +13,7 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 import orjson
@@ -42,6 +42,8 @@ class JsonLinesSource:
         self.path = path
         self.max_line = max_line
         self.follow = follow and path != "-"
+        #: Called while following and no new line is there (the pipeline's loop stays alive).
+        self.on_idle: Callable[[], None] | None = None
         self.batch_lines = batch_lines
         self.name = "jsonl:stdin" if path == "-" else f"jsonl:{os.path.abspath(path)}"
         self.origin = "stdin" if path == "-" else os.path.basename(path)
@@ -174,6 +176,8 @@ class JsonLinesSource:
                 return
             if self._rotated(handle):
                 return
+            if self.on_idle is not None:
+                self.on_idle()
             self._closed.wait(POLL)
 
     def _rotated(self, handle: BinaryIO) -> bool:

@@ -21,21 +21,51 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "now holds. Nothing leaves this machine. Exit code 0 when every event was acknowledged and "
         "every payload delivered.",
     )
-    parser.add_argument("--hosts", type=int, default=20)
-    parser.add_argument("--services-per-host", type=int, default=5)
-    parser.add_argument("--pollers", type=int, default=2)
     parser.add_argument(
-        "--events", type=int, default=5000, help="runtime events after the configuration burst"
-    )
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--bbdo", type=int, choices=(2, 3), default=3)
-    parser.add_argument(
-        "--broker-version", default="24.10", choices=("22.10", "23.04", "23.10", "24.04", "24.10")
+        "--hosts", type=int, default=20, metavar="N", help="simulated hosts (default %(default)s)"
     )
     parser.add_argument(
-        "--canopsis-version", default="24.04", choices=("22.10", "23.04", "23.10", "24.04", "24.10")
+        "--services-per-host",
+        type=int,
+        default=5,
+        metavar="M",
+        help="services on each host (default %(default)s)",
     )
-    parser.add_argument("--rows", type=int, default=15, help="alarms to show")
+    parser.add_argument(
+        "--pollers",
+        type=int,
+        default=2,
+        metavar="P",
+        help="pollers the hosts spread over (default %(default)s)",
+    )
+    parser.add_argument(
+        "--events",
+        type=int,
+        default=5000,
+        metavar="E",
+        help="runtime events after the configuration burst (default %(default)s)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=1, metavar="S", help="random seed: the same seed, the same stream"
+    )
+    parser.add_argument(
+        "--bbdo", type=int, choices=(2, 3), default=3, help="BBDO major version on the wire (default 3)"
+    )
+    parser.add_argument(
+        "--broker-version",
+        default="24.10",
+        choices=("22.10", "23.04", "23.10", "24.04", "24.10"),
+        help="Centreon Broker release whose event forms are simulated (default %(default)s)",
+    )
+    parser.add_argument(
+        "--canopsis-version",
+        default="24.04",
+        choices=("22.10", "23.04", "23.10", "24.04", "24.10"),
+        help="Canopsis release the sandbox answers as (default %(default)s)",
+    )
+    parser.add_argument(
+        "--rows", type=int, default=15, metavar="N", help="alarms to show at the end (default %(default)s)"
+    )
     parser.add_argument(
         "--transport",
         choices=("http", "amqp"),

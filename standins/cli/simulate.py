@@ -10,6 +10,7 @@ from collections import Counter
 from typing import BinaryIO
 
 import orjson
+from tqdm import tqdm
 
 from centreon_canopsis.core.cli.exitcodes import FAILED, OK, USAGE
 from centreon_canopsis.standins.broker import (
@@ -142,6 +143,45 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     output.add_argument(
         "--check", action="store_true", help="validate the stream while writing it; exit 1 if it has problems"
     )
+    output.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show progress on standard error (default: when it is a terminal)",
+    )
+    wire = parser.add_argument_group(
+        "BBDO",
+        "With --to, the stream goes over real BBDO to a listener (a connector, or Broker) instead of "
+        "being written: the simulated Broker keeps every event until it is acknowledged and sends "
+        "again what was not, after a reconnection (retention). Exit 0 once everything is acknowledged.",
+    )
+    wire.add_argument(
+        "--to",
+        metavar="bbdo://HOST:PORT",
+        help='client mode: connect to HOST:PORT (a connector with [source] mode = "listen"); server '
+        "mode: listen there",
+    )
+    wire.add_argument(
+        "--mode",
+        choices=("client", "server"),
+        default="client",
+        help="client: like Broker's bbdo_client output (default); server: like a bbdo_server output "
+        'with retention, that the connector connects to ([source] mode = "connect")',
+    )
+    wire.add_argument(
+        "--reconnect-timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="how long to keep trying to (re)connect before giving up (default %(default)s)",
+    )
+    wire.add_argument(
+        "--max-unacked",
+        type=_count,
+        default=100_000,
+        metavar="N",
+        help="events in flight before waiting for acknowledgements (Broker's event_queue_max_size)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -165,10 +205,17 @@ def _options(args: argparse.Namespace) -> SimulationOptions:
 
 
 def _write(
-    broker: SimulatedBroker, sink: BinaryIO, counts: Counter[tuple[int, int]], checker: StreamChecker | None
+    broker: SimulatedBroker,
+    sink: BinaryIO,
+    counts: Counter[tuple[int, int]],
+    checker: StreamChecker | None,
+    show_progress: bool = False,
 ) -> None:
     dumps = orjson.dumps
     lines: list[bytes] = []
+    runtime = broker.options.events
+    # The configuration bursts come first and are not counted in --events: the bar counts runtime events.
+    progress = tqdm(total=runtime, unit="ev", desc="simulate", disable=not show_progress, file=sys.stderr)
     for event in broker.events():
         counts[(event["category"], event["element"])] += 1
         if checker is not None:
@@ -178,10 +225,14 @@ def _write(
             lines.append(b"")
             sink.write(b"\n".join(lines))
             lines.clear()
+            progress.n = min(runtime, broker.runtime_events)
+            progress.refresh()
     if lines:
         lines.append(b"")
         sink.write(b"\n".join(lines))
     sink.flush()
+    progress.n = runtime
+    progress.close()
 
 
 def summary(broker: SimulatedBroker, counts: Counter[tuple[int, int]]) -> str:
@@ -203,14 +254,19 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as problem:
         print(f"centreon-canopsis simulate: {problem}", file=sys.stderr)
         return USAGE
+    if args.to:
+        from centreon_canopsis.standins.cli.simulate_bbdo import send_over_bbdo
+
+        return send_over_bbdo(args, broker)
     counts: Counter[tuple[int, int]] = Counter()
     checker = StreamChecker() if args.check else None
+    show = sys.stderr.isatty() if args.progress is None else args.progress
     try:
         if args.output == "-":
-            _write(broker, sys.stdout.buffer, counts, checker)
+            _write(broker, sys.stdout.buffer, counts, checker, show)
         else:
             with open(args.output, "wb") as sink:
-                _write(broker, sink, counts, checker)
+                _write(broker, sink, counts, checker, show)
     except BrokenPipeError:
         # The reader went away (``| head``): not an error worth a traceback. Point stdout at
         # /dev/null so that the interpreter's final flush does not fail again.
