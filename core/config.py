@@ -552,6 +552,9 @@ def _secret_value(
         except OSError as error:
             errors.append(f"{name}_file = {file!r} cannot be read: {error.strerror}")
             return None
+        except ValueError as error:  # a NUL in the path, a file that is not UTF-8
+            errors.append(f"{name}_file = {file!r} cannot be read: {error}")
+            return None
     return inline or from_env or None
 
 
