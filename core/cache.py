@@ -49,6 +49,7 @@ HOST_FIELDS = (
     "timezone",
     "severity_id",
     "max_check_attempts",
+    "tags",
 )
 SERVICE_FIELDS = (
     "host_id",
@@ -63,6 +64,7 @@ SERVICE_FIELDS = (
     "type",
     "internal_id",
     "max_check_attempts",
+    "tags",
 )
 STATUS_FIELDS = (
     "state",
@@ -84,6 +86,8 @@ STATUS_FIELDS = (
     "last_time_unknown",
 )
 CRITICALITY = "CRITICALITY_LEVEL"
+#: ``pb_tag`` types that are categories (the others are groups, known from their own events).
+CATEGORY_TAG_TYPES = {2: "service", 3: "host"}
 
 ServiceKey = int  # host_id << 32 | service_id (service_id 0: the host, for criticality)
 ID_LIMIT = 1 << 32  # Broker's ids are 32-bit: larger or negative ones are not learnt
@@ -103,6 +107,26 @@ _SERVICE_STATUS += ("last_time_ok", "last_time_warning", "last_time_critical", "
 _DISPLAY, _DESCRIPTION = SERVICE_FIELDS.index("display_name") - 2, SERVICE_FIELDS.index("description") - 2
 _SERVICE_SEVERITY = SERVICE_FIELDS.index("severity_id") - 2
 _HOST_SEVERITY = HOST_FIELDS.index("severity_id") - 1
+_HOST_TAGS, _SERVICE_TAGS = HOST_FIELDS.index("tags") - 1, SERVICE_FIELDS.index("tags") - 2
+
+
+def _tag_pairs(tags: Any) -> tuple[tuple[int, int], ...] | None:
+    """An object's BBDO 3 ``tags`` as ``((type, id), ...)``: hashable, so that objects with the
+    same fields still share one tuple. Accepts the event's dicts, and stored pairs (tuples, or
+    lists once read back from JSON); anything else is left out."""
+    if not tags or not isinstance(tags, list | tuple):
+        return None
+    pairs = []
+    for tag in tags:
+        if isinstance(tag, dict):
+            tag_type, tag_id = tag.get("type"), tag.get("id")
+        elif isinstance(tag, list | tuple) and len(tag) == 2:
+            tag_type, tag_id = tag
+        else:
+            continue
+        if tag_type.__class__ is int and tag_id.__class__ is int:
+            pairs.append((tag_type, tag_id))
+    return tuple(pairs) or None
 
 
 def _int(value: Any) -> int:
@@ -259,6 +283,12 @@ class Cache:
         self.ba_bvs: dict[int, list[int]] = {}
         self._names_seen: dict[str, str] = {}  # one str object per group name
         self._group_sets: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # one tuple per membership
+        #: Custom variables a plugin asked for (:attr:`keep_custom_variable`), per (host, service).
+        self.custom_vars: dict[tuple[int, int], dict[str, str]] = {}
+        self.tags: dict[tuple[int, int], str] = {}  # (type, id) -> name, from pb_tag
+        #: Which custom variables to keep besides CRITICALITY_LEVEL; None keeps none (the default:
+        #: Broker sends many). Set by a plugin in ``connector_configure`` (contrib.enrich).
+        self.keep_custom_variable: Callable[[str], bool] | None = None
         self._dirty: set[tuple[str, Any]] = set()
         # Whether the database's snapshot is this cache (None: unknown, never loaded).
         self._snapshot_current: bool | None = None
@@ -288,6 +318,7 @@ class Cache:
             "pb_severity": self._severity,
             "custom_variable": self._custom_variable,
             "pb_custom_variable": self._custom_variable,
+            "pb_tag": self._tag,
             "dimension_ba_event": self._ba,
             "pb_dimension_ba_event": self._ba,
             "dimension_bv_event": self._bv,
@@ -328,9 +359,12 @@ class Cache:
         get = event.get
         old = hosts.rows.get(host_id)
         if old is None:
-            values = tuple([get(field) for field in hosts.stored])
+            row = [get(field) for field in hosts.stored]
         else:  # a field the event leaves out keeps its value
-            values = tuple([get(field, value) for field, value in zip(hosts.stored, old, strict=False)])
+            row = [get(field, value) for field, value in zip(hosts.stored, old, strict=False)]
+        if row[_HOST_TAGS] is not None:
+            row[_HOST_TAGS] = _tag_pairs(row[_HOST_TAGS])
+        values = tuple(row)
         if hosts.put(host_id, values):
             self._dirty.add(("host", host_id))
         hosts.copy_status(host_id, event)
@@ -356,6 +390,8 @@ class Cache:
             values = [get(field) for field in services.stored]
         else:  # a field the event leaves out keeps its value
             values = [get(field, value) for field, value in zip(services.stored, old, strict=False)]
+        if values[_SERVICE_TAGS] is not None:
+            values[_SERVICE_TAGS] = _tag_pairs(values[_SERVICE_TAGS])
         if values[_DISPLAY] == values[_DESCRIPTION]:
             values[_DISPLAY] = values[_DESCRIPTION]  # usually the same text: one object
         if services.put(key, tuple(values)):
@@ -451,6 +487,8 @@ class Cache:
 
     def _custom_variable(self, event: dict[str, Any]) -> None:
         if event.get("name") != CRITICALITY:
+            if self.keep_custom_variable is not None:
+                self._other_variable(event)
             return
         key = service_key(_int(event.get("host_id")), _int(event.get("service_id")))
         if key is None:
@@ -465,6 +503,40 @@ class Cache:
         elif self.criticality.get(key) != level:
             self.criticality[key] = level
             self._dirty.add(("criticality", key))
+
+    def _other_variable(self, event: dict[str, Any]) -> None:
+        name = event.get("name")
+        if not isinstance(name, str) or not name or not self.keep_custom_variable(name):  # type: ignore[misc]
+            return
+        key = (_int(event.get("host_id")), _int(event.get("service_id")))
+        variables = self.custom_vars.get(key, {})
+        # A password variable is a secret: never kept, never sent.
+        if event.get("enabled", True) is False or event.get("password"):
+            if name in variables:
+                variables = {k: v for k, v in variables.items() if k != name}
+                self._set_variables(key, variables)
+            return
+        value = str(event.get("value") if event.get("value") is not None else "")
+        if variables.get(name) != value:
+            self._set_variables(key, {**variables, name: value})
+
+    def _set_variables(self, key: tuple[int, int], variables: dict[str, str]) -> None:
+        if variables:
+            self.custom_vars[key] = variables
+        else:
+            self.custom_vars.pop(key, None)
+        self._dirty.add(("custom_var", key))
+
+    def _tag(self, event: dict[str, Any]) -> None:
+        key = (_int(event.get("type")), _int(event.get("id")))
+        if _int(event.get("action")) == 1:  # DELETE
+            if self.tags.pop(key, None) is not None:
+                self._dirty.add(("tag", key))
+            return
+        name = event.get("name")
+        if isinstance(name, str) and self.tags.get(key) != name:
+            self.tags[key] = name
+            self._dirty.add(("tag", key))
 
     def _ba(self, event: dict[str, Any]) -> None:
         ba_id = _int(event.get("ba_id"))
@@ -544,6 +616,29 @@ class Cache:
     def ba(self, ba_id: Any) -> dict[str, Any] | None:
         return self.bas.get(_int(ba_id))
 
+    def custom_variables(self, host_id: Any, service_id: Any = 0) -> dict[str, str]:
+        """The kept custom variables of a host (service_id 0) or service (see keep_custom_variable)."""
+        return self.custom_vars.get((_int(host_id), _int(service_id)), {})
+
+    def category_names(self, host_id: Any, service_id: Any = 0) -> list[str]:
+        """Names of the host's (or service's) categories: its BBDO 3 ``tags`` named by pb_tag events."""
+        record = self.service(host_id, service_id) if service_id else self.host(host_id)
+        wanted = 2 if service_id else 3
+        names = []
+        for tag_type, tag_id in (record or {}).get("tags") or ():
+            if tag_type == wanted:
+                name = self.tags.get((wanted, tag_id))
+                if name:
+                    names.append(name)
+        return names
+
+    def severity_name(self, host_id: Any, service_id: Any = 0) -> str | None:
+        """Name of the severity object the host or service refers to."""
+        record = self.service(host_id, service_id) if service_id else self.host(host_id)
+        severity_id = _int(record.get("severity_id")) if record else 0
+        severity = self.severities.get((0 if service_id else 1, severity_id)) if severity_id else None
+        return severity["name"] if severity else None
+
     def bv_names(self, ba_id: Any) -> list[str]:
         return [self.bvs[bv]["name"] for bv in self.ba_bvs.get(_int(ba_id), ()) if bv in self.bvs]
 
@@ -584,6 +679,8 @@ class Cache:
             "ba": self.bas,
             "bv": self.bvs,
             "ba_bv": self.ba_bvs,
+            "custom_var": self.custom_vars,
+            "tag": self.tags,
         }
 
     @property
@@ -646,12 +743,15 @@ class Cache:
             if kind in ("host", "service"):
                 objects: Objects = table  # type: ignore[assignment]
                 width, share = len(objects.stored), objects.share
+                tags_at = _HOST_TAGS if kind == "host" else _SERVICE_TAGS
                 for stored_key, raw in rows:
                     value = loads(raw)
                     if value.__class__ is dict:  # written by an older version
                         value = [value.get(field) for field in objects.stored]
                     elif len(value) != width:  # another version's fields: by position
                         value = (value + [None] * width)[:width]
+                    if value[tags_at] is not None:
+                        value[tags_at] = _tag_pairs(value[tags_at])
                     objects.rows[decode(stored_key)] = share(tuple(value))
             elif kind in ("host_member", "service_member"):
                 group_sets = self._group_sets
@@ -661,7 +761,7 @@ class Cache:
                         value = _flat({int(k): v for k, v in value.items()})
                     value = tuple(value)
                     table[decode(stored_key)] = group_sets.setdefault(value, value)
-            elif kind == "severity":
+            elif kind in _PAIR_KEYED:
                 table.update({_decode_pair(stored_key): loads(raw) for stored_key, raw in rows})
             else:
                 table.update({decode(stored_key): loads(raw) for stored_key, raw in rows})
@@ -738,6 +838,7 @@ def _trim_heap() -> None:
 
 
 _SERVICE_KEYED = frozenset({"service", "service_member", "criticality"})
+_PAIR_KEYED = frozenset({"severity", "custom_var", "tag"})  # (type, id) or (host_id, service_id)
 
 
 def _pairs(flat: tuple[Any, ...]) -> Any:

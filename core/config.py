@@ -121,10 +121,13 @@ class Config:
 
 
 def _masked(value: Any) -> Any:
+    """Secrets shown masked, also inside lists and tables (``[[customers]]``)."""
     if isinstance(value, Secret):
         return str(value)
-    if isinstance(value, dict):  # a table holding a secret ([amqp] password)
+    if isinstance(value, dict):
         return {key: _masked(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked(item) for item in value]
     return value
 
 
@@ -196,6 +199,9 @@ def check_mapping(
     _read_secrets(values, data, env, base_dir, errors)
     errors += bbdo_source_errors(values["source"])
     read_endpoint_secrets(values["metrics"], base_dir, errors, warnings)
+    from centreon_canopsis.core.customers import check_customers  # [[customers]]: their own module
+
+    check_customers(values, data, env, base_dir, errors, warnings)
     if base_dir is not None:
         _resolve_paths(values, base_dir)
     errors += _file_errors(values)
@@ -545,6 +551,9 @@ def _secret_value(
             return target.read_text(encoding="utf-8").strip() or _empty(errors, f"{name}_file", file)
         except OSError as error:
             errors.append(f"{name}_file = {file!r} cannot be read: {error.strerror}")
+            return None
+        except ValueError as error:  # a NUL in the path, a file that is not UTF-8
+            errors.append(f"{name}_file = {file!r} cannot be read: {error}")
             return None
     return inline or from_env or None
 

@@ -30,6 +30,10 @@ class Context:
     plugins: PluginManager
     state: dict[str, Any] = field(default_factory=dict)
     stopping: threading.Event = field(default_factory=threading.Event)
+    #: The ``[[customers]]`` name this context serves ("" at the top level: one context per customer).
+    customer: str = ""
+    #: The top level's :class:`~centreon_canopsis.core.customer_scopes.Customers`, when any are set.
+    customers: Any = None
 
     @property
     def hook(self):

@@ -64,10 +64,12 @@ class Filters:
     reason: str | None = None
     older_than: float | None = None  # seconds
     newer_than: float | None = None  # seconds
+    #: A ``[[customers]]`` name: its routes (``<customer>/...``) and its pipeline dead letters.
+    customer: str | None = None
 
     @property
     def empty(self) -> bool:
-        return not (self.ids or self.stage or self.route or self.reason) and (
+        return not (self.ids or self.stage or self.route or self.reason or self.customer) and (
             self.older_than is None and self.newer_than is None
         )
 
@@ -87,6 +89,10 @@ class Filters:
         if self.reason:
             clauses.append("instr(lower(reason), lower(?)) > 0")
             params.append(self.reason)
+        if self.customer:
+            clauses.append("(substr(route, 1, length(?)) = ? OR substr(reason, 1, length(?)) = ?)")
+            route_prefix, reason_prefix = f"{self.customer}/", f"customer {self.customer}: "
+            params += [route_prefix, route_prefix, reason_prefix, reason_prefix]
         if self.older_than is not None:
             clauses.append("failed_at <= ?")
             params.append(now - self.older_than)

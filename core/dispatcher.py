@@ -30,7 +30,7 @@ ERROR = "error"
 
 
 class Dispatcher:
-    def __init__(self, context: Context, outbox: Outbox | None) -> None:
+    def __init__(self, context: Context, outbox: Outbox | None, customers: bool = True) -> None:
         from centreon_canopsis.core.config import split_list
 
         self.context = context
@@ -55,6 +55,8 @@ class Dispatcher:
         self.counts: Counter[str] = Counter()
         self.dropped: Counter[str] = Counter()
         self._debug = log.isEnabledFor(logging.DEBUG)
+        #: With ``[[customers]]``: hands each event to its customer's stages (core.customer_scopes).
+        self.customers = context.customers.router(self) if customers and context.customers else None
 
     def process(self, event: Event, type_id: int) -> str:
         """Runs one event (already checked by the source) through the stages; returns its outcome."""
@@ -66,6 +68,8 @@ class Dispatcher:
             handler = self._cache_handlers[type_id] = self.context.cache.handler_for(element)
         if handler is not None:
             handler(event)
+        if self.customers is not None:
+            return self.customers(event, element, type_id)
         if type_id not in self.accepted:
             return self._drop(event, element, "not_accepted")
         stage = "connector_accept"

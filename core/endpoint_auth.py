@@ -101,6 +101,9 @@ def read_endpoint_secrets(
             except OSError as problem:
                 errors.append(f"metrics.{name}_file = {file!r} cannot be read: {problem.strerror}")
                 continue
+            except ValueError as problem:  # a NUL in the path, a file that is not UTF-8
+                errors.append(f"metrics.{name}_file = {file!r} cannot be read: {problem}")
+                continue
             if not value:
                 errors.append(f"metrics.{name}_file = {file!r} is empty")
                 continue

@@ -21,8 +21,10 @@ The life of a pipeline:
 1. start-up: :func:`connector_elements`, :func:`connector_config_schema` (collected once), then
    :func:`connector_configure` (no network), then :func:`connector_startup` (network allowed,
    must not block);
-2. each event: the name cache sees it, then :func:`connector_accept` -> :func:`connector_transform`
-   -> :func:`connector_route` for each payload -> the outbox;
+2. each event: the name cache sees it; with ``[[customers]]``, :func:`connector_customer` picks
+   the customer whose plugin instances and settings run the next stages; then
+   :func:`connector_accept` -> :func:`connector_transform` -> :func:`connector_route` for each
+   payload -> the outbox;
 3. the sender: :func:`connector_send` for each batch taken from the outbox;
 4. :func:`connector_shutdown`.
 """
@@ -105,6 +107,26 @@ def connector_shutdown(context: Context) -> None:
 # --------------------------------------------------------------------------------------------
 # Each event: accept -> transform -> route
 # --------------------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def connector_customer(event: Event, element: Element, context: Context) -> str | None:
+    """Say which ``[[customers]]`` entry an event belongs to. Asked only when customers are set,
+    for events of an element some customer or the top level accepts, after the name cache saw them.
+
+    Stops at the first answer that is not None:
+
+    - a customer's ``name``: the event goes through that customer's stages (its own plugin
+      instances, configured with its settings: filters, mapping, format file, destination);
+    - ``""``: no customer; the top-level settings apply, or the event is dropped with reason
+      ``no_customer`` when ``unmatched = "drop"``;
+    - a name no ``[[customers]]`` table declares: dropped with reason ``unknown_customer``.
+
+    The builtin selector (``trylast``) answers from the tables' selectors, first match in file
+    order; a plugin asked before it can choose from elsewhere (a CMDB, an inventory file).
+    ``context`` is the top level's; ``context.customer`` of the next stages' context tells them
+    which customer they serve.
+    """
 
 
 @hookspec(firstresult=True)

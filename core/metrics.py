@@ -62,6 +62,12 @@ CATALOGUE: tuple[MetricInfo, ...] = (
         "bad_field, stage_error, undecodable.",
         ("reason",),
     ),
+    MetricInfo(
+        "customer_events_total",
+        "counter",
+        "With [[customers]]: events per customer (- for the top-level settings) and outcome.",
+        ("customer", "outcome"),
+    ),
     # -- outbox
     MetricInfo("payloads_queued_total", "counter", "Payloads committed to the outbox.", ("route",)),
     MetricInfo("outbox_items", "gauge", "Payloads waiting in the outbox.", ("lane",)),

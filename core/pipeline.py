@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from centreon_canopsis.core import validation
+from centreon_canopsis.core import customer_scopes, validation
 from centreon_canopsis.core.cache import Cache
 from centreon_canopsis.core.config import Config, ConfigError
 from centreon_canopsis.core.context import Context
@@ -73,6 +73,10 @@ def build_context(
         plugins=plugins,
     )
     errors += validation.configure_problems(config, context)
+    try:  # [[customers]]: a configured scope each, their problems with the top level's
+        customer_scopes.build(config, context)
+    except ConfigError as error:
+        errors += error.errors
     if errors:
         raise ConfigError(errors, config.path)
     for warning in validation.plugin_warnings(config, plugins):

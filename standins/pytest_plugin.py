@@ -97,7 +97,8 @@ def connector(canopsis_sandbox: Any, tmp_path_factory: pytest.TempPathFactory) -
 
     ``connector(plugins=[MyPlugin()], accepted_elements="...,comment")``: keyword arguments are
     configuration parameters; ``plugins`` are registered after the installed ones (so they are
-    asked first), ``sandbox`` targets another sandbox.
+    asked first), ``sandbox`` targets another sandbox, ``plugins_table`` is the ``[plugins]``
+    table (``{"load": [...], "<name>": {settings}}``).
     """
     from centreon_canopsis.core.config import from_mapping
     from centreon_canopsis.core.pipeline import Pipeline, build_context
@@ -105,7 +106,12 @@ def connector(canopsis_sandbox: Any, tmp_path_factory: pytest.TempPathFactory) -
 
     harnesses: list[ConnectorHarness] = []
 
-    def make(plugins: Iterable[object] = (), sandbox: Any = None, **settings: Any) -> ConnectorHarness:
+    def make(
+        plugins: Iterable[object] = (),
+        sandbox: Any = None,
+        plugins_table: dict[str, Any] | None = None,
+        **settings: Any,
+    ) -> ConnectorHarness:
         target = sandbox or canopsis_sandbox
         raw = {
             **target.connector_settings(),
@@ -114,6 +120,8 @@ def connector(canopsis_sandbox: Any, tmp_path_factory: pytest.TempPathFactory) -
             "metrics": {"enabled": False},
             **settings,
         }
+        if plugins_table is not None:
+            raw["plugins"] = plugins_table
         config = from_mapping(raw, env={})
         manager = PluginManager()
         manager.load(disabled=config.plugins.get("disable", ()), extra=config.plugins.get("load", ()))

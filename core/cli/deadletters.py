@@ -80,6 +80,7 @@ def _filters(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--stage", choices=("pipeline", "delivery", "input"))
     group.add_argument("--route", metavar="NAME", help="route name, e.g. event, pbehavior.create")
     group.add_argument("--reason", metavar="TEXT", help="reason contains TEXT (case-insensitive)")
+    group.add_argument("--customer", metavar="NAME", help="a [[customers]] name: its dead letters")
     group.add_argument(
         "--older-than", metavar="AGE", type=_duration, help="failed at least AGE ago (15m, 2h, 3d)"
     )
@@ -104,6 +105,7 @@ def _filters_of(args: argparse.Namespace) -> dl.Filters:
         stage=args.stage,
         route=args.route,
         reason=args.reason,
+        customer=args.customer,
         older_than=args.older_than,
         newer_than=args.newer_than,
     )

@@ -9,6 +9,7 @@ import orjson
 from centreon_canopsis.core.cli.common import add_config_argument, config_error
 from centreon_canopsis.core.cli.exitcodes import OK, USAGE
 from centreon_canopsis.core.config import ConfigError
+from centreon_canopsis.core.customers import customer_config
 from centreon_canopsis.core.validation import check_file
 
 
@@ -47,4 +48,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"  elements: {config.accepted_elements} (categories {config.accepted_categories})")
     print(f"  state:    {config.state_dir}")
     print(f"  plugins:  {', '.join(plugins)}")
+    for customer in config.get("customers") or ():  # where each [[customers]] entry delivers
+        own = customer_config(config, customer)
+        print(
+            f"  customer {customer['name']}: {own.sending_protocol}://{own.canopsis_host}:{own.canopsis_port}"
+        )
     return OK

@@ -188,3 +188,21 @@ def test_a_clean_stop_writes_the_snapshot_and_the_next_start_reads_it(tmp_path, 
         assert pipeline.context.cache.service(15, 47)["description"] == "Ping"
     finally:
         pipeline.close(1)
+
+
+def test_objects_with_tags_still_share_one_tuple_and_keep_their_categories():
+    """BBDO 3 objects carry ``tags`` (a list of dicts): kept as hashable pairs, so services made
+    from one template still share their tuple, and category names survive a restart."""
+    configuration = ev.v3_configuration()
+    service = next(e for e in configuration if e.get("service_id") == 47 and "description" in e)
+    tags = [{"id": 7, "type": 2}, {"id": "bad", "type": 2}]
+    twins = [dict(service, service_id=sid, tags=tags) for sid in (101, 102)]
+    category = {"_type": 1 << 16 | 34, "category": 1, "element": 34, "id": 7, "type": 2, "name": "Web"}
+    cache = feed(Cache(), *configuration, *twins, category)  # pb_tag: a service category
+    rows = cache.services.rows
+    assert rows[15 << 32 | 101] is rows[15 << 32 | 102], "identical services share one tuple"
+    assert cache.service(15, 101)["tags"] == ((2, 7),)
+    assert cache.category_names(15, 101) == ["Web"]
+    again = loaded(database(cache))
+    assert again.category_names(15, 102) == ["Web"]
+    assert again.services.rows[15 << 32 | 101] is again.services.rows[15 << 32 | 102]

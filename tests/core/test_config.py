@@ -87,6 +87,8 @@ def invalid_values(name, prop):
         return ["many", prop.get("minimum", 0) - 1]
     if kind == "object":
         return ["not a table"]
+    if kind == "array":
+        return ["not a list", 3]
     if isinstance(kind, list):
         return [[1, 2]]
     raise AssertionError(f"no invalid sample for {name}: {prop}")

@@ -19,7 +19,7 @@ from tests.support.config import make_config
 from tests.support.pipeline import deliver
 from tests.support.recorder import Recorder
 
-PACKAGE = Path(__file__).parent.parent / "data" / "acme_plugin"
+PACKAGE = Path(__file__).parent.parent.parent / "examples" / "plugin-package"
 
 
 @pytest.fixture(scope="session")

@@ -24,6 +24,7 @@ import requests
 from centreon_canopsis.core.cli.common import add_config_argument, config_error, load_config
 from centreon_canopsis.core.cli.exitcodes import FAILED, OK, UNAVAILABLE, USAGE
 from centreon_canopsis.core.config import Config, ConfigError
+from centreon_canopsis.core.customers import customer_config
 from centreon_canopsis.core.elements import default_registry
 from centreon_canopsis.core.secrets import MASK, REDACTOR
 from centreon_canopsis.plugins.builtin.canopsis import lookups
@@ -62,10 +63,15 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as problem:
         config_error(problem)
         return USAGE
-    checker = Checker(config)
-    if checker.run():
+    checkers = [Checker(config)]
+    passed = checkers[0].run()
+    for customer in config.get("customers") or ():  # each [[customers]] Canopsis, with its settings
+        print(f"\ncustomer {customer['name']}:")
+        checkers.append(Checker(customer_config(config, customer)))
+        passed = checkers[-1].run() and passed
+    if passed:
         return OK
-    return UNAVAILABLE if checker.unreachable else FAILED
+    return UNAVAILABLE if any(checker.unreachable for checker in checkers) else FAILED
 
 
 def _tls_fix(error: Exception) -> str:
