@@ -34,3 +34,32 @@ def error(message: str) -> None:
 
 def config_error(problem: ConfigError) -> None:
     print(REDACTOR.redact(problem.render()), file=sys.stderr)
+
+
+def quiet_config(path: str) -> Config | None:
+    """The configuration, without setting up logging (for commands that only read or ask);
+    None once the reason it is invalid is printed (the caller exits with USAGE)."""
+    try:
+        return load_config(path, log=False)
+    except ConfigError as problem:
+        config_error(problem)
+        return None
+
+
+def daemon_endpoint(config: Config) -> str | None:
+    """The running daemon's endpoint address; None once the reason it is missing is printed
+    (the caller exits with UNAVAILABLE)."""
+    from centreon_canopsis.core.cli.status import endpoint_url  # status imports this module
+
+    url = endpoint_url(config)
+    if url is None:
+        error("no daemon endpoint found in the state directory: is it running? (and [metrics] enabled?)")
+    return url
+
+
+def non_negative_int(text: str) -> int:
+    """An argparse type: a whole number, 0 or more."""
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative: {value}")
+    return value
