@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from centreon_canopsis.core import config as config_module
+from centreon_canopsis.core.cli.exitcodes import UNAVAILABLE, USAGE
 from centreon_canopsis.core.config import Config, ConfigError
 from centreon_canopsis.core.logsetup import setup_logging
 from centreon_canopsis.core.secrets import REDACTOR
@@ -46,15 +47,19 @@ def quiet_config(path: str) -> Config | None:
         return None
 
 
-def daemon_endpoint(config: Config) -> str | None:
-    """The running daemon's endpoint address; None once the reason it is missing is printed
-    (the caller exits with UNAVAILABLE)."""
+def running_daemon(path: str) -> tuple[Config, str] | int:
+    """The configuration and the running daemon's endpoint address, or the exit code to return
+    once the problem is printed: USAGE for an invalid configuration, UNAVAILABLE for no endpoint."""
     from centreon_canopsis.core.cli.status import endpoint_url  # status imports this module
 
+    config = quiet_config(path)
+    if config is None:
+        return USAGE
     url = endpoint_url(config)
     if url is None:
         error("no daemon endpoint found in the state directory: is it running? (and [metrics] enabled?)")
-    return url
+        return UNAVAILABLE
+    return config, url
 
 
 def non_negative_int(text: str) -> int:

@@ -11,13 +11,12 @@ import orjson
 
 from centreon_canopsis.core.cli.common import (
     add_config_argument,
-    daemon_endpoint,
     error,
     non_negative_int,
-    quiet_config,
+    running_daemon,
 )
 from centreon_canopsis.core.cli.endpoint_client import opener
-from centreon_canopsis.core.cli.exitcodes import OK, UNAVAILABLE, USAGE
+from centreon_canopsis.core.cli.exitcodes import OK, UNAVAILABLE
 
 #: The daemon writes an empty line every second when there is nothing to tap: a longer silence
 #: means it is gone.
@@ -53,12 +52,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    config = quiet_config(args.config)
-    if config is None:
-        return USAGE
-    url = daemon_endpoint(config)
-    if url is None:
-        return UNAVAILABLE
+    found = running_daemon(args.config)
+    if isinstance(found, int):
+        return found
+    config, url = found
     query = {key: value for key, value in (("route", args.route), ("element", args.element)) if value}
     query["limit"] = str(args.limit)
     target = f"{url}/tap?{urllib.parse.urlencode(query)}"

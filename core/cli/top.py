@@ -21,9 +21,9 @@ import urllib.request
 from collections.abc import Iterator
 from typing import TextIO
 
-from centreon_canopsis.core.cli.common import add_config_argument, daemon_endpoint, error, quiet_config
+from centreon_canopsis.core.cli.common import add_config_argument, error, running_daemon
 from centreon_canopsis.core.cli.endpoint_client import opener
-from centreon_canopsis.core.cli.exitcodes import OK, UNAVAILABLE, USAGE
+from centreon_canopsis.core.cli.exitcodes import OK, UNAVAILABLE
 from centreon_canopsis.core.cli.status import parse_metrics
 
 PREFIX = "centreon_canopsis_"
@@ -199,12 +199,10 @@ def _keys(stream: TextIO) -> Iterator[bool]:
 
 
 def run(args: argparse.Namespace) -> int:
-    config = quiet_config(args.config)
-    if config is None:
-        return USAGE
-    url = daemon_endpoint(config)
-    if url is None:
-        return UNAVAILABLE
+    found = running_daemon(args.config)
+    if isinstance(found, int):
+        return found
+    config, url = found
     view = View(url)
     client = opener(config)
     try:
