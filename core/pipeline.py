@@ -339,6 +339,18 @@ class Pipeline:
     def drain(self, timeout: float | None = None) -> bool:
         return self.delivery.drain(timeout)
 
+    def _snapshot_cache(self) -> None:
+        """The name cache in one blob, for a fast start (core/cache.py); a failure costs only that."""
+        try:
+            connection = self.store.connect()
+            try:
+                with connection:
+                    self.context.cache.write_snapshot(connection)
+            finally:
+                connection.close()
+        except (sqlite3.Error, OSError, ValueError) as exc:
+            log.warning("name cache snapshot not written (%s); the next start reads every object", exc)
+
     def close(self, timeout: float | None = None) -> bool:
         """Stops the senders (a request in flight may finish within ``timeout``) and the plugins.
 
@@ -357,6 +369,7 @@ class Pipeline:
         self.context.plugins.hook.connector_shutdown(context=self.context)
         self.outbox.close()
         if clean:
+            self._snapshot_cache()
             self.store.close()
         notice(
             log,

@@ -49,6 +49,22 @@ def _readable(sock: socket.socket) -> bool:
         sel.close()
 
 
+class OffsetLabels(list):  # type: ignore[type-arg]
+    """Stream offsets of a batch's events, read as labels ("offset N") only for an error line:
+    no string is made per event."""
+
+    def __getitem__(self, index: Any) -> Any:
+        item = super().__getitem__(index)
+        return f"offset {item}" if isinstance(index, int) else [f"offset {v}" for v in item]
+
+    def __iter__(self) -> Any:
+        return (f"offset {v}" for v in super().__iter__())
+
+
+class _Oversized(Exception):
+    """The event was larger than the limit (its payload was discarded while reading)."""
+
+
 class SessionClosing(Exception):
     """The source is closing; the session stops without further I/O."""
 
@@ -128,7 +144,7 @@ class PeerSession:
         self.tracker = AckTracker(settings.ack_events, settings.ack_interval, wake=self.wake)
         self._flushed = 0  # sequence number covered by the last batch or handled_without_batch
         self._events: list[dict[str, Any]] = []
-        self._labels: list[str] = []
+        self._labels = OffsetLabels()
         self._rejected: list[tuple[str, str]] = []  # undecodable events, reported by the pipeline
         self._unknown_seen: set[int] = set()
         self._sized = 0  # bytes_received + split_bytes at the last batch: sizes batches for the queue
@@ -400,30 +416,52 @@ class PeerSession:
             pass
 
     def _handle(self, raw_events: list[RawEvent]) -> None:
+        # The hot loop: per event one decode and two appends; counts are added per read.
+        decode = self.codec.decode
+        limit = self.settings.max_batch_events
+        events, offsets = self._events, self._labels
+        received = decoded = 0
         for raw in raw_events:
-            if raw.event_id >> 16 == CATEGORY_BBDO:
-                self._control(raw)
+            event_id = raw.event_id
+            if event_id >> 16 == CATEGORY_BBDO:
+                self._count(received, decoded)
+                received = decoded = 0
+                self._control(raw)  # a stop flushes
+                events, offsets = self._events, self._labels
                 continue
-            self.tracker.received += 1
-            self.counters.events_received += 1
-            event = self._decode(raw)
-            if event is not None:
-                self._events.append(event)
-                self._labels.append(f"offset {raw.offset}")
-                if len(self._events) >= self.settings.max_batch_events:
-                    self._flush()
+            received += 1
+            payload = raw.payload
+            try:
+                if payload is None:
+                    raise _Oversized
+                event = decode(event_id, payload)
+            except Exception as exc:
+                self._undecodable(raw, exc)
+                continue
+            decoded += 1
+            events.append(event)
+            offsets.append(raw.offset)
+            if len(events) >= limit:
+                self._count(received, decoded)
+                received = decoded = 0
+                self._flush()
+                events, offsets = self._events, self._labels
+        self._count(received, decoded)
         self._flush()
 
-    def _decode(self, raw: RawEvent) -> dict[str, Any] | None:
-        if raw.payload is None:
+    def _count(self, received: int, decoded: int) -> None:
+        self.tracker.received += received
+        counters = self.counters
+        counters.events_received += received
+        counters.events_decoded += decoded
+
+    def _undecodable(self, raw: RawEvent, exc: Exception) -> None:
+        if isinstance(exc, _Oversized):
             self.counters.events_oversized += 1
             self._rejected.append(
                 (f"offset {raw.offset}", f"{type_name(raw.event_id)} larger than the limit")
             )
-            return None
-        try:
-            event = self.codec.decode(raw.event_id, raw.payload)
-        except UnknownEventError:
+        elif isinstance(exc, UnknownEventError):
             self.counters.events_unknown += 1
             if raw.event_id not in self._unknown_seen:
                 self._unknown_seen.add(raw.event_id)
@@ -435,19 +473,14 @@ class PeerSession:
                     type_name(raw.event_id),
                     raw.offset,
                 )
-            return None
-        except DecodeError as exc:
+        elif isinstance(exc, DecodeError):
             self.counters.events_undecodable += 1
             self._rejected.append((f"offset {raw.offset}", f"undecodable BBDO event: {shown(str(exc))}"))
-            return None
-        except Exception as exc:  # a codec bug must not drop the peer; the event is counted
+        else:  # a codec bug must not drop the peer; the event is counted
             self.counters.events_undecodable += 1
             self._rejected.append(
                 (f"offset {raw.offset}", f"decoder failure on {type_name(raw.event_id)}: {shown(exc)}")
             )
-            return None
-        self.counters.events_decoded += 1
-        return event
 
     def _flush(self, deadline: float | None = None) -> None:
         """Hands the decoded events over as one batch; accounts for events that went into none.
@@ -464,7 +497,7 @@ class PeerSession:
                 labels=self._labels,
                 rejected=self._rejected,
             )
-            self._events, self._labels, self._rejected = [], [], []
+            self._events, self._labels, self._rejected = [], OffsetLabels(), []
             self.counters.batches += 1
             sized = self.conn.bytes_received + self.conn.reassembler.stats.split_bytes
             size, self._sized = sized - self._sized, sized

@@ -126,16 +126,17 @@ class HostileCanopsis:
         if kind == "ok":
             events = orjson.loads(body)
             answer = orjson.dumps({"sent_events": events, "failed_events": [], "retry_events": []})
-            connection.sendall(_response(200, answer, {}))
+            # Recorded before the answer leaves: once the client has it, the test may look.
             with self.lock:
                 self.accepted.append(body)
+            connection.sendall(_response(200, answer, {}))
             return True
         if kind == "answer":
             status, payload, headers = detail
-            connection.sendall(_response(status, payload, headers))
             if 200 <= status < 300:
                 with self.lock:
                     self.accepted.append(body)
+            connection.sendall(_response(status, payload, headers))
             return True
         if kind == "partial":
             connection.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"sent_')

@@ -1,0 +1,190 @@
+"""The compact name cache: look-ups stay current, the state round-trips, older states load,
+hostile ids are not learnt."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import orjson
+
+from centreon_canopsis.core.cache import HOST_FIELDS, SERVICE_FIELDS, Cache
+from centreon_canopsis.core.elements import default_registry
+from tests.support import events as ev
+
+REGISTRY = default_registry()
+
+
+def feed(cache: Cache, *events) -> Cache:
+    for event in events:
+        cache.observe(event, REGISTRY.get(event["category"], event["element"]))
+    return cache
+
+
+def database(cache: Cache | None = None) -> sqlite3.Connection:
+    connection = sqlite3.connect(":memory:")
+    connection.execute(Cache.SCHEMA)
+    if cache is not None:
+        cache.save(connection)
+        cache.mark_saved()
+    return connection
+
+
+def loaded(connection: sqlite3.Connection) -> Cache:
+    cache = Cache()
+    cache.load(connection)
+    return cache
+
+
+def test_a_looked_up_record_follows_later_status_and_configuration_events():
+    cache = feed(Cache(), *ev.v3_configuration())
+    before = cache.service(15, 47)
+    feed(cache, ev.v3_service_status(state=2))
+    assert cache.service(15, 47)["state"] == 2
+    feed(cache, dict(ev.v3_configuration()[6], description="Ping v6"))
+    assert cache.service(15, 47)["description"] == "Ping v6"
+    assert cache.service(15, 47)["state"] == 2, "the status stays when the configuration changes"
+    assert before["description"] == "Ping"
+
+
+def test_a_field_the_configuration_event_leaves_out_keeps_its_value():
+    cache = feed(Cache(), *ev.v2_configuration())
+    host = {key: value for key, value in ev.v2_configuration()[1].items() if key != "notes_url"}
+    feed(cache, dict(host, alias="renamed"))
+    assert cache.host(15)["alias"] == "renamed"
+    assert cache.host(15)["notes_url"] == "http://wiki/srv"
+
+
+def test_the_state_round_trips():
+    cache = feed(Cache(), *ev.v3_configuration(), ev.v3_service_status(state=1))
+    again = loaded(database(cache))
+    assert again.host(15) == {key: value for key, value in cache.host(15).items() if key in HOST_FIELDS}
+    assert again.service(15, 47)["description"] == "Ping"
+    assert "state" not in again.service(15, 47), "status is not persisted"
+    assert again.hostgroup_names(15) == ["Linux", "Europe"]
+    assert again.servicegroup_names(15, 47) == ["Network"]
+    assert again.counts() == cache.counts()
+    assert not again.dirty
+
+
+def test_an_older_state_with_json_objects_loads():
+    connection = database()
+    rows = [
+        (
+            "host",
+            "15",
+            {"host_id": 15, "name": "srv-web-01", "notes_url": "http://wiki/srv", "instance_id": 1},
+        ),
+        ("service", "15:47", {"host_id": 15, "service_id": 47, "description": "Ping", "severity_id": 3}),
+        ("host_member", "15", {"9": "Linux", "2": "Europe"}),
+        ("service_member", "15:47", {"4": "Network"}),
+        ("criticality", "15:0", 5),
+        ("severity", "0:3", {"level": 2, "name": "Low"}),
+        ("instance", "1", "Central"),
+    ]
+    connection.executemany(
+        "INSERT INTO cache_objects VALUES (?, ?, ?)", [(k, key, orjson.dumps(v)) for k, key, v in rows]
+    )
+    cache = loaded(connection)
+    assert cache.host(15) == {
+        "host_id": 15,
+        "name": "srv-web-01",
+        "notes_url": "http://wiki/srv",
+        "instance_id": 1,
+    }
+    assert cache.service(15, 47) == {"host_id": 15, "service_id": 47, "description": "Ping", "severity_id": 3}
+    assert cache.hostgroup_names(15) == ["Europe", "Linux"], "by group id"
+    assert cache.servicegroup_names(15, 47) == ["Network"]
+    assert cache.severity(15) == 5 and cache.severity(15, 47) == 2
+    assert cache.poller_name(1) == "Central"
+
+
+def test_ids_beyond_32_bits_are_not_learnt_and_do_not_collide():
+    service = ev.v3_configuration()[6]
+    cache = feed(Cache(), service)
+    hostile = [dict(service, service_id=47 + (1 << 32)), dict(service, service_id=-1, description="x")]
+    feed(cache, *hostile, dict(ev.v3_service_status(state=2), service_id=47 + (1 << 32)))
+    assert cache.service(15, 47)["description"] == "Ping" and "state" not in cache.service(15, 47)
+    assert cache.service(15, 47 + (1 << 32)) is None and cache.service(15, -1) is None
+    assert cache.counts()["services"] == 1
+
+
+def test_many_look_ups_stay_correct_past_the_table_of_recent_ones():
+    from centreon_canopsis.core import cache as module
+
+    service = ev.v3_configuration()[6]
+    cache = feed(
+        Cache(), *(dict(service, service_id=n, description=f"s{n}") for n in range(1, module.VIEWS_MAX + 10))
+    )
+    for n in range(1, module.VIEWS_MAX + 10):
+        assert cache.service(15, n)["description"] == f"s{n}"
+    feed(cache, dict(ev.v3_service_status(state=1), service_id=3))
+    assert cache.service(15, 3)["state"] == 1
+
+
+def rows_not_read(monkeypatch):
+    def fail(self, connection):
+        raise AssertionError("the rows were read")
+
+    monkeypatch.setattr(Cache, "_load_rows", fail)
+
+
+def test_a_snapshot_loads_the_same_cache_and_a_later_change_retires_it(monkeypatch):
+    cache = feed(Cache(), *ev.v3_configuration())
+    connection = database(cache)
+    connection.execute(Cache.SNAPSHOT_SCHEMA)
+    assert cache.write_snapshot(connection)
+    with monkeypatch.context() as patch:
+        rows_not_read(patch)
+        again = loaded(connection)
+    assert again.service(15, 47) == {
+        key: value for key, value in cache.service(15, 47).items() if key in SERVICE_FIELDS
+    }
+    assert again.hostgroup_names(15) == ["Linux", "Europe"]
+    assert not again.write_snapshot(connection), "the stored snapshot is current"
+    feed(again, dict(ev.v3_configuration()[6], description="Ping v6"))
+    again.save(connection)
+    connection.commit()
+    again.mark_saved()
+    assert connection.execute("SELECT COUNT(*) FROM cache_snapshot").fetchone() == (0,)
+    assert again.write_snapshot(connection)
+    assert loaded(connection).service(15, 47)["description"] == "Ping v6"
+
+
+def test_rows_changed_by_another_hand_are_read_instead_of_the_snapshot():
+    cache = feed(Cache(), *ev.v3_configuration())
+    connection = database(cache)
+    connection.execute(Cache.SNAPSHOT_SCHEMA)
+    assert cache.write_snapshot(connection)
+    connection.execute("INSERT INTO cache_objects VALUES ('instance', '7', ?)", (orjson.dumps("Poller 7"),))
+    assert loaded(connection).poller_name(7) == "Poller 7"
+
+
+def test_a_snapshot_of_another_format_or_unreadable_falls_back_to_the_rows():
+    cache = feed(Cache(), *ev.v3_configuration())
+    connection = database(cache)
+    connection.execute(Cache.SNAPSHOT_SCHEMA)
+    connection.execute("INSERT INTO cache_snapshot VALUES (1, 'marshal 0 python 2.7 cache 1', x'00')")
+    assert loaded(connection).service(15, 47)["description"] == "Ping"
+    from centreon_canopsis.core.cache import SNAPSHOT_FORMAT
+
+    connection.execute("UPDATE cache_snapshot SET format = ?, value = x'ff00'", (SNAPSHOT_FORMAT,))
+    assert loaded(connection).service(15, 47)["description"] == "Ping"
+
+
+def test_a_clean_stop_writes_the_snapshot_and_the_next_start_reads_it(tmp_path, monkeypatch):
+    from centreon_canopsis.core.pipeline import Pipeline
+    from tests.support.config import make_config
+    from tests.support.pipeline import deliver
+
+    deliver(tmp_path, ev.v3_configuration())
+    pipeline = Pipeline(make_config(tmp_path / "state"))
+    try:
+        connection = pipeline.store.connect()
+        assert connection.execute("SELECT format FROM cache_snapshot").fetchone() is not None
+        connection.close()
+        pipeline.close(1)
+        rows_not_read(monkeypatch)
+        pipeline = Pipeline(make_config(tmp_path / "state"))
+        assert pipeline.context.cache.service(15, 47)["description"] == "Ping"
+    finally:
+        pipeline.close(1)
