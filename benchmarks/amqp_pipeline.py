@@ -26,56 +26,23 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import resource
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-AUTHKEY = "bench-authkey"
-MAIN = "import sys; from centreon_canopsis.core.cli import main; sys.exit(main(sys.argv[1:]))"
-CLI = [sys.executable, "-c", MAIN]
 HERE = Path(__file__).resolve()
+sys.path.insert(0, str(HERE.parent))
 
-
-def generate(path: Path, events: int, hosts: int, services: int) -> int:
-    size = ["--events", str(events), "--hosts", str(hosts), "--services-per-host", str(services)]
-    command = [*CLI, "simulate", *size, "--seed", "1", "-o", str(path)]
-    subprocess.run(command, check=True, stderr=subprocess.DEVNULL)
-    with open(path, "rb") as handle:
-        return sum(1 for _ in handle)
-
-
-class SandboxProcess:
-    """``centreon-canopsis sandbox`` in a child process, consuming RabbitMQ when asked."""
-
-    def __init__(self, amqp: list[str]) -> None:
-        command = [*CLI, "sandbox", "--port", "0", "--authkey", AUTHKEY, "--seed", "1", *amqp]
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-        assert self.process.stdout is not None
-        match = re.search(r":(\d+)\s*$", self.process.stdout.readline())
-        if not match:
-            raise RuntimeError("the sandbox did not start")
-        self.port = int(match.group(1))
-        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-    def get(self, path: str) -> Any:
-        with self._opener.open(f"http://127.0.0.1:{self.port}/_sandbox/{path}", timeout=30) as answer:
-            return orjson.loads(answer.read())
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(timeout=20)
+from harness import ALL_ELEMENTS, FILTERS_OFF, Sandbox, connector_raw, generate  # noqa: E402
 
 
 def peer(port: int, stream: Path) -> int:
@@ -111,24 +78,17 @@ def one(transport: str, stream: Path, lines: int, url: str, every_event: bool) -
         amqp_args = ["--amqp-url", url, "--amqp-exchange", exchange, "--amqp-queue", queue]
         if transport == "http+rabbitmq":  # the API publishes to RabbitMQ, engine-fifo consumes
             amqp_args.append("--amqp-publish")
-    sandbox = SandboxProcess(amqp_args)
+    sandbox = Sandbox(*amqp_args, stop_timeout=20)
     try:
-        raw: dict[str, Any] = {
-            "canopsis_host": "127.0.0.1",
-            "canopsis_port": sandbox.port,
-            "sending_protocol": "http",
-            "canopsis_authkey": AUTHKEY,
-            "state_dir": str(work / "state"),
-            "log_level": 1,
-            "logfile": str(work / "connector.log"),
-            "accepted_categories": "neb,bam",
-            "accepted_elements": "host_status,service_status,acknowledgement,downtime,ba_status",
-            "source": {"type": "bbdo", "mode": "listen", "host": "127.0.0.1", "port": 0},
-            "metrics": {"enabled": False},
-        }
+        raw = connector_raw(
+            work / "state",
+            sandbox.port,
+            **ALL_ELEMENTS,
+            source={"type": "bbdo", "mode": "listen", "host": "127.0.0.1", "port": 0},
+            metrics={"enabled": False},
+        )
         if every_event:
-            raw |= {"hard_only": 0, "enable_service_status_dedup": 0, "enable_host_status_dedup": 0}
-            raw |= {"acknowledged": 1, "in_downtime": 1, "flapping": 1}
+            raw |= FILTERS_OFF
         if transport == "amqp":
             raw["amqp"] = {"url": url, "exchange": exchange}
         config = config_module.from_mapping(raw, env={})

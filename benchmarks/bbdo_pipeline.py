@@ -49,8 +49,10 @@ from pathlib import Path
 from typing import Any
 
 from harness import (
+    ALL_ELEMENTS,
     AUTHKEY,
     CLI,
+    FILTERS_OFF,
     Sandbox,
     metrics_url,
     scrape,
@@ -157,12 +159,10 @@ def connector_config(work: Path, transport: Any, args: argparse.Namespace, port:
         "state_dir": str(work / "state"),
         "log_level": 1,
         "logfile": str(work / "connector.log"),
-        "accepted_categories": "neb,bam",
-        "accepted_elements": "host_status,service_status,acknowledgement,downtime,ba_status",
+        **ALL_ELEMENTS,
     }
     if MIXES[args.mix]["filters_off"]:
-        top |= {"hard_only": 0, "enable_service_status_dedup": 0, "enable_host_status_dedup": 0}
-        top |= {"acknowledged": 1, "in_downtime": 1, "flapping": 1}
+        top |= FILTERS_OFF
     tables = {
         "source": {
             "type": "bbdo",

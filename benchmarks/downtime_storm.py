@@ -30,14 +30,12 @@ import argparse
 import json
 import os
 import random
-import re
 import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -45,11 +43,11 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from pipeline import CLI, SENDER_CPU, Sandbox, timed_senders
+from harness import CLI, Sandbox, connector_raw
+from pipeline import SENDER_CPU, timed_senders
 
 from centreon_canopsis.core import config as config_module
 
-AUTHKEY = "bench-authkey"
 COMMENTS = ("Planned maintenance", "Hardware replacement", "OS patching")
 
 
@@ -173,18 +171,13 @@ def _interleave(a: list[dict], b: list[dict]) -> list[dict]:
 
 
 def settings(state_dir: Path, port: int, baseline: bool) -> config_module.Config:
-    raw: dict[str, Any] = {
-        "canopsis_host": "127.0.0.1",
-        "canopsis_port": port,
-        "sending_protocol": "http",
-        "canopsis_authkey": AUTHKEY,
-        "state_dir": str(state_dir),
-        "log_level": 1,
-        "logfile": str(state_dir.parent / "connector.log"),
-        "accepted_categories": "neb",
-        "accepted_elements": "host_status,service_status,acknowledgement,downtime",
-        "canopsis_downtime_bulk": 0 if baseline else 1,
-    }
+    raw = connector_raw(
+        state_dir,
+        port,
+        accepted_categories="neb",
+        accepted_elements="host_status,service_status,acknowledgement,downtime",
+        canopsis_downtime_bulk=0 if baseline else 1,
+    )
     return config_module.from_mapping(raw, env={})
 
 
@@ -250,23 +243,8 @@ def one_run(stream: Path, port: int, baseline: bool) -> dict[str, Any]:
     }
 
 
-class VersionedSandbox(Sandbox):
-    """The benchmark's sandbox, as a given Canopsis version."""
-
-    def __init__(self, version: str) -> None:
-        command = [*CLI, "sandbox", "--port", "0", "--authkey", AUTHKEY, "--seed", "1"]
-        command += ["--canopsis-version", version]
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-        assert self.process.stdout is not None
-        match = re.search(r":(\d+)\s*$", self.process.stdout.readline())
-        if not match:
-            raise RuntimeError("the sandbox did not start")
-        self.port = int(match.group(1))
-        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
 def measured(stream: Path, version: str, baseline: bool) -> dict[str, Any]:
-    sandbox = VersionedSandbox(version)
+    sandbox = Sandbox("--canopsis-version", version)
     try:
         command = [sys.executable, __file__, "--one-run", str(stream), "--port", str(sandbox.port)]
         if baseline:

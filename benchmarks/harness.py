@@ -32,11 +32,52 @@ def http_get(url: str, timeout: float = 30) -> bytes:
         return answer.read()
 
 
-class Sandbox:
-    """``centreon-canopsis sandbox`` in a child process, as Canopsis on another machine."""
+#: What the connector accepts in every benchmark that plays a whole simulated stream.
+ALL_ELEMENTS: dict[str, str] = {
+    "accepted_categories": "neb,bam",
+    "accepted_elements": "host_status,service_status,acknowledgement,downtime,ba_status",
+}
+#: The default filters off, so that every check becomes a payload (the worst case for delivery).
+FILTERS_OFF: dict[str, int] = {
+    "hard_only": 0,
+    "enable_service_status_dedup": 0,
+    "enable_host_status_dedup": 0,
+    "acknowledged": 1,
+    "in_downtime": 1,
+    "flapping": 1,
+}
 
-    def __init__(self) -> None:
-        command = [*CLI, "sandbox", "--port", "0", "--authkey", AUTHKEY, "--seed", "1"]
+
+def generate(path: Path, events: int, hosts: int, services: int) -> int:
+    """A seeded simulated Broker stream (``centreon-canopsis simulate``) in ``path``; its lines."""
+    size = ["--events", str(events), "--hosts", str(hosts), "--services-per-host", str(services)]
+    command = [*CLI, "simulate", *size, "--seed", "1", "-o", str(path)]
+    subprocess.run(command, check=True, stderr=subprocess.DEVNULL)
+    with open(path, "rb") as handle:
+        return sum(1 for _ in handle)
+
+
+def connector_raw(state_dir: Path, port: int, **settings: Any) -> dict[str, Any]:
+    """The settings every benchmark's connector shares (HTTP to the sandbox), plus ``settings``."""
+    return {
+        "canopsis_host": "127.0.0.1",
+        "canopsis_port": port,
+        "sending_protocol": "http",
+        "canopsis_authkey": AUTHKEY,
+        "state_dir": str(state_dir),
+        "log_level": 1,
+        "logfile": str(state_dir.parent / "connector.log"),
+        **settings,
+    }
+
+
+class Sandbox:
+    """``centreon-canopsis sandbox`` in a child process, as Canopsis on another machine;
+    ``extra`` are more of its options (``--canopsis-version``, ``--amqp-url``...)."""
+
+    def __init__(self, *extra: str, stop_timeout: float = 10) -> None:
+        command = [*CLI, "sandbox", "--port", "0", "--authkey", AUTHKEY, "--seed", "1", *extra]
+        self.stop_timeout = stop_timeout
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         assert self.process.stdout is not None
         match = re.search(r":(\d+)\s*$", self.process.stdout.readline())
@@ -54,7 +95,7 @@ class Sandbox:
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=10)
+            self.process.wait(timeout=self.stop_timeout)
 
 
 @dataclass

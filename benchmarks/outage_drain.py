@@ -37,7 +37,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -48,9 +47,10 @@ from centreon_canopsis.core.logsetup import setup_logging
 from centreon_canopsis.core.pipeline import Pipeline
 from centreon_canopsis.core.sources.jsonl import JsonLinesSource
 
-AUTHKEY = "bench-authkey"
-MAIN = "import sys; from centreon_canopsis.core.cli import main; sys.exit(main(sys.argv[1:]))"
-CLI = [sys.executable, "-c", MAIN]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import AUTHKEY, CLI, connector_raw, http_get
+
 #: Centreon service state -> Canopsis state (lua-connector.md).
 SERVICE_STATE = {0: 0, 1: 1, 2: 3, 3: 2}
 
@@ -120,26 +120,19 @@ def free_port() -> int:
 
 
 def settings(state_dir: Path, port: int, coalesce_backlog: int) -> config_module.Config:
-    raw: dict[str, Any] = {
-        "canopsis_host": "127.0.0.1",
-        "canopsis_port": port,
-        "sending_protocol": "http",
-        "canopsis_authkey": AUTHKEY,
-        "state_dir": str(state_dir),
-        "log_level": 1,
-        "logfile": str(state_dir.parent / "connector.log"),
-        "accepted_categories": "neb",
-        "accepted_elements": "host_status,service_status,acknowledgement",
-        "canopsis_downtime_send_pbh": 0,
-        "delivery": {"coalesce_backlog": coalesce_backlog, "max_outbox_events": 10_000_000},
-    }
+    raw = connector_raw(
+        state_dir,
+        port,
+        accepted_categories="neb",
+        accepted_elements="host_status,service_status,acknowledgement",
+        canopsis_downtime_send_pbh=0,
+        delivery={"coalesce_backlog": coalesce_backlog, "max_outbox_events": 10_000_000},
+    )
     return config_module.from_mapping(raw, env={})
 
 
 def get(port: int, path: str) -> Any:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    with opener.open(f"http://127.0.0.1:{port}/_sandbox/{path}", timeout=120) as answer:
-        return orjson.loads(answer.read())
+    return orjson.loads(http_get(f"http://127.0.0.1:{port}/_sandbox/{path}", timeout=120))
 
 
 def main(argv: list[str] | None = None) -> int:

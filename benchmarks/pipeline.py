@@ -27,17 +27,13 @@ import argparse
 import cProfile
 import os
 import queue
-import re
 import resource
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -51,39 +47,9 @@ from centreon_canopsis.core.pipeline import Pipeline
 from centreon_canopsis.core.sources.base import Batch
 from centreon_canopsis.core.sources.jsonl import JsonLinesSource
 
-AUTHKEY = "bench-authkey"
-MAIN = "import sys; from centreon_canopsis.core.cli import main; sys.exit(main(sys.argv[1:]))"
-CLI = [sys.executable, "-c", MAIN]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-
-def generate(path: Path, events: int, hosts: int, services: int) -> int:
-    size = ["--events", str(events), "--hosts", str(hosts), "--services-per-host", str(services)]
-    command = [*CLI, "simulate", *size, "--seed", "1", "-o", str(path)]
-    subprocess.run(command, check=True, stderr=subprocess.DEVNULL)
-    with open(path, "rb") as handle:
-        return sum(1 for _ in handle)
-
-
-class Sandbox:
-    """``centreon-canopsis sandbox`` in a child process."""
-
-    def __init__(self) -> None:
-        command = [*CLI, "sandbox", "--port", "0", "--authkey", AUTHKEY, "--seed", "1"]
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-        assert self.process.stdout is not None
-        match = re.search(r":(\d+)\s*$", self.process.stdout.readline())
-        if not match:
-            raise RuntimeError("the sandbox did not start")
-        self.port = int(match.group(1))
-        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-    def get(self, path: str) -> Any:
-        with self._opener.open(f"http://127.0.0.1:{self.port}/_sandbox/{path}", timeout=30) as answer:
-            return orjson.loads(answer.read())
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(timeout=10)
+from harness import ALL_ELEMENTS, FILTERS_OFF, Sandbox, connector_raw, generate
 
 
 class QueueSource:
@@ -103,20 +69,9 @@ class QueueSource:
 
 
 def settings(state_dir: Path, port: int, every_event: bool) -> config_module.Config:
-    raw: dict[str, Any] = {
-        "canopsis_host": "127.0.0.1",
-        "canopsis_port": port,
-        "sending_protocol": "http",
-        "canopsis_authkey": AUTHKEY,
-        "state_dir": str(state_dir),
-        "log_level": 1,
-        "logfile": str(state_dir.parent / "connector.log"),
-        "accepted_categories": "neb,bam",
-        "accepted_elements": "host_status,service_status,acknowledgement,downtime,ba_status",
-    }
+    raw = connector_raw(state_dir, port, **ALL_ELEMENTS)
     if every_event:
-        raw |= {"hard_only": 0, "enable_service_status_dedup": 0, "enable_host_status_dedup": 0}
-        raw |= {"acknowledged": 1, "in_downtime": 1, "flapping": 1}
+        raw |= FILTERS_OFF
     return config_module.from_mapping(raw, env={})
 
 

@@ -7,20 +7,18 @@ from __future__ import annotations
 import argparse
 import sqlite3
 
-from centreon_canopsis.core.cli.common import add_config_argument, config_error, error, load_config
+from centreon_canopsis.core.cli.common import add_config_argument, error, quiet_config
 from centreon_canopsis.core.cli.exitcodes import FAILED, OK, UNAVAILABLE, USAGE
 from centreon_canopsis.core.cli.formatting import print_json
-from centreon_canopsis.core.config import Config, ConfigError
+from centreon_canopsis.core.config import Config
 from centreon_canopsis.core.store import StateDirError, open_database
 
 
 def open_state(args: argparse.Namespace, readonly: bool = True) -> tuple[Config, sqlite3.Connection] | int:
     """The configuration and a connection to its state database, or the exit code to return
     (the problem already printed). The caller closes the connection."""
-    try:
-        config = load_config(args.config, log=False)
-    except ConfigError as problem:
-        config_error(problem)
+    config = quiet_config(args.config)
+    if config is None:
         return USAGE
     try:
         connection = open_database(config.state_dir, readonly=readonly)
@@ -59,10 +57,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from centreon_canopsis.core import salvage
 
-    try:
-        config = load_config(args.config, log=False)
-    except ConfigError as problem:
-        config_error(problem)
+    config = quiet_config(args.config)
+    if config is None:
         return USAGE
     if args.action == "check":
         report = salvage.check(config.state_dir, full=not args.quick)

@@ -9,22 +9,18 @@ import urllib.parse
 
 import orjson
 
-from centreon_canopsis.core.cli.common import add_config_argument, config_error, error, load_config
+from centreon_canopsis.core.cli.common import (
+    add_config_argument,
+    error,
+    non_negative_int,
+    running_daemon,
+)
 from centreon_canopsis.core.cli.endpoint_client import opener
-from centreon_canopsis.core.cli.exitcodes import OK, UNAVAILABLE, USAGE
-from centreon_canopsis.core.cli.status import endpoint_url
-from centreon_canopsis.core.config import ConfigError
+from centreon_canopsis.core.cli.exitcodes import OK, UNAVAILABLE
 
 #: The daemon writes an empty line every second when there is nothing to tap: a longer silence
 #: means it is gone.
 READ_TIMEOUT = 10.0
-
-
-def _count(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative: {value}")
-    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -46,21 +42,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "entity id (resource/component)",
     )
     parser.add_argument(
-        "--limit", type=_count, default=0, metavar="N", help="stop after N records (default: no limit)"
+        "--limit",
+        type=non_negative_int,
+        default=0,
+        metavar="N",
+        help="stop after N records (default: no limit)",
     )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        config = load_config(args.config, log=False)
-    except ConfigError as problem:
-        config_error(problem)
-        return USAGE
-    url = endpoint_url(config)
-    if url is None:
-        error("no daemon endpoint found in the state directory: is it running? (and [metrics] enabled?)")
-        return UNAVAILABLE
+    found = running_daemon(args.config)
+    if isinstance(found, int):
+        return found
+    config, url = found
     query = {key: value for key, value in (("route", args.route), ("element", args.element)) if value}
     query["limit"] = str(args.limit)
     target = f"{url}/tap?{urllib.parse.urlencode(query)}"

@@ -21,11 +21,10 @@ import urllib.request
 from collections.abc import Iterator
 from typing import TextIO
 
-from centreon_canopsis.core.cli.common import add_config_argument, config_error, error, load_config
+from centreon_canopsis.core.cli.common import add_config_argument, error, running_daemon
 from centreon_canopsis.core.cli.endpoint_client import opener
-from centreon_canopsis.core.cli.exitcodes import OK, UNAVAILABLE, USAGE
-from centreon_canopsis.core.cli.status import endpoint_url, parse_metrics
-from centreon_canopsis.core.config import ConfigError
+from centreon_canopsis.core.cli.exitcodes import OK, UNAVAILABLE
+from centreon_canopsis.core.cli.status import parse_metrics
 
 PREFIX = "centreon_canopsis_"
 Samples = dict[str, list[tuple[dict[str, str], float]]]
@@ -200,15 +199,10 @@ def _keys(stream: TextIO) -> Iterator[bool]:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        config = load_config(args.config, log=False)
-    except ConfigError as problem:
-        config_error(problem)
-        return USAGE
-    url = endpoint_url(config)
-    if url is None:
-        error("no daemon endpoint found in the state directory: is it running? (and [metrics] enabled?)")
-        return UNAVAILABLE
+    found = running_daemon(args.config)
+    if isinstance(found, int):
+        return found
+    config, url = found
     view = View(url)
     client = opener(config)
     try:

@@ -12,6 +12,7 @@ from typing import BinaryIO
 import orjson
 from tqdm import tqdm
 
+from centreon_canopsis.core.cli.common import non_negative_int
 from centreon_canopsis.core.cli.exitcodes import FAILED, OK, USAGE
 from centreon_canopsis.standins.broker import (
     BROKER_VERSIONS,
@@ -23,13 +24,6 @@ from centreon_canopsis.standins.broker.fields import SPECS_BY_KEY
 
 _DEFAULTS = SimulationOptions()
 _CHUNK = 2000  # lines per write: fewer system calls without holding the stream in memory
-
-
-def _count(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative: {value}")
-    return value
 
 
 def _rate(text: str) -> float:
@@ -51,28 +45,36 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     size = parser.add_argument_group("size")
     size.add_argument(
-        "--hosts", type=_count, default=_DEFAULTS.hosts, metavar="N", help="hosts (default %(default)s)"
+        "--hosts",
+        type=non_negative_int,
+        default=_DEFAULTS.hosts,
+        metavar="N",
+        help="hosts (default %(default)s)",
     )
     size.add_argument(
         "--services-per-host",
-        type=_count,
+        type=non_negative_int,
         default=_DEFAULTS.services_per_host,
         metavar="M",
         help="services on each host (default %(default)s)",
     )
     size.add_argument(
-        "--pollers", type=_count, default=_DEFAULTS.pollers, metavar="P", help="pollers (default %(default)s)"
+        "--pollers",
+        type=non_negative_int,
+        default=_DEFAULTS.pollers,
+        metavar="P",
+        help="pollers (default %(default)s)",
     )
     size.add_argument(
         "--events",
-        type=_count,
+        type=non_negative_int,
         default=_DEFAULTS.events,
         metavar="E",
         help="runtime events after the configuration bursts (default %(default)s)",
     )
     size.add_argument(
         "--bas",
-        type=_count,
+        type=non_negative_int,
         default=_DEFAULTS.bas,
         metavar="B",
         help="business activities (default %(default)s)",
@@ -95,7 +97,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="Centreon Broker release whose event forms to use (default %(default)s)",
     )
     shape.add_argument(
-        "--start", type=_count, default=None, metavar="EPOCH", help="clock at the first event (default: now)"
+        "--start",
+        type=non_negative_int,
+        default=None,
+        metavar="EPOCH",
+        help="clock at the first event (default: now)",
     )
     rates = parser.add_argument_group("rates")
     rates.add_argument(
@@ -128,7 +134,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     rates.add_argument(
         "--reload-interval",
-        type=_count,
+        type=non_negative_int,
         default=_DEFAULTS.reload_interval,
         metavar="SECONDS",
         help="simulated seconds between Engine reloads, 0 for none (default %(default)s)",
@@ -177,7 +183,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     wire.add_argument(
         "--max-unacked",
-        type=_count,
+        type=non_negative_int,
         default=100_000,
         metavar="N",
         help="events in flight before waiting for acknowledgements (Broker's event_queue_max_size)",

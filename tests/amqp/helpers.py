@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from centreon_canopsis.core.pipeline import Pipeline
 from centreon_canopsis.core.sources.base import Batch
 from centreon_canopsis.standins.canopsis import Sandbox
+from tests.delivery.helpers import wait_until
 from tests.support.config import AUTHKEY, make_config
+
+__all__ = ["amqp_pipeline", "amqp_sandbox", "process", "wait_until", "without_user_fields"]
 
 #: Fields the HTTP API adds from the authenticated user; over AMQP there is no user.
 USER_FIELDS = ("author", "user_id", "role")
@@ -57,17 +59,6 @@ def amqp_pipeline(
 
 def process(pipeline: Pipeline, events: Iterable[dict[str, Any]]) -> None:
     pipeline.process_batch(Batch([dict(event) for event in events], origin="test"))
-
-
-def wait_until(condition: Callable[[], Any], timeout: float, what: str, interval: float = 0.05) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
 
 
 def without_user_fields(events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:

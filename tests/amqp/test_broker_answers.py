@@ -23,6 +23,15 @@ def confirms(pipeline, outcome: str) -> float:
     return pipeline.context.metrics.value("amqp_confirms_total", outcome=outcome)
 
 
+def drained_into(pipeline, sandbox, count: int) -> None:
+    """The outbox drains into ``sandbox``, which gets events 0 to ``count`` - 1; then it stops."""
+    try:
+        assert pipeline.drain(60)
+        wait_until(lambda: set(seqs(sandbox.published_events())) >= set(range(count)), 30, "every event")
+    finally:
+        sandbox.stop()
+
+
 def test_nacked_messages_wait_and_are_sent_again(tmp_path, broker, amqp_url):
     sandbox = amqp_sandbox(amqp_url, broker.exchange, broker.queue_name("fifo"))
     # A full queue that rejects what would overflow it: RabbitMQ nacks those messages.
@@ -67,12 +76,7 @@ def test_unroutable_messages_wait_for_a_queue(tmp_path, broker, amqp_url):
             assert dead_letters(pipeline) == []  # more attempts than failed_event_attempts: kept
             state = pipeline.delivery.lane_states["events"]
             assert "returned by RabbitMQ: 312 NO_ROUTE" in state.last_error
-            sandbox = amqp_sandbox(amqp_url, broker.exchange, broker.queue_name("fifo"))
-            try:
-                assert pipeline.drain(60)
-                wait_until(lambda: set(seqs(sandbox.published_events())) >= set(range(10)), 30, "every event")
-            finally:
-                sandbox.stop()
+            drained_into(pipeline, amqp_sandbox(amqp_url, broker.exchange, broker.queue_name("fifo")), 10)
         finally:
             pipeline.close(5)
 
@@ -155,10 +159,6 @@ def test_a_missing_exchange_is_named_and_events_wait_for_it(tmp_path, broker, am
             original, broker.exchange = broker.exchange, missing
             sandbox = amqp_sandbox(amqp_url, missing, broker.queue_name("fifo"))
             broker.exchange = original
-            try:
-                assert pipeline.drain(60)
-                wait_until(lambda: set(seqs(sandbox.published_events())) >= set(range(5)), 30, "every event")
-            finally:
-                sandbox.stop()
+            drained_into(pipeline, sandbox, 5)
         finally:
             pipeline.close(5)

@@ -17,7 +17,7 @@ import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import orjson
 
@@ -98,10 +98,10 @@ def toml_value(value: Any) -> str:
     return repr(value)
 
 
-def write_config(tmp_path: Path, port: int, events: Path | None = None, **settings: Any) -> Path:
-    """A TOML configuration for ``run``: JSON-lines source (followed), metrics on a free port,
-    short backoffs, filters off. Tables given in ``settings`` are merged."""
-    values: dict[str, Any] = {
+def daemon_values(tmp_path: Path, port: int, **values: Any) -> dict[str, Any]:
+    """The top-level settings of a daemon under test: the sandbox on ``port``, the state and the
+    log in ``tmp_path``, short timeouts, filters off; then ``values``."""
+    return {
         "canopsis_host": "127.0.0.1",
         "canopsis_port": port,
         "sending_protocol": "http",
@@ -112,7 +112,23 @@ def write_config(tmp_path: Path, port: int, events: Path | None = None, **settin
         "connection_timeout": 5,
         "canopsis_downtime_send_pbh": 0,
         **NO_FILTERS,
+        **values,
     }
+
+
+def write_toml(path: Path, values: dict[str, Any], tables: dict[str, dict[str, Any]]) -> Path:
+    lines = [f"{key} = {toml_value(value)}" for key, value in values.items()]
+    for name, table in tables.items():
+        lines.append(f"\n[{name}]")
+        lines += [f"{key} = {toml_value(value)}" for key, value in table.items()]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def write_config(tmp_path: Path, port: int, events: Path | None = None, **settings: Any) -> Path:
+    """A TOML configuration for ``run``: JSON-lines source (followed), metrics on a free port,
+    short backoffs, filters off. Tables given in ``settings`` are merged."""
+    values = daemon_values(tmp_path, port)
     tables: dict[str, dict[str, Any]] = {
         "source": {"type": "jsonl", "path": str(events or tmp_path / "events.jsonl"), "follow": True},
         # coalesce_backlog 0: these tests count every event (catch-up drops superseded checks).
@@ -129,13 +145,7 @@ def write_config(tmp_path: Path, port: int, events: Path | None = None, **settin
             tables.setdefault(key, {}).update(value)
         else:
             values[key] = value
-    lines = [f"{key} = {toml_value(value)}" for key, value in values.items()]
-    for name, table in tables.items():
-        lines.append(f"\n[{name}]")
-        lines += [f"{key} = {toml_value(value)}" for key, value in table.items()]
-    path = tmp_path / "connector.toml"
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    return write_toml(tmp_path / "connector.toml", values, tables)
 
 
 def sandbox(port: int = 0) -> Sandbox:
@@ -155,18 +165,20 @@ def wait_until(condition: Callable[[], Any], timeout: float, what: str, interval
 
 
 class Daemon:
-    """``centreon-canopsis run -c CONFIG`` as a child process."""
+    """``centreon-canopsis run -c CONFIG`` as a child process; ``env``: more environment
+    variables for it (NOTIFY_SOCKET...)."""
 
-    def __init__(self, config: Path) -> None:
+    def __init__(self, config: Path, env: dict[str, str] | None = None) -> None:
         self.config = config
+        self.extra_env = env or {}
         self.state_dir = config.parent / "state"
         self.process: subprocess.Popen[bytes] | None = None
         self.output = config.parent / "daemon.out"
 
-    def start(self) -> Daemon:
+    def start(self) -> Self:
         # A killed daemon leaves its address behind; wait for the new one's.
         (self.state_dir / METRICS_URL_NAME).unlink(missing_ok=True)
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.extra_env}
         env.pop("CANOPSIS_AUTHKEY", None)
         with open(self.output, "ab") as out:
             self.process = subprocess.Popen(

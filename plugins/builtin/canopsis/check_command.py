@@ -21,9 +21,9 @@ from typing import Any
 import orjson
 import requests
 
-from centreon_canopsis.core.cli.common import add_config_argument, config_error, load_config
+from centreon_canopsis.core.cli.common import add_config_argument, quiet_config
 from centreon_canopsis.core.cli.exitcodes import FAILED, OK, UNAVAILABLE, USAGE
-from centreon_canopsis.core.config import Config, ConfigError
+from centreon_canopsis.core.config import Config
 from centreon_canopsis.core.customers import customer_config
 from centreon_canopsis.core.elements import default_registry
 from centreon_canopsis.core.secrets import MASK, REDACTOR
@@ -58,10 +58,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        config = load_config(args.config, log=False)
-    except ConfigError as problem:
-        config_error(problem)
+    config = quiet_config(args.config)
+    if config is None:
         return USAGE
     checkers = [Checker(config)]
     passed = checkers[0].run()
