@@ -19,6 +19,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..logsafe import log_limited, shown
+from ..logsetup import NOTICE
 from ..sources.base import Batch
 from .acks import AckTracker
 from .budget import BudgetExceeded, BufferBudget
@@ -88,6 +89,12 @@ def _warn(key: str, msg: str, *args: object) -> None:
 
 def _info(key: str, msg: str, *args: object) -> None:
     log_limited(log, logging.INFO, f"bbdo:{key}", msg, *args)
+
+
+def _notice(key: str, msg: str, *args: object) -> None:
+    """What an admin must see at the default log level (Broker connected, Broker gone), limited
+    like the rest: a peer reconnecting in a loop writes a few lines a minute."""
+    log_limited(log, NOTICE, f"bbdo:{key}", msg, *args)
 
 
 class PeerSession:
@@ -245,9 +252,9 @@ class PeerSession:
         r.release()  # the bytes of unfinished events go back to the shared budget at once
         self._release_readahead()
         if self.handshake_ok:
-            _info(
+            _notice(
                 "session-over",
-                "%s: session over (%s): %d events received, %d acknowledged",
+                "%s: Broker disconnected (%s): %d events received, %d acknowledged",
                 self.label,
                 self.close_reason,
                 self.tracker.received,
@@ -345,9 +352,9 @@ class PeerSession:
 
     def _negotiated(self, theirs: Welcome, ours: Welcome) -> None:
         self.peer_welcome = theirs
-        _info(
+        _notice(
             "negotiated",
-            "%s: BBDO %s (%s) negotiated; peer extensions: %s; ours: %s",
+            "%s: Broker connected: BBDO %s (%s); peer extensions: %s; ours: %s",
             self.label,
             theirs.version,
             "pb_welcome" if theirs.protobuf else "version_response",

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from centreon_canopsis.core import logsafe
 from centreon_canopsis.core.bbdo import Reassembler, Welcome, encode_event, frame_event, parse_ack
 from centreon_canopsis.core.bbdo.ids import ACKS, VERSION_RESPONSE
+from centreon_canopsis.core.logsetup import NOTICE
 from centreon_canopsis.core.sources.bbdo import BBDOSource
 from centreon_canopsis.standins.broker.peer import BrokerPeer, RawBytes
 
@@ -318,3 +320,17 @@ def test_from_config_reads_the_source_table() -> None:
     ):
         with pytest.raises(ValueError):
             BBDOSource.from_config(bad)
+
+
+def test_broker_connecting_and_leaving_show_at_the_default_log_level(make_source, caplog) -> None:
+    """Issue 12: an admin at log level 1 (NOTICE and above) sees Broker connect and disconnect."""
+    logsafe.reset_limits()
+    source, _collector = make_source()
+    with caplog.at_level(NOTICE, logger="centreon_canopsis"):
+        report = BrokerPeer([status(i) for i in range(1, 11)], port=source.address[1]).run()
+        assert report.complete
+        wait_until(lambda: any("Broker disconnected" in r.getMessage() for r in caplog.records), 5)
+    shown = [r.getMessage() for r in caplog.records if r.levelno >= NOTICE]
+    connected = [m for m in shown if "Broker connected: BBDO" in m]
+    gone = [m for m in shown if "Broker disconnected (stopped): 10 events received, 10 acknowledged" in m]
+    assert len(connected) == 1 and len(gone) == 1, shown
