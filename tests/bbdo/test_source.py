@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from centreon_canopsis.core import logsafe
 from centreon_canopsis.core.bbdo import Reassembler, Welcome, encode_event, frame_event, parse_ack
 from centreon_canopsis.core.bbdo.ids import ACKS, VERSION_RESPONSE
 from centreon_canopsis.core.logsetup import NOTICE
@@ -324,7 +323,6 @@ def test_from_config_reads_the_source_table() -> None:
 
 def test_broker_connecting_and_leaving_show_at_the_default_log_level(make_source, caplog) -> None:
     """Issue 12: an admin at log level 1 (NOTICE and above) sees Broker connect and disconnect."""
-    logsafe.reset_limits()
     source, _collector = make_source()
     with caplog.at_level(NOTICE, logger="centreon_canopsis"):
         report = BrokerPeer([status(i) for i in range(1, 11)], port=source.address[1]).run()
