@@ -256,7 +256,7 @@ class BBDOSource:
                     self.settings.max_peers,
                 )
                 continue
-            log_limited(log, logging.INFO, "bbdo:connected", "%s: Broker connected", label)
+            log_limited(log, logging.INFO, "bbdo:connected", "%s: connection accepted", label)
             session = self._new_session(sock, label, "acceptor")
             self._spawn(self._run_session, f"bbdo-peer-{label}", session)
 
