@@ -261,26 +261,16 @@ def open_database(state_dir: str | os.PathLike[str], *, readonly: bool) -> sqlit
         return connection
     connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=30.0)
     connection.execute("PRAGMA busy_timeout=30000")
-    try:
-        _probe(connection)
+    problem = _probed(connection, path)
+    if problem is None:
         return connection
-    except (sqlite3.DatabaseError, UnicodeDecodeError) as error:
-        connection.close()
-        if is_damage(error):
-            raise StateDatabaseError(path, error) from None
-        problem = error
     # A WAL database needs its shared-memory file, which a reader that may not write the directory
     # cannot create. With no daemon and nothing in the WAL, the file alone is the whole truth.
     wal = path.with_name(DB_NAME + "-wal")
     if daemon_pid(state_dir) is None and (not wal.exists() or wal.stat().st_size == 0):
         connection = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)
-        try:
-            _probe(connection)
+        if _probed(connection, path) is None:
             return connection
-        except (sqlite3.DatabaseError, UnicodeDecodeError) as error:
-            connection.close()
-            if is_damage(error):
-                raise StateDatabaseError(path, error) from None
     writable = os.access(path.parent, os.W_OK)
     raise StateDirError(
         f"cannot read the state database {path} ({problem})"
@@ -297,6 +287,19 @@ def open_database(state_dir: str | os.PathLike[str], *, readonly: bool) -> sqlit
 def _probe(connection: sqlite3.Connection) -> None:
     connection.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
     connection.commit()
+
+
+def _probed(connection: sqlite3.Connection, path: Path) -> Exception | None:
+    """None when ``connection`` can read the database; else closes it and returns why it cannot.
+    Damage is raised (StateDatabaseError): no other way of opening would read it either."""
+    try:
+        _probe(connection)
+        return None
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as error:
+        connection.close()
+        if is_damage(error):
+            raise StateDatabaseError(path, error) from None
+        return error
 
 
 def daemon_pid(state_dir: str | os.PathLike[str]) -> int | None:
