@@ -282,12 +282,11 @@ def _amqp_secret(
     """A customer's ``[customers.amqp]``: its RabbitMQ password from its table, its file, the URL
     or ``CANOPSIS_AMQP_PASSWORD_<NAME>``; the top-level one only for the top-level RabbitMQ."""
     table = given.get("amqp")
-    reader = getattr(config_module, "_read_amqp_password", None)  # with the AMQP delivery only
-    if not isinstance(table, dict) or reader is None:
+    if not isinstance(table, dict):
         return
     amqp = merged["amqp"]
     top = values.get("amqp") or {}
-    variable = env_name(name, getattr(config_module, "AMQP_PASSWORD_ENV", "CANOPSIS_AMQP_PASSWORD"))
+    variable = env_name(name, config_module.AMQP_PASSWORD_ENV)
     own = table.get("password") or table.get("password_file") or env.get(variable)
     if not own and "@" not in str(table.get("url", "")) and amqp.get("url") == top.get("url"):
         return  # the top-level RabbitMQ: its password (already merged) is kept
@@ -301,8 +300,8 @@ def _amqp_secret(
         for key in ("ca_file", "cert_file", "key_file"):
             if table.get(key):
                 amqp[key] = str(base_dir / table[key])
-    variables = {config_module.AMQP_PASSWORD_ENV: env[variable]} if variable in env else {}  # type: ignore[attr-defined]
-    reader(amqp, variables, base_dir, problems)
+    variables = {config_module.AMQP_PASSWORD_ENV: env[variable]} if variable in env else {}
+    config_module._read_amqp_password(amqp, variables, base_dir, problems)
 
 
 # -- overlapping selectors ------------------------------------------------------------------
