@@ -5,11 +5,14 @@ message it is. The event dict has every field of the message in declaration orde
 when absent (proto3 ``optional`` fields only when set), enums and 64-bit integers as ints, uint64
 values above 2**63-1 shown as negative numbers like Lua's ``lua_pushinteger`` does (so a "not set"
 2**64-1 downtime time reads -1), ``header`` as ``{"conf_version": n}`` and ``tags`` as a list of
-``{"id", "type"}``. Per-field converters are worked out once per message type, at import.
+``{"id", "type"}``. Per-field converters are worked out once per message type, at import, and
+compiled into one Python function per message type (see :func:`_compile`).
 """
 
 from __future__ import annotations
 
+import keyword
+import linecache
 import operator
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -50,10 +53,14 @@ class MessageCodec:
         self.defaults: dict[str, Any] = {}  # non-optional fields, declaration order
         self.fresh: list[tuple[str, Callable[[], Any]]] = []  # mutable defaults, made per event
         self.convert: dict[Any, tuple[str, Callable[[Any], Any] | None]] = {}
+        self.convert_slow: dict[Any, tuple[str, Callable[[Any], Any] | None]] = {}  # for to_dict_slow
         self.setters: dict[str, Callable[[Any, Any], None]] = {}
+        self.subs: dict[str, MessageCodec] = {}  # message fields: the codec of their type
         for fd in desc.fields:
             self._add_field(fd)
         self._compile_reader(desc)
+        # The message -> dict conversion used everywhere (generated, else the generic path).
+        self.fields_of: Callable[[Any], dict[str, Any]] = _compile(self) or self.to_dict_generic
 
     @classmethod
     def for_message(cls, message_cls: type[_pb_message.Message]) -> MessageCodec:
@@ -70,14 +77,19 @@ class MessageCodec:
         default: Any
         if fd.type == FieldDescriptor.TYPE_MESSAGE:
             sub = MessageCodec.for_message(message_factory.GetMessageClass(fd.message_type))
+            self.subs[name] = sub
+            # the reference path recurses into the reference path only (it checks the others)
+            slow: Callable[[Any], Any]
             if fd.is_repeated:
                 conv = sub.list_to_dicts
+                slow = lambda items, s=sub: [s.to_dict_slow(item) for item in items]  # noqa: E731
                 self.fresh.append((name, list))
                 self.setters[name] = lambda msg, v, n=name, s=sub: s.fill_list(getattr(msg, n), v)
             else:
-                conv = sub.to_dict
-                self.fresh.append((name, sub.empty_dict))
+                conv, slow = sub.to_dict, sub.to_dict_slow
+                self.fresh.append((name, lambda s=sub: s.to_dict_slow(s.message_cls())))
                 self.setters[name] = lambda msg, v, n=name, s=sub: s.fill_sub(getattr(msg, n), v)
+            self.convert_slow[fd] = (name, slow)
             default = None  # replaced by a fresh value when the field is absent
         elif fd.is_repeated:
             raise TypeError(f"repeated scalar field {fd.full_name} is not supported")
@@ -91,13 +103,15 @@ class MessageCodec:
             conv, default = None, fd.default_value
             self.setters[name] = lambda msg, v, n=name: setattr(msg, n, v)
         self.convert[fd] = (name, conv)
+        self.convert_slow.setdefault(fd, (name, conv))
         if not optional:
             self.defaults[name] = default
 
     def _compile_reader(self, desc: Any) -> None:
-        """The fast path of :meth:`to_dict`: one ``attrgetter`` call reads every field that is
-        always present (faster than ``ListFields``, which builds a descriptor per set field), then
-        the few fields that need a conversion are fixed in place (keeping the key order)."""
+        """The generic path (:meth:`to_dict_generic`): one ``attrgetter`` call reads every field
+        that is always present (faster than ``ListFields``, which builds a descriptor per set
+        field), then the few fields that need a conversion are fixed in place (keeping the key
+        order)."""
         names = list(self.defaults)
         self._names = tuple(names)
         getter = operator.attrgetter(*names) if names else None
@@ -112,6 +126,19 @@ class MessageCodec:
                 self._fixes.append((name, conv))
 
     def to_dict(self, msg: _pb_message.Message, prefix: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The dict of ``msg``, after the ``prefix`` keys if any."""
+        if not prefix:
+            return self.fields_of(msg)
+        # update() keeps the prefix keys first, as the generic and reference paths do
+        out = dict(prefix)
+        out.update(self.fields_of(msg))
+        return out
+
+    def to_dict_generic(
+        self, msg: _pb_message.Message, prefix: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """:meth:`to_dict` without generated code: for message types :func:`_compile` cannot
+        write a function for (a field name that is no Python identifier, or is a keyword)."""
         out = dict(prefix) if prefix else {}
         get = self._get
         if get is not None:
@@ -130,7 +157,7 @@ class MessageCodec:
         """The reference conversion (``ListFields``), which :meth:`to_dict` must equal (tests)."""
         out = dict(prefix) if prefix else {}
         out.update(self.defaults)
-        convert = self.convert
+        convert = self.convert_slow
         for fd, value in msg.ListFields():
             name, conv = convert[fd]
             out[name] = value if conv is None else conv(value)
@@ -139,11 +166,9 @@ class MessageCodec:
                 out[name] = factory()
         return out
 
-    def empty_dict(self) -> dict[str, Any]:
-        return self.to_dict(self.message_cls())
-
     def list_to_dicts(self, items: Any) -> list[dict[str, Any]]:
-        return [self.to_dict(item) for item in items]
+        fields_of = self.fields_of
+        return [fields_of(item) for item in items]
 
     def fill(self, msg: _pb_message.Message, values: Mapping[str, Any]) -> None:
         setters = self.setters
@@ -161,8 +186,106 @@ class MessageCodec:
             self.fill(container.add(), item)
 
 
+def _value_code(codec: MessageCodec, fd: FieldDescriptor, ns: dict[str, Any]) -> str:
+    """The expression that reads field ``fd`` of message ``m`` converted as ``codec.convert``
+    says; the usual converters are written inline (a call per field is what the code saves)."""
+    name, conv = codec.convert[fd]
+    read = f"m.{name}"
+    if conv is None:
+        return read
+    if conv is _text:
+        return f"{read}.decode('utf-8', 'replace')"
+    if conv is _signed64:  # no call: most ids are small, one comparison decides
+        return f"(v - {_U64} if (v := {read}) > {_I64_MAX} else v)"
+    sub = codec.subs.get(name)
+    helper = f"_conv_{name}"  # a valid name: field names are checked to be identifiers
+    if sub is not None and fd.is_repeated:
+        ns[helper] = sub.fields_of  # a new list of new dicts per event, as list_to_dicts makes
+        return f"[{helper}(x) for x in {read}]"
+    ns[helper] = sub.fields_of if sub is not None else conv
+    return f"{helper}({read})"
+
+
+#: From this many keys on, a copy of a dict that has the keys in order, then one assignment per
+#: value, is faster than one dict display (measured on CPython 3.11: the copy is about 30% faster
+#: at 32 keys, 10% slower at 10).
+_TEMPLATE_FROM = 20
+
+
+def _compile(
+    codec: MessageCodec, event: ProtobufEventType | None = None
+) -> Callable[[Any], dict[str, Any]] | None:
+    """Writes and compiles one function per message type that builds the dict with no per-field
+    loop, lookup or call: one dict display (``{'host_id': m.host_id, ...}``) or, for the larger
+    messages, a copy of a template dict whose values are then replaced (see ``_TEMPLATE_FROM``).
+    Either way the keys are in the order of :meth:`MessageCodec.to_dict_generic`: the prefix,
+    the fields that are always present in declaration order, then each proto3 ``optional`` field
+    that ``HasField`` says is set.
+
+    Without ``event``: ``fields_of(m)``, message -> dict. With ``event``: ``decode(payload)``,
+    which also parses, turns protobuf's DecodeError into ours and puts the event's prefix keys
+    first. None when a field name is not a Python identifier or is a keyword (``m.<name>`` would
+    not compile); the caller then keeps the generic path."""
+    desc = codec.message_cls.DESCRIPTOR
+    if not all(fd.name.isidentifier() and not keyword.iskeyword(fd.name) for fd in desc.fields):
+        return None
+    ns: dict[str, Any] = {}
+    prefix = event._prefix if event is not None else {}
+    fields: list[tuple[str, str]] = []  # (key, expression) of the fields always present
+    optional: list[str] = []
+    for fd in desc.fields:
+        name = fd.name
+        value = _value_code(codec, fd, ns)
+        if name in codec.defaults:
+            fields.append((name, value))
+        else:
+            optional.append(f"    if m.HasField({name!r}):\n        d[{name!r}] = {value}")
+    if event is None:
+        func = f"fields_of_{desc.name}"
+        lines = [f"def {func}(m):"]
+    else:
+        func = f"decode_{event.name}"
+        ns.update(_parse=event._parse, _PbDecodeError=_pb_message.DecodeError, _DecodeError=DecodeError)
+        ns["_name"] = event.name
+        lines = [
+            f"def {func}(p):",
+            "    try:",
+            "        m = _parse(p)",
+            "    except _PbDecodeError as exc:",
+            '        raise _DecodeError(f"{_name}: {exc}") from exc',
+        ]
+    if len(prefix) + len(fields) >= _TEMPLATE_FROM:
+        # the prefix values stay as they are in the template; placeholders are all replaced
+        ns["_template"] = {**prefix, **dict.fromkeys(name for name, _ in fields)}
+        lines.append("    d = _template.copy()")
+        lines += [f"    d[{name!r}] = {value}" for name, value in fields]
+        lines += [*optional, "    return d"]
+    else:
+        entries = []
+        for index, (key, const) in enumerate(prefix.items()):
+            if type(const) is int:  # written as a literal, anything else is bound
+                entries.append(f"        {key!r}: {const!r},")
+            else:
+                ns[f"_prefix_{index}"] = const
+                entries.append(f"        {key!r}: _prefix_{index},")
+        entries += [f"        {name!r}: {value}," for name, value in fields]
+        if optional:
+            lines += ["    d = {", *entries, "    }", *optional, "    return d"]
+        else:
+            lines += ["    return {", *entries, "    }"]
+    source = "\n".join(lines) + "\n"
+    filename = f"<bbdo-pb {func}>"
+    exec(compile(source, filename, "exec"), ns)
+    # tracebacks through the generated code show its lines
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    return ns[func]
+
+
 class ProtobufEventType:
-    """One BBDO 3 event type: message class plus ``decode`` / ``encode`` of its payload."""
+    """One BBDO 3 event type: message class plus ``decode`` / ``encode`` of its payload.
+
+    ``decode`` is an attribute, the generated function itself, so that :class:`BBDOCodec` binds
+    it per type id with no method in between."""
 
     def __init__(self, category: int, element: int, name: str, message_cls: type[_pb_message.Message]):
         self.category = category
@@ -173,17 +296,21 @@ class ProtobufEventType:
         self.codec = MessageCodec.for_message(message_cls)
         self._prefix = {"_type": self.event_id, "category": category, "element": element}
         self._parse = message_cls.FromString
+        # decode(payload) -> event dict: generated (parse and convert in one function, see
+        # _compile), else the generic path
+        self.decode: Callable[[bytes], dict[str, Any]] = _compile(self.codec, self) or self.decode_generic
 
     @property
     def keys(self) -> tuple[str, ...]:
         return tuple(fd.name for fd in self.message_cls.DESCRIPTOR.fields)
 
-    def decode(self, payload: bytes) -> dict[str, Any]:
+    def decode_generic(self, payload: bytes) -> dict[str, Any]:
+        """``decode`` without generated code (what the generated one must equal, tests)."""
         try:
             msg = self._parse(payload)
         except _pb_message.DecodeError as exc:
             raise DecodeError(f"{self.name}: {exc}") from exc
-        return self.codec.to_dict(msg, self._prefix)
+        return self.codec.to_dict_generic(msg, self._prefix)
 
     def encode(self, event: Mapping[str, Any]) -> bytes:
         msg = self.message_cls()
