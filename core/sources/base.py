@@ -66,3 +66,6 @@ class Source(Protocol):
     def close(self) -> None:
         """Stop reading (called from another thread, e.g. on SIGTERM); ``batches`` then returns."""
         ...
+
+    # Optional: ``pending() -> bool``, True when the next batch is ready (``batches`` yields it
+    # without waiting). The pipeline then processes it too before committing (group commit).
