@@ -10,6 +10,7 @@ acknowledged to the source.
 from __future__ import annotations
 
 import logging
+import operator
 import sqlite3
 import threading
 import time
@@ -85,6 +86,9 @@ def build_context(
         if warning not in config.warnings:
             config.warnings.append(warning)
     return context
+
+
+_declared_type = operator.itemgetter("_type")  # the entry check of a typed batch (Batch.typed)
 
 
 class Pipeline:
@@ -176,7 +180,7 @@ class Pipeline:
         metrics.inc("events_received_total", len(batch.events) + len(batch.rejected))
         for rejected in batch.rejected:
             self._rejected(batch.origin, *rejected)
-        admit = self.intake.admit
+        admit = _declared_type if batch.typed else self.intake.admit
         for index, event in enumerate(batch.events):
             # Every stage before the plugins treats a malformed event like a raising plugin: the
             # event is counted, kept and skipped; the rest of the stream goes on.

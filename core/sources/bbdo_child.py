@@ -207,6 +207,7 @@ class ChildBBDOSource:
             origin=origin,
             labels=OffsetLabels(offsets),
             rejected=[Rejected(*entry) if len(entry) > 2 else tuple(entry) for entry in rejected],
+            typed=True,  # decoded by the child's BBDO decoder, marshal keeps the types
         )
 
     def _committed(self, conn: Connection, number: int) -> None:
