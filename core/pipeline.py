@@ -163,6 +163,10 @@ class Pipeline:
         acknowledges each, in order. False as for :meth:`process_batch`, for all of them."""
         for batch in batches:
             self._process(batch)
+        return self._commit_group(batches, source_name)
+
+    def _commit_group(self, batches: list[Batch], source_name: str | None) -> bool:
+        """Commits the processed ``batches`` in one transaction, then acknowledges each in order."""
         position = next((b.position for b in reversed(batches) if b.position is not None), None)
         if not self._commit(source_name, position):
             return False
@@ -278,15 +282,24 @@ class Pipeline:
         # Group commit: batches that already wait are processed too before the one commit (one
         # fsync for several reads, when the input outruns the disk); a lone batch is not held back.
         waiting = getattr(source, "pending", None)
+        outbox = self.outbox
         for batch in batches:
             group, size = [batch], len(batch.events)
-            while waiting is not None and size < GROUP_EVENTS and waiting():
+            self._process(batch)
+            # Not past the outbox's limit: backpressure overshoots by one source batch at most.
+            while (
+                waiting is not None
+                and size < GROUP_EVENTS
+                and outbox.depth() + outbox.buffered < self.max_outbox
+                and waiting()
+            ):
                 more = next(batches, None)
                 if more is None:
                     break
+                self._process(more)
                 group.append(more)
                 size += len(more.events)
-            if not self.process_batches(group, source.name):
+            if not self._commit_group(group, source.name):
                 break
             self.tick()
             self.wait_for_room()
