@@ -77,7 +77,13 @@ MIXES: dict[str, dict[str, Any]] = {
     # About a fifth of the events are downtimes, like the Lua connector's benchmark stream.
     "downtime-heavy": {"downtime_rate": 0.12, "filters_off": False},
 }
-LAYOUTS = {"one-process": "thread", "two-processes": "child"}
+#: layout -> (``[source] process``, ``[delivery] process``): where Broker is read, where senders run.
+LAYOUTS = {
+    "one-process": ("thread", "thread"),
+    "two-processes": ("thread", "child"),
+    "reader-child": ("child", "thread"),
+    "three-processes": ("child", "child"),
+}
 TARGETS = {"committed": 60_000.0, "end to end": 50_000.0, "connector cpu": 12.0, "lone p99": 10.0}
 
 
@@ -175,8 +181,11 @@ def connector_config(work: Path, transport: Any, args: argparse.Namespace, port:
         "delivery": {"sqlite_synchronous": "full"},
         **transport.tables(),
     }
-    if args.layout != "one-process":
-        tables["delivery"]["process"] = LAYOUTS[args.layout]
+    reader, senders = LAYOUTS[args.layout]
+    if reader != "thread":
+        tables["source"]["process"] = reader
+    if senders != "thread":
+        tables["delivery"]["process"] = senders
     path = work / "connector.toml"
     write_toml(path, top, tables)
     return path
@@ -470,7 +479,7 @@ def main(argv: list[str] | None = None) -> int:
                 result.cpu_committed["daemon"],
                 result.cpu_committed["connector"] - result.cpu_committed["daemon"],
             )
-            print(f"{'  of which:':<22}daemon process {daemon / total * 1e6:.1f} us/event, delivery process "
+            print(f"{'  of which:':<22}daemon process {daemon / total * 1e6:.1f} us/event, child processes "
                   f"{child / total * 1e6:.1f} us/event (until committed)")  # fmt: skip
         print(f"{'other CPU:':<22}sink {result.cpu_drained['sink'] / total * 1e6:.1f} us/event, "
               f"Broker simulator {result.cpu_committed['broker'] / total * 1e6:.1f} us/event")  # fmt: skip

@@ -253,9 +253,9 @@ class Objects:
             new = tuple([get(field, value) for field, value in zip(self.status_fields, before, strict=False)])
         if new != old:
             self.status[key] = new
-            view = self.views.get(key)
-            if view is not None:
-                self._show_status(view, new)
+            # Dropped, not updated: most status events are dropped by a filter that reads only the
+            # event (dedup), so the next look-up, if any, builds the view again.
+            self.views.pop(key, None)
 
     def clear(self) -> None:
         self.rows.clear()
@@ -578,6 +578,14 @@ class Cache:
     def service(self, host_id: Any, service_id: Any) -> dict[str, Any] | None:
         key = service_key(_int(host_id), _int(service_id))
         return None if key is None else self.services.view(key)
+
+    def knows_host(self, host_id: Any) -> bool:
+        """Whether the host is known (cheaper than :meth:`host`: no dict is built)."""
+        return _int(host_id) in self.hosts.rows
+
+    def knows_service(self, host_id: Any, service_id: Any) -> bool:
+        key = service_key(_int(host_id), _int(service_id))
+        return key is not None and key in self.services.rows
 
     def poller_name(self, instance_id: Any) -> str | None:
         return self.instances.get(_int(instance_id))

@@ -503,6 +503,7 @@ class PeerSession:
                 origin=f"broker {self.label}",
                 labels=self._labels,
                 rejected=self._rejected,
+                typed=True,  # decoded from the protocol's own types: ids are ints, names str
             )
             self._events, self._labels, self._rejected = [], OffsetLabels(), []
             self.counters.batches += 1

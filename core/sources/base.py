@@ -48,6 +48,10 @@ class Batch:
     #: Input the source could not decode at all: :class:`Rejected` entries (or ``(label, reason)``
     #: pairs); reported, counted and kept by the pipeline like events that are not Broker events.
     rejected: list[Rejected | tuple[Any, str]] = field(default_factory=list)
+    #: The source's decoder guarantees what the entry check (core/intake.py) checks: a dict with
+    #: ``_type``, int ids and str names (a BBDO decoder, whose types come from the protocol). The
+    #: pipeline then takes ``_type`` as it is. Sources of text (JSON lines) leave it False.
+    typed: bool = False
 
 
 class Source(Protocol):
@@ -66,3 +70,6 @@ class Source(Protocol):
     def close(self) -> None:
         """Stop reading (called from another thread, e.g. on SIGTERM); ``batches`` then returns."""
         ...
+
+    # Optional: ``pending() -> bool``, True when the next batch is ready (``batches`` yields it
+    # without waiting). The pipeline then processes it too before committing (group commit).

@@ -97,6 +97,10 @@ class BBDOSource:
                 self._room.notify_all()
             yield batch
 
+    def pending(self) -> bool:
+        """A batch waits in the queue (the pipeline may take it into the same commit)."""
+        return not self._queue.empty()
+
     def close(self) -> None:
         """Stops listening/connecting and drops every peer; unacknowledged events stay with Broker."""
         self._closing.set()

@@ -48,6 +48,7 @@ class JsonLinesSource:
         self.name = "jsonl:stdin" if path == "-" else f"jsonl:{os.path.abspath(path)}"
         self.origin = "stdin" if path == "-" else os.path.basename(path)
         self._closed = threading.Event()
+        self._more = False  # see pending()
         #: Bytes read so far, for progress bars.
         self.offset = 0
 
@@ -57,6 +58,12 @@ class JsonLinesSource:
 
     def close(self) -> None:
         self._closed.set()
+
+    def pending(self) -> bool:
+        """The last batch was cut by its size, not by the end of the input: the next one is at
+        hand (the pipeline takes it into the same commit). Never for standard input: reading on
+        could wait for the writer, holding back the commit of what came."""
+        return self._more and self.path != "-"
 
     def size(self) -> int | None:
         """Size of the file, for progress bars (None for standard input)."""
@@ -148,6 +155,7 @@ class JsonLinesSource:
                         except orjson.JSONDecodeError as error:
                             rejected.append(_not_json(line_number, line, error))
                     if len(events) + len(rejected) >= self.batch_lines or held >= BATCH_BYTES:
+                        self._more = True  # cut by size: more lines are already read or readable
                         yield self._batch(events, labels, rejected, inode, consumed, line_number)
                         events, labels, rejected, held = [], [], [], 0
                 if len(buffer) > limit:  # a line longer than the limit and not ended yet
@@ -156,6 +164,7 @@ class JsonLinesSource:
                 continue
             # End of what is there now: hand over what we have before waiting for more.
             if events or rejected:
+                self._more = False
                 yield self._batch(events, labels, rejected, inode, consumed, line_number)
                 events, labels, rejected, held = [], [], [], 0
             if not self.follow:

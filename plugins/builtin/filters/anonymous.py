@@ -40,13 +40,13 @@ class AnonymousEventsFilter:
                 return "skip_nil_id" if self.skip_nil_id else None
             if kind == "downtime" and is_set(event.get("deletion_time")):
                 return None  # an end: deleted by ids, names not needed
-            if self.skip_anon and cache.host(host_id) is None:
+            if self.skip_anon and not cache.knows_host(host_id):
                 return "skip_anon_events"
             if kind == "service_status" or (kind != "host_status" and is_service_event(event)):
                 service_id = event.get("service_id")
                 if not is_set(service_id):
                     return "skip_nil_id" if self.skip_nil_id else None
-                if self.skip_anon and cache.service(host_id, service_id) is None:
+                if self.skip_anon and not cache.knows_service(host_id, service_id):
                     return "skip_anon_events"
         elif kind == "ba_status":
             ba_id = event.get("ba_id")
