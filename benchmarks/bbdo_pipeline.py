@@ -55,6 +55,7 @@ from harness import (
     FILTERS_OFF,
     Sandbox,
     metrics_url,
+    reference_loop,
     scrape,
     usage,
     write_toml,
@@ -447,7 +448,8 @@ def main(argv: list[str] | None = None) -> int:
             wait_drained(connector, len(small.events), args.drain_timeout)
             latencies = run_lone(args, port, transport, lone_template(small))
 
-    print(f"machine:     {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the end")
+    print(f"machine:     {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the end, "
+          f"reference loop {reference_loop():.2f} s (harness.reference_loop)")  # fmt: skip
     print(
         f"stream:      {total:,} events over BBDO {args.bbdo} ({stream.config_events:,} configuration), "
         f"mix {args.mix}, layout {args.layout}, transport {args.transport}"

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import sqlite3
@@ -31,7 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness import CLI
+from harness import CLI, reference_loop
 
 TARGETS = {"cold start": 1.0, "steady rss": 250.0, "burst": 100_000.0}
 
@@ -142,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
 
     rate = burst["events"] / burst["seconds"]
+    print(f"machine:       {os.cpu_count()} CPUs, reference loop {reference_loop():.2f} s")
     print(f"configuration: {args.hosts:,} hosts, {args.hosts * args.services_per_host:,} services, BBDO "
           f"{args.bbdo} forms as JSON lines; cache holds {burst['hosts']:,.0f} hosts, "
           f"{burst['services']:,.0f} services; state database {db_mib:,.0f} MiB")  # fmt: skip

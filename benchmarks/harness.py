@@ -27,6 +27,17 @@ NAMESPACE = "centreon_canopsis_"  # of every metric name (core/metrics.py)
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
+def reference_loop() -> float:
+    """CPU seconds of a fixed pure-Python loop (5 million additions), printed with each result:
+    VMs of the same size differ from day to day (this project's 2-vCPU VM ran ingest_stages.py at
+    12-14 us per event one day, 19-24 another), and every figure of a run scales with it."""
+    started = time.process_time()
+    total = 0
+    for number in range(5_000_000):
+        total += number
+    return time.process_time() - started
+
+
 def http_get(url: str, timeout: float = 30) -> bytes:
     with _OPENER.open(url, timeout=timeout) as answer:
         return answer.read()
