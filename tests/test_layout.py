@@ -90,3 +90,23 @@ def test_core_holds_no_standin_modules() -> None:
         if (ROOT / "core" / name).exists()
     ]
     assert not leftovers
+
+
+def test_the_engine_loads_the_bbdo_decoders_only_when_a_bbdo_part_needs_them():
+    """core/bbdo/__init__.py is lazy: the pipeline (a JSON-lines daemon, ``validate``, the cold
+    start of benchmarks/cache_scale.py) never pays for the protobuf runtime and the decoders."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from centreon_canopsis.core.pipeline import Pipeline\n"
+        "from centreon_canopsis.core.bbdo import peers\n"
+        "assert 'google.protobuf' not in sys.modules, 'protobuf loaded'\n"
+        "from centreon_canopsis.core.bbdo import Reassembler, BBDOCodec\n"
+        "import centreon_canopsis.core.bbdo as bbdo\n"
+        "assert set(bbdo.__all__) == set(bbdo._WHERE) and all(getattr(bbdo, n) for n in bbdo.__all__)\n"
+        "assert 'google.protobuf' in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr

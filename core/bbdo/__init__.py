@@ -9,14 +9,54 @@ Public API:
 * the Broker stand-in that drives them from the other side is in ``standins/broker/peer.py``.
 """
 
-from .codec import BBDOCodec, ba_status_numbering, decode_event, encode_event
-from .crc import crc16_x25
-from .diag import BBDOCounters
-from .errors import BBDOError, DecodeError, EncodeError, UnknownEventError
-from .framing import RawEvent, Reassembler, frame_event
-from .handshake import Welcome, encode_ack, encode_stop, parse_ack, parse_stop, parse_welcome
-from .header import HEADER_SIZE, MAX_PACKET_SIZE, PacketHeader, pack_header, unpack_header
-from .ids import make_type, split_type
+from importlib import import_module
+from typing import Any
+
+#: Public name -> the submodule that defines it. Imported on first use (PEP 562), so that a part
+#: of the daemon that needs one small module (``peers`` for address lists) does not load the
+#: protobuf runtime and compile every decoder.
+_WHERE = {
+    "BBDOCodec": "codec",
+    "ba_status_numbering": "codec",
+    "decode_event": "codec",
+    "encode_event": "codec",
+    "crc16_x25": "crc",
+    "BBDOCounters": "diag",
+    "BBDOError": "errors",
+    "DecodeError": "errors",
+    "EncodeError": "errors",
+    "UnknownEventError": "errors",
+    "RawEvent": "framing",
+    "Reassembler": "framing",
+    "frame_event": "framing",
+    "Welcome": "handshake",
+    "encode_ack": "handshake",
+    "encode_stop": "handshake",
+    "parse_ack": "handshake",
+    "parse_stop": "handshake",
+    "parse_welcome": "handshake",
+    "HEADER_SIZE": "header",
+    "MAX_PACKET_SIZE": "header",
+    "PacketHeader": "header",
+    "pack_header": "header",
+    "unpack_header": "header",
+    "make_type": "ids",
+    "split_type": "ids",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))
+
 
 __all__ = [
     "HEADER_SIZE",
