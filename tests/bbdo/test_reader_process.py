@@ -47,6 +47,11 @@ def make_child() -> Iterator[Callable[..., tuple[ChildBBDOSource, Collector]]]:
         source.close()
 
 
+def child_pids(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as handle:
+        return [int(number) for number in handle.read().split()]
+
+
 def alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as handle:
@@ -228,3 +233,21 @@ def test_decoded_events_need_no_entry_check(version: int) -> None:
             kept = copy.deepcopy(decoded)
             assert intake.admit(decoded) == decoded["_type"] == raw.event_id
             assert decoded == kept
+
+
+def test_the_reader_process_does_not_outlive_a_killed_daemon(tmp_path) -> None:
+    box = sandbox()
+    try:
+        top, tables = settings(tmp_path, box.port)
+        tables["source"]["process"] = "child"
+        config = write_toml(tmp_path / "connector.toml", top, tables)
+        with EnvDaemon(config) as daemon:
+            daemon.bbdo_port()
+            assert daemon.process is not None
+            pid = daemon.process.pid
+            children = wait_until(lambda: child_pids(pid), 10, "the reader process")
+            daemon.kill()  # SIGKILL: the reader sees its socket pair close and exits on its own
+        for child in children:
+            wait_until(lambda child=child: not alive(child), 15, "the reader gone")
+    finally:
+        box.stop()
