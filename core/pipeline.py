@@ -156,14 +156,8 @@ class Pipeline:
     def process_batch(self, batch: Batch, source_name: str | None = None) -> bool:
         """Processes, commits, then acknowledges one batch. False if it could not be committed
         before a stop (then it is neither committed nor acknowledged: the source sends it again)."""
-        return self.process_batches([batch], source_name)
-
-    def process_batches(self, batches: list[Batch], source_name: str | None = None) -> bool:
-        """Processes batches read together, commits them in one transaction (one fsync), then
-        acknowledges each, in order. False as for :meth:`process_batch`, for all of them."""
-        for batch in batches:
-            self._process(batch)
-        return self._commit_group(batches, source_name)
+        self._process(batch)
+        return self._commit_group([batch], source_name)
 
     def _commit_group(self, batches: list[Batch], source_name: str | None) -> bool:
         """Commits the processed ``batches`` in one transaction, then acknowledges each in order."""
