@@ -27,7 +27,6 @@ import contextlib
 import fcntl
 import logging
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -37,6 +36,7 @@ from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from typing import Any
 
+from centreon_canopsis.core.child_process import start_child
 from centreon_canopsis.core.context import Context
 from centreon_canopsis.core.delivery import Delivery, LaneState
 from centreon_canopsis.core.model import OutboxItem, Outcome, Result, Route
@@ -97,14 +97,8 @@ class ChildDelivery(Delivery):
         super().start()  # the outbox watcher (depth recount, oldest items, dead letters) stays here
 
     def _spawn(self) -> None:
-        # A new interpreter (never fork a process that runs threads), on a socket pair of its own;
-        # not multiprocessing's spawn, which runs the parent's __main__ again in the child.
         self._recount()  # before it starts: a child that died may not have reported its last settle
-        ours, theirs = socket.socketpair()
-        command = [sys.executable, "-m", "centreon_canopsis.core.delivery_child", str(theirs.fileno())]
-        self._process = subprocess.Popen(command, pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL)
-        theirs.close()
-        self._conn = Connection(ours.detach())
+        self._process, self._conn = start_child("centreon_canopsis.core.delivery_child")
         config = self.context.config
         # The validated values go to the child through this private socket, never argv or a file;
         # Secret refuses pickling (so that it never lands on disk by accident): unwrapped here,

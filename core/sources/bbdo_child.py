@@ -35,7 +35,6 @@ import logging
 import marshal
 import pickle
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -49,6 +48,7 @@ from typing import Any
 from ..bbdo.diag import BBDOCounters
 from ..bbdo.session import OffsetLabels
 from ..bbdo.settings import BBDOSettings
+from ..child_process import start_child
 from ..logsafe import log_limited
 from .base import Batch, Rejected
 from .bbdo import BBDOSource
@@ -227,12 +227,7 @@ class ChildBBDOSource:
             self._peers = peers
 
     def _spawn(self) -> None:
-        # A new interpreter (never fork a process that runs threads), on a socket pair of its own.
-        ours, theirs = socket.socketpair()
-        command = [sys.executable, "-m", "centreon_canopsis.core.sources.bbdo_child", str(theirs.fileno())]
-        process = subprocess.Popen(command, pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL)
-        theirs.close()
-        conn = Connection(ours.detach())
+        process, conn = start_child("centreon_canopsis.core.sources.bbdo_child")
         conn.send((self.settings, self.log_settings))
         deadline = time.monotonic() + START_TIMEOUT
         try:
