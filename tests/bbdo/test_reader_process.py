@@ -21,7 +21,7 @@ from centreon_canopsis.core.bbdo import encode_event, frame_event
 from centreon_canopsis.core.bbdo.settings import BBDOSettings
 from centreon_canopsis.core.sources.bbdo_child import ChildBBDOSource
 from centreon_canopsis.standins.broker.peer import BrokerPeer, RawBytes
-from tests.delivery.helpers import sandbox
+from tests.delivery.helpers import alive, child_pids, sandbox
 from tests.ops.helpers import EnvDaemon, settings, wait_until, write_toml
 
 from .conftest import Collector
@@ -47,19 +47,6 @@ def make_child() -> Iterator[Callable[..., tuple[ChildBBDOSource, Collector]]]:
         source.close()
 
 
-def child_pids(pid: int) -> list[int]:
-    with open(f"/proc/{pid}/task/{pid}/children") as handle:
-        return [int(number) for number in handle.read().split()]
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 @pytest.mark.parametrize("version", ["2.0.0", "3.0.0"])
 def test_every_event_type_arrives_exactly(make_child, version: str) -> None:
     source, collector = make_child(bbdo_version=version)
@@ -77,15 +64,13 @@ def test_every_event_type_arrives_exactly(make_child, version: str) -> None:
 
 
 def _decoded_in_process(events: list[dict[str, Any]], version: str) -> list[dict[str, Any]]:
+    from centreon_canopsis.core.bbdo import Reassembler
     from centreon_canopsis.core.bbdo.codec import BBDOCodec
 
     codec = BBDOCodec()
     decoded = []
     for event in events:
-        frame = codec.encode(event, source_id=1)
-        from centreon_canopsis.core.bbdo import Reassembler
-
-        (raw,) = Reassembler().feed(frame)
+        (raw,) = Reassembler().feed(codec.encode(event, source_id=1))
         decoded.append(codec.decode(raw.event_id, raw.payload))
     return decoded
 
@@ -189,8 +174,7 @@ def test_run_delivers_the_same_payloads_with_the_reader_in_a_child(tmp_path) -> 
                 wait_until(lambda r=read, n=expected: r("bbdo_events_received_total") == n, 10, "counters")
                 assert daemon.metric("events_received_total") == expected
                 assert daemon.process is not None
-                with open(f"/proc/{daemon.process.pid}/task/{daemon.process.pid}/children") as handle:
-                    children = [int(pid) for pid in handle.read().split()]
+                children = child_pids(daemon.process.pid)
                 assert bool(children) == (process == "child")
                 assert daemon.stop() == 0
             for pid in children:

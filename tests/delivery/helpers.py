@@ -153,6 +153,21 @@ def sandbox(port: int = 0) -> Sandbox:
     return Sandbox(port=port, authkey=AUTHKEY, resolve_delay=0, journal_maxlen=1_000_000, seed=1).start()
 
 
+def child_pids(pid: int) -> list[int]:
+    """The processes ``pid`` started (the delivery or reader process of a daemon)."""
+    with open(f"/proc/{pid}/task/{pid}/children") as handle:
+        return [int(number) for number in handle.read().split()]
+
+
+def alive(pid: int) -> bool:
+    """Runs still: neither gone nor a zombie waiting for its parent."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def wait_until(condition: Callable[[], Any], timeout: float, what: str, interval: float = 0.05) -> Any:
     deadline = time.monotonic() + timeout
     while True:

@@ -14,6 +14,8 @@ import orjson
 
 from tests.delivery.helpers import (
     Daemon,
+    alive,
+    child_pids,
     duplicates,
     sandbox,
     seqs,
@@ -26,11 +28,6 @@ from tests.support.config import AUTHKEY
 
 BATCH = 200
 CHILD = {"delivery": {"process": "child"}}
-
-
-def child_pids(pid: int) -> list[int]:
-    with open(f"/proc/{pid}/task/{pid}/children") as handle:
-        return [int(x) for x in handle.read().split()]
 
 
 def first_seen(numbers: list[int]) -> list[int]:
@@ -108,14 +105,6 @@ def test_the_delivery_process_stops_with_the_daemon(tmp_path):
             children = wait_until(lambda: child_pids(daemon.process.pid), 10, "the delivery process")
             daemon.kill()  # SIGKILL: the child sees its pipe close and exits on its own
         for pid in children:
-            wait_until(lambda pid=pid: not os.path.exists(f"/proc/{pid}") or _zombie(pid), 15, "child gone")
+            wait_until(lambda pid=pid: not alive(pid), 15, "child gone")
     finally:
         box.stop()
-
-
-def _zombie(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except OSError:
-        return True
