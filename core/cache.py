@@ -108,6 +108,7 @@ _DISPLAY, _DESCRIPTION = SERVICE_FIELDS.index("display_name") - 2, SERVICE_FIELD
 _SERVICE_SEVERITY = SERVICE_FIELDS.index("severity_id") - 2
 _HOST_SEVERITY = HOST_FIELDS.index("severity_id") - 1
 _HOST_TAGS, _SERVICE_TAGS = HOST_FIELDS.index("tags") - 1, SERVICE_FIELDS.index("tags") - 2
+_HOST_NAME = HOST_FIELDS.index("name") - 1
 
 
 def _tag_pairs(tags: Any) -> tuple[tuple[int, int], ...] | None:
@@ -579,11 +580,21 @@ class Cache:
         key = service_key(_int(host_id), _int(service_id))
         return None if key is None else self.services.view(key)
 
+    def host_name(self, host_id: Any) -> Any:
+        """The host's ``name`` as Broker sent it, None when unknown (no dict is built: filters ask
+        it for every event, and a status event drops the host's cached view)."""
+        row = self.hosts.rows.get(_int(host_id))
+        return None if row is None else row[_HOST_NAME]
+
     def knows_host(self, host_id: Any) -> bool:
         """Whether the host is known (cheaper than :meth:`host`: no dict is built)."""
         return _int(host_id) in self.hosts.rows
 
     def knows_service(self, host_id: Any, service_id: Any) -> bool:
+        if host_id.__class__ is int and service_id.__class__ is int:  # decoded BBDO: no calls
+            if 0 <= host_id < ID_LIMIT and 0 <= service_id < ID_LIMIT:
+                return (host_id << 32 | service_id) in self.services.rows
+            return False
         key = service_key(_int(host_id), _int(service_id))
         return key is not None and key in self.services.rows
 

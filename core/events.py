@@ -50,9 +50,13 @@ def check_event(event: Any) -> int:
     return computed
 
 
+#: What a BBDO time or id holds when it holds nothing: absent, 0, -1 (BBDO 3 "not set") or "".
+UNSET = (None, 0, -1, "", "0", "-1")
+
+
 def is_set(value: Any) -> bool:
-    """A BBDO time or id that holds a real value: not absent, 0, -1 (BBDO 3 "not set") or ""."""
-    return value not in (None, 0, -1, "", "0", "-1")
+    """A BBDO time or id that holds a real value (not one of :data:`UNSET`)."""
+    return value not in UNSET
 
 
 def service_id_of(event: Event) -> int:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from .budget import DEFAULT_MAX_EVENT_SIZE, BudgetExceeded, BufferBudget
-from .crc import crc16_x25
+from .crc import REVERSED_BYTES, crc16_x25, x25_matches
 from .diag import LogLimiter
 from .header import HEADER_STRUCT, pack_header
 from .ids import HEADER_SIZE, MAX_PACKET_SIZE, type_name
@@ -67,6 +67,10 @@ class RawEvent(NamedTuple):
     payload: bytes | None
     #: Stream offset of the header of its first packet (for log lines).
     offset: int
+
+
+#: Builds a RawEvent from a tuple without NamedTuple's Python-level ``__new__`` (the hot loop).
+_raw = tuple.__new__
 
 
 @dataclass(slots=True)
@@ -148,10 +152,22 @@ class Reassembler:
         out: list[RawEvent] = []
         pos = 0
         end = len(buf)
+        if end < HEADER_SIZE:
+            return out
         unpack = HEADER_STRUCT.unpack_from
+        checksum, size = unpack(buf, 0)[:2]
+        if end - HEADER_SIZE < size and checksum == crc16_x25(buf[2:HEADER_SIZE]):
+            return out  # still one unfinished packet: no copy of it per read (a peer trickling)
+        # The hot loop, once per packet: the checksums are computed on one bit-reversed copy of
+        # the buffer (crc.x25_matches), and payloads are sliced from one bytes copy of it.
+        whole = bytes(buf)
+        reversed_bytes = whole.translate(REVERSED_BYTES)
+        partials = self._partials
+        stats = self.stats
+        packets = 0
         while end - pos >= HEADER_SIZE:
-            checksum, size, event_id, source_id, destination_id = unpack(buf, pos)
-            if checksum != crc16_x25(buf[pos + 2 : pos + HEADER_SIZE]):
+            checksum, size, event_id, source_id, destination_id = unpack(whole, pos)
+            if not x25_matches(reversed_bytes[pos + 2 : pos + HEADER_SIZE], checksum):
                 if self._corrupt_since < 0:
                     self._corrupt_since = self._base + pos
                     self._warn.warning(
@@ -160,14 +176,15 @@ class Reassembler:
                         self.label,
                         self._corrupt_since,
                     )
-                self.stats.corrupted_bytes += 1  # counted now: the stream may end before a resync
+                stats.corrupted_bytes += 1  # counted now: the stream may end before a resync
                 pos += 1
                 continue
-            if end - pos < HEADER_SIZE + size:
+            start = pos + HEADER_SIZE
+            if end - start < size:
                 break  # wait for the rest of the payload
             if self._corrupt_since >= 0:
                 skipped = self._base + pos - self._corrupt_since
-                self.stats.resyncs += 1
+                stats.resyncs += 1
                 self._warn.warning(
                     "corrupt",
                     "%s: skipped %d corrupted bytes, resuming at offset %d",
@@ -176,17 +193,26 @@ class Reassembler:
                     self._base + pos,
                 )
                 self._corrupt_since = -1
-            offset = self._base + pos
-            payload = bytes(buf[pos + HEADER_SIZE : pos + HEADER_SIZE + size])
-            pos += HEADER_SIZE + size
-            self.stats.packets += 1
-            event = self._packet(event_id, source_id, destination_id, payload, offset)
-            if event is not None:
-                out.append(event)
+            packets += 1
+            if size < MAX_PACKET_SIZE and not partials:  # the usual packet: a whole event
+                out.append(
+                    _raw(
+                        RawEvent,
+                        (event_id, source_id, destination_id, whole[start : start + size], self._base + pos),
+                    )
+                )
+            else:
+                event = self._packet(
+                    event_id, source_id, destination_id, whole[start : start + size], self._base + pos
+                )
+                if event is not None:
+                    out.append(event)
+            pos = start + size
+        stats.packets += packets
         if pos:
             del buf[:pos]
             self._base += pos
-        if self._partials:
+        if partials:
             self.expire()
         return out
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import binascii
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from centreon_canopsis.core.bbdo import (
     Reassembler,
     Welcome,
@@ -17,6 +20,7 @@ from centreon_canopsis.core.bbdo import (
     parse_welcome,
     unpack_header,
 )
+from centreon_canopsis.core.bbdo.crc import REVERSED_BYTES, crc16_x25_reference, x25_matches
 from centreon_canopsis.core.bbdo.handshake import encode_stop, parse_stop
 from centreon_canopsis.core.bbdo.ids import PB_STOP, STOP, VERSION_RESPONSE
 
@@ -112,3 +116,12 @@ def test_ack_and_stop_both_forms() -> None:
 
 def test_empty_payload_is_one_empty_packet() -> None:
     assert frame_event(STOP, b"") == pack_header(0, STOP)
+
+
+@given(st.binary(min_size=0, max_size=64))
+def test_x25_matches_is_the_x25_check_on_reversed_bytes(data: bytes) -> None:
+    # The reassembler's per-header check (one bit-reversed copy per read) against the definition.
+    expected = crc16_x25_reference(data)
+    assert crc16_x25(data) == expected
+    assert x25_matches(data.translate(REVERSED_BYTES), expected)
+    assert not x25_matches(data.translate(REVERSED_BYTES), expected ^ 0x0100)

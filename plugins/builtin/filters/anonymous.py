@@ -11,47 +11,81 @@ pbehavior behind in Canopsis.
 
 from __future__ import annotations
 
-from typing import Any
-
-from centreon_canopsis.core.events import is_service_event, is_set
+from centreon_canopsis.core.events import UNSET, is_service_event, is_set
 from centreon_canopsis.core.hookspecs import hookimpl
+from centreon_canopsis.plugins.builtin.filters.base import Check, Event, KindChecks
 
-HOST_KINDS = frozenset({"host_status", "service_status", "acknowledgement", "downtime"})
+NIL = "skip_nil_id"
+ANON = "skip_anon_events"
 
 
-class AnonymousEventsFilter:
-    #: The kinds connector_accept looks at (the dispatcher calls it for these only).
-    accept_kinds = HOST_KINDS | {"ba_status"}
-    skip_nil_id: bool
-    skip_anon: bool
+class AnonymousEventsFilter(KindChecks):
+    """One check per kind, built once: this filter runs first, for nearly every event."""
+
+    _checks: dict[str, Check]
 
     @hookimpl
     def connector_configure(self, config, context) -> None:
-        self.skip_nil_id = bool(config.skip_nil_id)
-        self.skip_anon = bool(config.skip_anon_events)
+        nil = NIL if config.skip_nil_id else None  # an unset id: dropped, or kept unchecked
+        anon = bool(config.skip_anon_events)
+        self._checks = {}
+        if nil is None and not anon:
+            return
+        cache = context.cache
+        knows_host, knows_service = cache.knows_host, cache.knows_service
+
+        def host_status(event: Event) -> str | None:
+            host_id = event.get("host_id")
+            if host_id in UNSET:
+                return nil
+            return ANON if anon and not knows_host(host_id) else None
+
+        def service_status(event: Event) -> str | None:
+            host_id = event.get("host_id")
+            if host_id in UNSET:
+                return nil
+            if anon and not knows_host(host_id):
+                return ANON
+            service_id = event.get("service_id")
+            if service_id in UNSET:
+                return nil
+            return ANON if anon and not knows_service(host_id, service_id) else None
+
+        def about_object(event: Event, host_id: object) -> str | None:
+            """Acknowledgements and downtimes: the host, then the service if it is about one."""
+            if anon and not knows_host(host_id):
+                return ANON
+            if anon and is_service_event(event) and not knows_service(host_id, event.get("service_id")):
+                return ANON
+            return None
+
+        def acknowledgement(event: Event) -> str | None:
+            host_id = event.get("host_id")
+            return nil if host_id in UNSET else about_object(event, host_id)
+
+        def downtime(event: Event) -> str | None:
+            host_id = event.get("host_id")
+            if host_id in UNSET:
+                return nil
+            if is_set(event.get("deletion_time")):
+                return None  # an end: deleted by ids, names not needed
+            return about_object(event, host_id)
+
+        def ba_status(event: Event) -> str | None:
+            ba_id = event.get("ba_id")
+            if ba_id in UNSET:
+                return nil
+            return ANON if anon and cache.ba(ba_id) is None else None
+
+        self._checks = {
+            "host_status": host_status,
+            "service_status": service_status,
+            "acknowledgement": acknowledgement,
+            "downtime": downtime,
+            "ba_status": ba_status,
+        }
 
     @hookimpl
-    def connector_accept(self, event: dict[str, Any], element, context) -> str | None:
-        kind = element.kind
-        cache = context.cache
-        if kind in HOST_KINDS:
-            host_id = event.get("host_id")
-            if not is_set(host_id):
-                return "skip_nil_id" if self.skip_nil_id else None
-            if kind == "downtime" and is_set(event.get("deletion_time")):
-                return None  # an end: deleted by ids, names not needed
-            if self.skip_anon and not cache.knows_host(host_id):
-                return "skip_anon_events"
-            if kind == "service_status" or (kind != "host_status" and is_service_event(event)):
-                service_id = event.get("service_id")
-                if not is_set(service_id):
-                    return "skip_nil_id" if self.skip_nil_id else None
-                if self.skip_anon and not cache.knows_service(host_id, service_id):
-                    return "skip_anon_events"
-        elif kind == "ba_status":
-            ba_id = event.get("ba_id")
-            if not is_set(ba_id):
-                return "skip_nil_id" if self.skip_nil_id else None
-            if self.skip_anon and cache.ba(ba_id) is None:
-                return "skip_anon_events"
-        return None
+    def connector_accept(self, event: Event, element, context) -> str | None:
+        check = self._checks.get(element.kind)
+        return None if check is None else check(event)

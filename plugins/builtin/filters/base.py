@@ -35,8 +35,7 @@ def config_error(config: Config, errors: list[str]) -> ConfigError:
 def host_name(cache: Cache, event: Event) -> str:
     """The host's name from the cache, else its id (the Lua connector's rule)."""
     host_id = event.get("host_id")
-    record = cache.host(host_id)
-    name = record.get("name") if record is not None else None
+    name = cache.host_name(host_id)
     return str(name) if name else str(host_id)
 
 

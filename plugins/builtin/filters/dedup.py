@@ -51,7 +51,13 @@ def host_check(delta: float) -> Check:
 
 
 def service_check(event: Event) -> str | None:
-    changed, checked, updated = _times(event)
+    get = event.get
+    changed, checked, updated = get("last_hard_state_change"), get("last_check"), get("last_update")
+    # Decoded BBDO: ints, and no last_update in BBDO 3; anything else is converted as written.
+    if updated is None:
+        updated = 0
+    if changed.__class__ is not int or checked.__class__ is not int or updated.__class__ is not int:
+        changed, checked, updated = _times(event)
     if changed <= 0 or (checked <= 0 and updated <= 0):
         return None
     if changed in (checked, updated):
