@@ -314,7 +314,8 @@ def child_main(values: dict[str, Any], path: str | None, conn: Any) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     config = Config(_wrap(values), path)
-    setup_logging(config.log_level, config.logfile)
+    # As the daemon logs (core/cli/common.py): both processes write the same file.
+    setup_logging(config.log_level, config.logfile, config.log_format)
     lock = _lock(config.state_dir)  # a child still finishing hands over before this one sends
     send_lock = threading.Lock()
 

@@ -58,6 +58,13 @@ class BBDOCodec:
     def knows(self, event_id: int) -> bool:
         return event_id in self._decoders
 
+    def form(self, event_id: int) -> str | None:
+        """``"mapped"`` (BBDO 2) or ``"pb"`` (BBDO 3, protobuf) for a known type, else None."""
+        kind = self.types.get(event_id)
+        if kind is None:
+            return None
+        return "mapped" if isinstance(kind, MappedEventType) else "pb"
+
     def decode(self, event_id: int, payload: bytes) -> dict[str, Any]:
         """The event dict of a payload; raises UnknownEventError or DecodeError."""
         decoder = self._decoders.get(event_id)

@@ -20,13 +20,14 @@ from typing import Any
 
 from ..logsafe import log_limited, shown
 from ..logsetup import NOTICE
-from ..sources.base import Batch
+from ..sources.base import Batch, Rejected
+from . import kept
 from .acks import AckTracker
 from .budget import BudgetExceeded, BufferBudget
 from .codec import BBDOCodec
 from .connection import BBDOConnection, HandshakeError, PeerClosed
 from .diag import BBDOCounters, LogLimiter
-from .errors import DecodeError, UnknownEventError
+from .errors import UnknownEventError
 from .framing import RawEvent, Reassembler
 from .handshake import COMPRESSION, TLS, Welcome, encode_ack
 from .ids import ACKS, CATEGORY_BBDO, STOPS, WELCOMES, type_name
@@ -152,7 +153,8 @@ class PeerSession:
         self._flushed = 0  # sequence number covered by the last batch or handled_without_batch
         self._events: list[dict[str, Any]] = []
         self._labels = OffsetLabels()
-        self._rejected: list[tuple[str, str]] = []  # undecodable events, reported by the pipeline
+        # Undecodable and oversized events, reported (and the former kept) by the pipeline.
+        self._rejected: list[Rejected | tuple[str, str]] = []
         self._unknown_seen: set[int] = set()
         self._sized = 0  # bytes_received + split_bytes at the last batch: sizes batches for the queue
         self._budget = budget
@@ -480,14 +482,11 @@ class PeerSession:
                     type_name(raw.event_id),
                     raw.offset,
                 )
-        elif isinstance(exc, DecodeError):
+        else:  # DecodeError, or a codec bug (which must not drop the peer): counted and kept
             self.counters.events_undecodable += 1
-            self._rejected.append((f"offset {raw.offset}", f"undecodable BBDO event: {shown(str(exc))}"))
-        else:  # a codec bug must not drop the peer; the event is counted
-            self.counters.events_undecodable += 1
-            self._rejected.append(
-                (f"offset {raw.offset}", f"decoder failure on {type_name(raw.event_id)}: {shown(exc)}")
-            )
+            # Acknowledged like the rest, so Broker never sends it again: its payload is kept
+            # (an ``input`` dead letter that ``deadletters retry`` decodes again).
+            self._rejected.append(kept.rejected(raw, exc, self.codec))
 
     def _flush(self, deadline: float | None = None) -> None:
         """Hands the decoded events over as one batch; accounts for events that went into none.

@@ -53,8 +53,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="put delivery dead letters back in the outbox, run pipeline ones through the plugins again",
         description="Delivery dead letters go to the end of their lane in the outbox (after what "
         "waits there now: a retried check may land after a newer state of the same entity); "
-        "pipeline dead letters are processed again with today's plugins and settings. A dead "
-        "letter leaves the table in the same transaction as its retry enters the outbox.",
+        "pipeline and input dead letters are processed again with today's plugins and settings "
+        "(a kept BBDO event is decoded again first; if it still does not decode it stays, with "
+        "the new reason). A dead letter leaves the table in the same transaction as its retry "
+        "enters the outbox.",
     )
     _common(retry)
     _filters(retry)

@@ -7,6 +7,7 @@ Broker's replay loses nothing, and the child never outlives a stop.
 
 from __future__ import annotations
 
+import base64
 import os
 import signal
 import socket
@@ -15,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import orjson
 import pytest
 
 from centreon_canopsis.core.bbdo import encode_event, frame_event
@@ -81,8 +83,12 @@ def test_rejected_input_keeps_its_offset_and_reason(make_child) -> None:
     report = BrokerPeer([status(1), RawBytes(truncated), status(2)], port=source.address[1]).run()
     assert report.complete and report.stop_acknowledged
     assert [e["host_id"] for e in collector.events] == [1, 2]
-    ((label, reason),) = [tuple(entry)[:2] for entry in collector.rejected]
+    ((label, reason, raw, code),) = [tuple(entry) for entry in collector.rejected]
     assert label.startswith("offset ") and reason.startswith("undecodable BBDO event")
+    # The kept payload crosses the socket pair too (marshal carries bytes).
+    assert code == "undecodable" and orjson.loads(raw)["payload_base64"] == base64.b64encode(
+        truncated[16:]
+    ).decode("ascii")
     batch = next(b for b in collector.batches if b.events)
     assert batch.labels[0].startswith("offset ") and batch.origin.startswith("broker 127.0.0.1:")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import socket
 import ssl
@@ -9,6 +10,7 @@ import threading
 import time
 from pathlib import Path
 
+import orjson
 import pytest
 
 from centreon_canopsis.core.bbdo import Reassembler, Welcome, encode_event, frame_event, parse_ack
@@ -91,7 +93,11 @@ def test_acks_count_undecodable_unknown_and_split_events_once(make_source) -> No
     assert report.total == 6 and report.complete and report.stop_acknowledged
     assert [e["host_id"] for e in collector.events] == [1, 2, 3]
     assert collector.events[2]["output"] == "x" * 200_000
-    assert [reason.startswith("undecodable") for _, reason in collector.rejected] == [True, True]
+    assert [r.reason.startswith("undecodable") for r in collector.rejected] == [True, True]
+    # Acknowledged, so never sent again: the exact payload is kept (core/bbdo/kept.py).
+    kept = [orjson.loads(r.raw) for r in collector.rejected]
+    assert [base64.b64decode(k["payload_base64"]) for k in kept] == [truncated[16:]] * 2
+    assert [(k["bbdo_codec"], k["bbdo_event_id"]) for k in kept] == [("mapped", 0x00010018)] * 2
     counters = source.counters
     assert (counters["events_received"], counters["events_decoded"]) == (6, 3)
     assert (counters["events_undecodable"], counters["events_unknown"]) == (2, 1)

@@ -108,3 +108,28 @@ def test_the_delivery_process_stops_with_the_daemon(tmp_path):
             wait_until(lambda pid=pid: not alive(pid), 15, "child gone")
     finally:
         box.stop()
+
+
+def test_the_delivery_process_logs_in_the_daemons_log_format(tmp_path):
+    """``log_format = "json"``: the delivery process's lines are JSON too (it wrote text lines
+    into the daemon's JSON log, which a log shipper cannot parse)."""
+    box = sandbox()
+    box.fail_rate(1.0, status=400, path_prefix="/api/v4/event")  # refused for good: the senders log it
+    try:
+        write_stream(tmp_path / "events.jsonl", 5)
+        config = write_config(tmp_path, box.port, log_format="json", **CHILD)
+        with Daemon(config) as daemon:
+            daemon.url()
+            assert daemon.process is not None
+            wait_until(lambda: child_pids(daemon.process.pid), 10, "the delivery process")
+            wait_until(lambda: daemon.metric("payloads_dead_lettered_total") >= 5, 30, "the dead letters")
+            wait_until(lambda: "dead-lettered" in daemon.log(), 10, "the senders' line")
+            assert daemon.stop() == 0
+    finally:
+        box.stop()
+    lines = (tmp_path / "connector.log").read_text().splitlines()
+    entries = [orjson.loads(line) for line in lines]  # every line is one JSON object
+    # The senders run in the delivery process only: this line is its own.
+    assert any(
+        e["logger"] == "centreon_canopsis.core.delivery" and "dead-lettered" in e["message"] for e in entries
+    )
