@@ -3,7 +3,7 @@
 sandbox. Every party is its own process, so each one's CPU is measured apart.
 
 Usage: ``python benchmarks/bbdo_pipeline.py [--events 200000] [--mix realistic] [--bbdo 3]
-[--layout one-process] [--transport http] [--lone 200] [--keep]``
+[--layout one-process] [--transport http] [--canopsis-version 24.04] [--lone 200] [--keep]``
 
 1. The stream is generated with the Broker simulator (``standins.broker``; seed 1) and encoded
    into BBDO frames before anything is timed. ``--mix`` shapes it (see MIXES below; the summary
@@ -99,8 +99,8 @@ class HttpTransport:
 
     name = "http"
 
-    def __init__(self) -> None:
-        self.sandbox = Sandbox()
+    def __init__(self, canopsis_version: str = "24.04") -> None:
+        self.sandbox = Sandbox("--canopsis-version", canopsis_version)
 
     @property
     def pid(self) -> int:
@@ -318,7 +318,7 @@ def started(
     """A sink and a connector pointed at it (``code``: another checkout's), stopped on the way out."""
     work.mkdir(parents=True)
     port = free_port()
-    transport = TRANSPORTS[args.transport]()
+    transport = TRANSPORTS[args.transport](args.canopsis_version)
     connector: Connector | None = None
     try:
         connector = Connector(connector_config(work, transport, args, port), work / "state", code)
@@ -409,6 +409,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bbdo", type=int, choices=(2, 3), default=3)
     parser.add_argument("--layout", choices=sorted(LAYOUTS), default="one-process")
     parser.add_argument("--transport", choices=sorted(TRANSPORTS), default="http")
+    parser.add_argument(
+        "--canopsis-version",
+        default="24.04",
+        help="what the sandbox emulates: before 24.04.8 every pbehavior comment is one more request, "
+        "from 24.04.8 it is inline in /bulk/connector-pbehaviors (docs/downtimes.md)",
+    )
     parser.add_argument("--lone", type=int, default=200, help="lone events for the latency figure (0: none)")
     parser.add_argument("--max-unacked", type=int, default=100_000, help="Broker's event_queue_max_size")
     parser.add_argument("--drain-timeout", type=float, default=600)
@@ -452,7 +458,7 @@ def main(argv: list[str] | None = None) -> int:
           f"reference loop {reference_loop():.2f} s (harness.reference_loop)")  # fmt: skip
     print(
         f"stream:      {total:,} events over BBDO {args.bbdo} ({stream.config_events:,} configuration), "
-        f"mix {args.mix}, layout {args.layout}, transport {args.transport}"
+        f"mix {args.mix}, layout {args.layout}, transport {args.transport} (Canopsis {args.canopsis_version})"
     )
     if total:
         mix = ", ".join(f"{name} {n / total:.1%}" for name, n in stream.counts.most_common(8))
