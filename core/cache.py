@@ -143,6 +143,16 @@ def service_key(host_id: int, service_id: int) -> ServiceKey | None:
     return None
 
 
+def key_of(host_id: Any, service_id: Any) -> ServiceKey | None:
+    """:func:`service_key` of ids as an event carries them (per status event: one call when they
+    are ints, as decoded BBDO gives them)."""
+    if host_id.__class__ is int and service_id.__class__ is int:
+        if 0 <= service_id < ID_LIMIT and 0 <= host_id < ID_LIMIT:
+            return host_id << 32 | service_id
+        return None
+    return service_key(_int(host_id), _int(service_id))
+
+
 class Objects:
     """Hosts or services: per object a tuple of its fields but the ids (those are the key), one
     tuple shared by every object with the same fields (services made from one template), a tuple
@@ -400,7 +410,7 @@ class Cache:
         services.copy_status(key, event)
 
     def _service_status(self, event: dict[str, Any]) -> None:
-        key = service_key(_int(event.get("host_id")), _int(event.get("service_id")))
+        key = key_of(event.get("host_id"), event.get("service_id"))
         if key in self.services.rows:
             self.services.copy_status(key, event)  # type: ignore[arg-type]
 
@@ -491,7 +501,7 @@ class Cache:
             if self.keep_custom_variable is not None:
                 self._other_variable(event)
             return
-        key = service_key(_int(event.get("host_id")), _int(event.get("service_id")))
+        key = key_of(event.get("host_id"), event.get("service_id"))
         if key is None:
             return
         try:
@@ -577,7 +587,7 @@ class Cache:
         return self.hosts.view(_int(host_id))
 
     def service(self, host_id: Any, service_id: Any) -> dict[str, Any] | None:
-        key = service_key(_int(host_id), _int(service_id))
+        key = key_of(host_id, service_id)
         return None if key is None else self.services.view(key)
 
     def host_name(self, host_id: Any) -> Any:
@@ -591,11 +601,7 @@ class Cache:
         return _int(host_id) in self.hosts.rows
 
     def knows_service(self, host_id: Any, service_id: Any) -> bool:
-        if host_id.__class__ is int and service_id.__class__ is int:  # decoded BBDO: no calls
-            if 0 <= host_id < ID_LIMIT and 0 <= service_id < ID_LIMIT:
-                return (host_id << 32 | service_id) in self.services.rows
-            return False
-        key = service_key(_int(host_id), _int(service_id))
+        key = key_of(host_id, service_id)
         return key is not None and key in self.services.rows
 
     def poller_name(self, instance_id: Any) -> str | None:
@@ -607,7 +613,7 @@ class Cache:
         return list(groups[1::2]) if groups else []
 
     def servicegroup_names(self, host_id: Any, service_id: Any) -> list[str]:
-        groups = self.service_members.get(service_key(_int(host_id), _int(service_id)))  # type: ignore[arg-type]
+        groups = self.service_members.get(key_of(host_id, service_id))  # type: ignore[arg-type]
         return list(groups[1::2]) if groups else []
 
     def severity(self, host_id: Any, service_id: Any = 0, objects: bool = True) -> int | None:
