@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import logging
+import os
 import signal
 import sqlite3
 import subprocess
@@ -196,6 +197,15 @@ class ChildDelivery(Delivery):
         if added:
             self._tell("add", added)
 
+    def reconfigure(self, context: Context) -> int:
+        """A reload: the child swaps in the new configuration the way the threads do (its sends in
+        flight finish with the old plugins), and reopens the log file; a child started later
+        starts with it. A change of ``[delivery] process`` itself needs a restart."""
+        previous = super().reconfigure(context)
+        config = context.config
+        self._tell("reload", _unwrap(config._values), config.path)
+        return previous
+
     def senders_alive(self) -> dict[str, bool]:
         return dict.fromkeys(self.outbox.lanes(), self._alive)
 
@@ -347,6 +357,8 @@ def child_main(values: dict[str, Any], path: str | None, conn: Any) -> None:
                 break
             if kind == "add":
                 outbox.added(message[1])
+            elif kind == "reload":
+                context = _reload(delivery, context, Config(_wrap(message[1]), message[2]))
             elif kind == "drain":
                 delivery.draining.set()
                 outbox.wake()
@@ -362,6 +374,32 @@ def child_main(values: dict[str, Any], path: str | None, conn: Any) -> None:
         outbox.close()
         lock.close()
     sys.exit(0 if clean else 3)
+
+
+def _reload(delivery: Delivery, running: Context, config: Any) -> Context:
+    """The daemon validated ``config`` and swapped it in: the same here, for the senders."""
+    from centreon_canopsis.core.config import ConfigError
+    from centreon_canopsis.core.logsetup import notice, setup_logging
+    from centreon_canopsis.core.pipeline import build_context
+    from centreon_canopsis.core.reload import OLD_SENDS_TIMEOUT
+
+    setup_logging(config.log_level, config.logfile, config.log_format)  # logrotate moved the file
+    try:
+        context = build_context(config, cache=running.cache, metrics=running.metrics)
+        context.plugins.hook.connector_startup(context=context)
+    except ConfigError as problem:  # the daemon accepted it: only a plugin's own state could differ
+        log.error("the delivery process keeps its previous configuration: %s", problem)
+        return running
+    previous = delivery.reconfigure(context)
+    notice(log, "delivery process (pid %d): configuration reloaded", os.getpid())
+
+    def retire() -> None:  # the old plugins finish their sends in flight, then stop
+        delivery.wait_for_sends(previous, OLD_SENDS_TIMEOUT)
+        running.stopping.set()
+        running.plugins.hook.connector_shutdown(context=running)
+
+    threading.Thread(target=retire, name="delivery-reload", daemon=True).start()
+    return context
 
 
 class _SecretValue(tuple):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from centreon_canopsis.core import config as config_module
 from centreon_canopsis.core.config import Config, ConfigError
@@ -37,8 +37,40 @@ RESTART_ONLY = ("source", "state_dir", "metrics")
 OLD_SENDS_TIMEOUT = 120.0
 
 
+#: Settings inside a table that need a restart too: which processes the daemon runs.
+RESTART_ONLY_IN = (("delivery", "process"),)
+
+
 def restart_only_changes(old: Config, new: Config) -> list[str]:
-    return [name for name in RESTART_ONLY if old.get(name) != new.get(name)]
+    """Names of what changed and needs a restart: ``source``, or ``delivery.process``."""
+    changed = [name for name in RESTART_ONLY if old.get(name) != new.get(name)]
+    for table, key in RESTART_ONLY_IN:
+        if (old.get(table) or {}).get(key) != (new.get(table) or {}).get(key):
+            changed.append(f"{table}.{key}")
+    return changed
+
+
+def keep_running_values(old: Config, new: Config, kept: list[str]) -> Config:
+    """``new`` with the running values of ``kept`` (from :func:`restart_only_changes`)."""
+    changes: dict[str, Any] = {}
+    for name in kept:
+        table, _, key = name.partition(".")
+        if key:
+            changes[table] = {
+                **(changes.get(table) or new.get(table) or {}),
+                key: (old.get(table) or {}).get(key),
+            }
+        else:
+            changes[name] = old.get(name)
+    return new.replace(**changes)
+
+
+def shown_setting(name: str) -> str:
+    """``[source]``, ``state_dir``, ``[delivery] process``: as the file writes them."""
+    table, _, key = name.partition(".")
+    if key:
+        return f"[{table}] {key}"
+    return name if name == "state_dir" else f"[{name}]"
 
 
 class Reloader:
@@ -121,7 +153,7 @@ class Reloader:
         kept = restart_only_changes(current, new)
         if kept:
             # The running values stay for these: the new file is otherwise swapped in.
-            new = new.replace(**{name: current.get(name) for name in kept})
+            new = keep_running_values(current, new, kept)
         self._reopen_log(new)
         for warning in new.warnings:
             log.warning("%s", warning)
@@ -154,7 +186,7 @@ class Reloader:
                 log,
                 "reloaded %s, except %s: a change there needs a restart (systemctl restart)",
                 self.path,
-                ", ".join(f"[{name}]" if name != "state_dir" else name for name in kept),
+                ", ".join(shown_setting(name) for name in kept),
             )
         else:
             notice(log, "reloaded %s", self.path)

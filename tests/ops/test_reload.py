@@ -12,8 +12,10 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
+import pytest
+
 from centreon_canopsis.standins.broker.peer import BrokerPeer
-from tests.delivery.helpers import configuration, duplicates, sandbox, seqs, wait_until
+from tests.delivery.helpers import child_pids, configuration, duplicates, sandbox, seqs, wait_until
 from tests.ops.helpers import EnvDaemon, settings, write_toml
 from tests.support import events as ev
 
@@ -101,11 +103,14 @@ def test_sighup_with_an_invalid_configuration_keeps_the_running_one(tmp_path: Pa
         box.stop()
 
 
-def test_sighup_reopens_the_log_file(tmp_path: Path):
-    """logrotate moves the file, then sends SIGHUP: the daemon writes to a new file at the path."""
+@pytest.mark.parametrize("process", ["thread", "child"])
+def test_sighup_reopens_the_log_file(tmp_path: Path, process: str):
+    """logrotate moves the file, then sends SIGHUP: the daemon (and its delivery process) write to
+    a new file at the path."""
     box = sandbox()
     try:
         top, tables = settings(tmp_path, box.port)
+        tables["delivery"]["process"] = process
         config = write_toml(tmp_path / "connector.toml", top, tables)
         log = tmp_path / "connector.log"
         with EnvDaemon(config) as daemon:
@@ -115,16 +120,21 @@ def test_sighup_reopens_the_log_file(tmp_path: Path):
             wait_until(lambda: log.exists() and "reloaded" in log.read_text(), 30, "a new log file")
             assert daemon.process.poll() is None
             assert daemon.stop() == 0
+            if process == "child":  # written by the delivery process: into the new file too
+                assert "configuration reloaded" in log.read_text()
     finally:
         box.stop()
 
 
-def test_sighup_swaps_the_canopsis_settings_and_keeps_the_source(tmp_path: Path):
+@pytest.mark.parametrize("process", ["thread", "child"])
+def test_sighup_swaps_the_canopsis_settings_and_keeps_the_source(tmp_path: Path, process: str):
     """A wrong authkey fixed in the file: after SIGHUP the waiting payloads go through, Broker's
-    connection stays, and the [source] change in the same file waits for a restart."""
+    connection stays, and the [source] change in the same file waits for a restart. With
+    ``[delivery] process = "child"`` the delivery process takes the new settings too."""
     box = sandbox()
     try:
         top, tables = settings(tmp_path, box.port, canopsis_authkey="wrong-key-1234")
+        tables["delivery"]["process"] = process
         config = write_toml(tmp_path / "connector.toml", top, tables)
         with EnvDaemon(config) as daemon:
             port = daemon.bbdo_port()
@@ -140,8 +150,33 @@ def test_sighup_swaps_the_canopsis_settings_and_keeps_the_source(tmp_path: Path)
             assert peer.join(60).complete
             log = daemon.log()
             assert "reloaded" in log and "except [source]: a change there needs a restart" in log
+            assert ("delivery process" in log) == (process == "child")
             assert daemon.bbdo_port() == port and peer.report.connections == 1
             assert "wrong-key-1234" not in log and box.authkey not in log
+            assert daemon.stop() == 0
+    finally:
+        box.stop()
+
+
+def test_sighup_keeps_the_running_delivery_process_layout(tmp_path: Path):
+    """``[delivery] process`` decides which processes run: a reload says it needs a restart and
+    keeps the running layout, while the rest of the file is swapped in."""
+    box = sandbox()
+    try:
+        top, tables = settings(tmp_path, box.port)
+        config = write_toml(tmp_path / "connector.toml", top, tables)
+        with EnvDaemon(config) as daemon:
+            port = daemon.bbdo_port()
+            tables["delivery"]["process"] = "child"
+            write_toml(config, top, tables)
+            daemon.signal(signal.SIGHUP)
+            wait_until(lambda: "reloaded" in daemon.log(), 30, "the reload")
+            peer = BrokerPeer([*configuration(), *stream(20)], port=port, stop_ack_timeout=30).start()
+            wait_until(lambda: sorted(seqs(box.received_events())) == list(range(20)), 30, "every event")
+            assert peer.join(60).complete
+            log = daemon.log()
+            assert "except [delivery] process: a change there needs a restart" in log
+            assert child_pids(daemon.process.pid) == []  # the senders still run as threads
             assert daemon.stop() == 0
     finally:
         box.stop()
