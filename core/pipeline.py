@@ -300,6 +300,11 @@ class Pipeline:
             if self.context.stopping.is_set() or (should_stop is not None and should_stop()):
                 break
 
+    @property
+    def source(self) -> Source | None:
+        """The source :meth:`run` reads (None before)."""
+        return self._source
+
     def wait_for_room(self) -> None:
         """Backpressure: while the outbox is full, do not ask the source for more.
 

@@ -203,8 +203,12 @@ class Reloader:
         if self.on_done is not None:
             self.on_done(ok)
 
-    @staticmethod
-    def _reopen_log(config: Config) -> None:
-        """The log file is opened again (logrotate moved it), at the level the file gives."""
-        setup_logging(config.log_level, config.logfile, config.get("log_format", "text"))
+    def _reopen_log(self, config: Config) -> None:
+        """The log file is opened again (logrotate moved it), at the level the file gives; by a
+        source in another process too (``[source] process = "child"``)."""
+        settings = (config.log_level, config.logfile, config.get("log_format", "text"))
+        setup_logging(*settings)
         reset_limits()  # a fresh file starts with fresh per-input limits
+        reopen = getattr(self.pipeline.source, "reopen_log", None)
+        if reopen is not None:
+            reopen(*settings)

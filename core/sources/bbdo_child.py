@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import marshal
+import os
 import pickle
 import signal
 import subprocess
@@ -50,6 +51,7 @@ from ..bbdo.session import OffsetLabels
 from ..bbdo.settings import BBDOSettings
 from ..child_process import start_child
 from ..logsafe import log_limited
+from ..logsetup import notice, setup_logging
 from .base import Batch, Rejected
 from .bbdo import BBDOSource
 from .bbdo_metrics import register_metrics
@@ -218,6 +220,15 @@ class ChildBBDOSource:
         with self._send_lock, contextlib.suppress(OSError, ValueError):
             conn.send_bytes(_dumps(("commit", number)))
 
+    def reopen_log(self, *log_settings: Any) -> None:
+        """A reload: the reader process opens the log file again (logrotate moved it), at the
+        level and format of the new configuration; a reader started later starts with them."""
+        self.log_settings = log_settings
+        conn = self._conn
+        if conn is not None:
+            with self._send_lock, contextlib.suppress(OSError, ValueError):
+                conn.send_bytes(_dumps(("log", *log_settings)))
+
     def _apply(self, message: tuple[Any, ...]) -> None:
         if message[0] == "report":
             _, counters, held, closed, peers = message
@@ -315,8 +326,6 @@ def _reap(process: subprocess.Popen[bytes], timeout: float) -> int | None:
 
 def main(argv: list[str]) -> None:
     """``python -m centreon_canopsis.core.sources.bbdo_child FD``: FD is the daemon's socket."""
-    from centreon_canopsis.core.logsetup import setup_logging
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     conn = Connection(int(argv[0]))
@@ -361,6 +370,9 @@ def child_main(settings: BBDOSettings, conn: Connection) -> int:
                         on_commit = waiting.pop(message[1], None)
                     if on_commit is not None:
                         on_commit()
+                elif message[0] == "log":
+                    setup_logging(*message[1:])
+                    notice(log, "BBDO reader process (pid %d): log file reopened", os.getpid())
                 elif message[0] == "close":
                     break
         except (EOFError, OSError):

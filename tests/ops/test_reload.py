@@ -105,12 +105,12 @@ def test_sighup_with_an_invalid_configuration_keeps_the_running_one(tmp_path: Pa
 
 @pytest.mark.parametrize("process", ["thread", "child"])
 def test_sighup_reopens_the_log_file(tmp_path: Path, process: str):
-    """logrotate moves the file, then sends SIGHUP: the daemon (and its delivery process) write to
-    a new file at the path."""
+    """logrotate moves the file, then sends SIGHUP: the daemon (and its delivery and reader
+    processes) write to a new file at the path."""
     box = sandbox()
     try:
         top, tables = settings(tmp_path, box.port)
-        tables["delivery"]["process"] = process
+        tables["delivery"]["process"] = tables["source"]["process"] = process
         config = write_toml(tmp_path / "connector.toml", top, tables)
         log = tmp_path / "connector.log"
         with EnvDaemon(config) as daemon:
@@ -120,8 +120,10 @@ def test_sighup_reopens_the_log_file(tmp_path: Path, process: str):
             wait_until(lambda: log.exists() and "reloaded" in log.read_text(), 30, "a new log file")
             assert daemon.process.poll() is None
             assert daemon.stop() == 0
-            if process == "child":  # written by the delivery process: into the new file too
-                assert "configuration reloaded" in log.read_text()
+            if process == "child":  # written by the delivery and reader processes: the new file
+                text = log.read_text()
+                assert "delivery process" in text and "configuration reloaded" in text
+                assert "BBDO reader process" in text and "log file reopened" in text
     finally:
         box.stop()
 
