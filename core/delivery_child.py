@@ -317,12 +317,14 @@ def main(argv: list[str]) -> None:
 
 def child_main(values: dict[str, Any], path: str | None, conn: Any) -> None:
     """The delivery process: senders on the daemon's outbox until told to stop or orphaned."""
+    from centreon_canopsis.core import interpreter
     from centreon_canopsis.core.config import Config
     from centreon_canopsis.core.logsetup import setup_logging
     from centreon_canopsis.core.pipeline import build_context
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    interpreter.tune()
     config = Config(_wrap(values), path)
     # As the daemon logs (core/cli/common.py): both processes write the same file.
     setup_logging(config.log_level, config.logfile, config.log_format)

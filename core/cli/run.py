@@ -6,8 +6,10 @@ import argparse
 import logging
 import os
 import signal
+import sys
 from pathlib import Path
 
+from centreon_canopsis.core import interpreter
 from centreon_canopsis.core.cli.common import add_config_argument, config_error, error, load_config
 from centreon_canopsis.core.cli.exitcodes import FAILED, INTERRUPTED, OK, UNAVAILABLE, USAGE
 from centreon_canopsis.core.cli.leftover import dead_lettered, describe_leftover
@@ -74,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
     # Installed before anything else: a stop during start-up is honoured once reading begins.
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, hangup)
+    switch_interval = interpreter.tune()
     try:
         opened = open_pipeline(args.config)
         if isinstance(opened, int):
@@ -94,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        sys.setswitchinterval(switch_interval)
         notifier.close()
 
 

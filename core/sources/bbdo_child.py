@@ -46,6 +46,7 @@ from dataclasses import replace
 from multiprocessing.connection import Connection
 from typing import Any
 
+from .. import interpreter
 from ..bbdo.diag import BBDOCounters
 from ..bbdo.session import OffsetLabels
 from ..bbdo.settings import BBDOSettings
@@ -328,6 +329,7 @@ def main(argv: list[str]) -> None:
     """``python -m centreon_canopsis.core.sources.bbdo_child FD``: FD is the daemon's socket."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    interpreter.tune()
     conn = Connection(int(argv[0]))
     try:
         settings, log_settings = conn.recv()
