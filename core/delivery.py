@@ -448,6 +448,12 @@ class Delivery:
                 return False
             self.ensure_senders()
             version = self.outbox.wait_for_change(version, min(0.05, remaining) if remaining else 0.05)
+        # The last settle emptied the outbox; its metrics (dead-lettered, discarded) follow it in
+        # the same send: what reads them after a drain (run, replay) must see them.
+        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+        with self._in_flight_changed:
+            generation = self._generation
+        self.wait_for_sends(generation, 1.0 if remaining is None else min(1.0, remaining))
         return True
 
     def stop(self, timeout: float) -> bool:
