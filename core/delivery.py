@@ -27,9 +27,9 @@ from typing import Any
 from centreon_canopsis.core.context import Context
 from centreon_canopsis.core.logsafe import log_limited, shown
 from centreon_canopsis.core.model import OutboxItem, Outcome, Result, Route
-from centreon_canopsis.core.outbox import Outbox
+from centreon_canopsis.core.outbox import Outbox, Settled, report_discarded
 from centreon_canopsis.core.reachability import Reachability
-from centreon_canopsis.core.store import StateDatabaseError, is_damage
+from centreon_canopsis.core.store import StateDatabaseError, dead_letter_totals, is_damage
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +164,9 @@ class Delivery:
         self.oldest: dict[str, float] = {}
         #: Dead letters stored now, per stage, refreshed by the watcher.
         self.dead_letters: dict[str, int] = {}
+        #: How many dead letters are stored and their bytes (the bounds' measure), refreshed by
+        #: the watcher every second (two ``meta`` rows).
+        self.dead_letter_totals: tuple[int, int] = (0, 0)
         self._senders: dict[str, LaneSender] = {}
         self._watcher: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -181,6 +184,8 @@ class Delivery:
         self.policy = RetryPolicy(float(delivery["retry_initial_delay"]), float(delivery["retry_max_delay"]))
         self.item_attempts = int(delivery["failed_event_attempts"])
         self.outbox.coalesce_backlog = int(delivery.get("coalesce_backlog", 0))
+        self.outbox.max_dead_letters = int(delivery.get("max_dead_letters", 0))
+        self.outbox.max_dead_letter_bytes = int(delivery.get("max_dead_letters_mib", 0)) << 20
         self.context = context
         self._send = context.plugins.hook.connector_send
 
@@ -229,6 +234,7 @@ class Delivery:
         metrics.gauge_function(
             "dead_letters", lambda: [((("stage", stage),), n) for stage, n in self.dead_letters.items()]
         )
+        metrics.gauge_function("dead_letters_bytes", lambda: [((), self.dead_letter_totals[1])])
         metrics.gauge_function(
             "sender_up",
             lambda: [((("lane", lane),), int(sender.is_alive())) for lane, sender in self._senders.items()],
@@ -277,6 +283,8 @@ class Delivery:
                         log.info("outbox changed by another process: %d payloads wait", self.outbox.depth())
                         self.ensure_senders()
                     self.oldest = self.outbox.oldest(connection)
+                    self.dead_letter_totals = dead_letter_totals(connection)
+                    connection.commit()
                     if rounds % DEAD_LETTER_COUNT_ROUNDS == 0:
                         self.dead_letters = dict(
                             connection.execute("SELECT stage, COUNT(*) FROM dead_letters GROUP BY stage")
@@ -320,25 +328,38 @@ class Delivery:
                 attempts + 1,
                 shown(retried[0][1].reason, 300),
             )
-        for item, result in zip(items, results, strict=True):
-            if result.outcome is Outcome.FAILED:
-                log_limited(
-                    log,
-                    logging.ERROR,
-                    f"dead_lettered:{route.name}",
-                    "route %s: payload %s dead-lettered: %s (see: centreon-canopsis deadletters list)",
-                    route.name,
-                    shown(item.key or item.id),
-                    shown(result.reason, 300),
-                )
         counts = self.outbox.settle(connection, lane, items, results, retry_at, route)
+        if counts[Outcome.FAILED]:
+            self._log_failed(route, items, results, counts)
         tap = self.tap
         if tap is not None:  # someone runs `centreon-canopsis tap`
             tap.results(route, items, results)
         state.retry_at = retry_at
         self._account(route, items, results, causes, counts, state, elapsed, now)
 
-    def _account(self, route, items, results, causes, counts, state: LaneState, elapsed, now) -> None:
+    def _log_failed(
+        self, route: Route, items: Sequence[OutboxItem], results: Sequence[Result], counts: Settled
+    ) -> None:
+        # Failed items are kept in order: those the bound of the dead letters left out are the last.
+        discarded = counts.discarded
+        kept = counts[Outcome.FAILED] - (sum(discarded.counts.values()) if discarded else 0)
+        failed = [(item, r) for item, r in zip(items, results, strict=True) if r.outcome is Outcome.FAILED]
+        for index, (item, result) in enumerate(failed):
+            log_limited(
+                log,
+                logging.ERROR,
+                f"dead_lettered:{route.name}",
+                "route %s: payload %s dead-lettered: %s (see: centreon-canopsis deadletters list)"
+                if index < kept
+                else "route %s: payload %s refused for good, not kept (the dead letters are full): %s",
+                route.name,
+                shown(item.key or item.id),
+                shown(result.reason, 300),
+            )
+
+    def _account(
+        self, route, items, results, causes, counts: Settled, state: LaneState, elapsed, now
+    ) -> None:
         """Metrics and lane state after a settle (once per batch, not per item)."""
         metrics = self.context.metrics
         name = route.name
@@ -357,8 +378,13 @@ class Delivery:
         if counts[Outcome.RETRY]:
             metrics.inc("payloads_retried_total", counts[Outcome.RETRY], route=name)
         if counts[Outcome.FAILED]:
-            metrics.inc("payloads_dead_lettered_total", counts[Outcome.FAILED], route=name)
-            metrics.inc("dead_letters_total", counts[Outcome.FAILED], stage="delivery")
+            # Only what was kept: the rest is counted (and said) as discarded.
+            discarded = counts.discarded
+            kept = counts[Outcome.FAILED] - (sum(discarded.counts.values()) if discarded else 0)
+            if kept:
+                metrics.inc("payloads_dead_lettered_total", kept, route=name)
+                metrics.inc("dead_letters_total", kept, stage="delivery")
+            report_discarded(metrics, discarded)
         failures: dict[str, int] = {}
         reached = False
         last_error = ""

@@ -41,7 +41,7 @@ from centreon_canopsis.core.child_process import start_child
 from centreon_canopsis.core.context import Context
 from centreon_canopsis.core.delivery import Delivery, LaneState
 from centreon_canopsis.core.model import OutboxItem, Outcome, Result, Route
-from centreon_canopsis.core.outbox import Outbox
+from centreon_canopsis.core.outbox import Outbox, Settled
 from centreon_canopsis.core.secrets import Secret
 from centreon_canopsis.core.store import Store, generation
 
@@ -62,6 +62,7 @@ CHILD_COUNTERS = (
     "send_failures_total",
     "sender_errors_total",
     "dead_letters_total",
+    "dead_letters_discarded_total",
 )
 
 
@@ -300,7 +301,7 @@ class ChildOutbox(Outbox):
         results: Sequence[Result],
         retry_at: float,
         route: Route | None = None,
-    ) -> dict[Outcome, int]:
+    ) -> Settled:
         counts = super().settle(connection, lane, items, results, retry_at, route)
         removed = counts[Outcome.DELIVERED] + counts[Outcome.FAILED]
         if removed:

@@ -17,8 +17,10 @@
     delivered on that lane since.
 
   Backpressure is reported in the body, not as a failure of its own (it is the outbox being
-  full, which the "stuck" check judges). Canopsis is only known through the requests the
-  senders make: an idle connector stays ready. Plugins add checks of their own through
+  full, which the "stuck" check judges); so are dead letters at their bound (``dead_letters``:
+  new ones are discarded, good events still flow: a task for an admin, not a reason to take the
+  connector out of service). Canopsis is only known through the requests the senders make: an
+  idle connector stays ready. Plugins add checks of their own through
   ``context.state["readiness"]``: ``{name: probe(now, stall) -> (ok, detail)}``.
 - ``/metrics``: the Prometheus text format of :mod:`.metrics`.
 
@@ -111,6 +113,14 @@ def readiness(pipeline: Pipeline, stall: float, now: float | None = None) -> Rea
     checks["configuration"] = Check(not misconfigured, "; ".join(misconfigured) or "no error seen")
     checks["backpressure"] = Check(
         True, "reading paused: the outbox is full" if pipeline.backpressure else "reading"
+    )
+    stored, size = getattr(delivery, "dead_letter_totals", (0, 0))
+    full = outbox.dead_letters_full(stored, size)
+    checks["dead_letters"] = Check(
+        True,
+        f"full ({full}): new dead letters are discarded; centreon-canopsis deadletters list, then purge"
+        if full
+        else f"{stored} stored ({size / (1 << 20):.1f} MiB)",
     )
     # Plugins add checks of their own (the AMQP sender: connection, blocked by RabbitMQ).
     for name, probe in dict(pipeline.context.state.get("readiness") or {}).items():

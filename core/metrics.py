@@ -124,6 +124,18 @@ CATALOGUE: tuple[MetricInfo, ...] = (
     ),
     MetricInfo("dead_letters", "gauge", "Dead letters stored now, by stage.", ("stage",)),
     MetricInfo(
+        "dead_letters_discarded_total",
+        "counter",
+        "Dead letters not kept because the stored ones reached delivery.max_dead_letters or "
+        "max_dead_letters_mib, by stage.",
+        ("stage",),
+    ),
+    MetricInfo(
+        "dead_letters_bytes",
+        "gauge",
+        "Size of the stored dead letters (bodies and answers), what delivery.max_dead_letters_mib bounds.",
+    ),
+    MetricInfo(
         "send_duration_seconds", "histogram", "Time of one send (one HTTP request for events).", ("route",)
     ),
     MetricInfo(

@@ -12,17 +12,23 @@ commit per source batch, one per request.
 The depth of each lane is kept in memory (counting rows in SQLite costs a scan); writes and
 depth updates happen under one lock so that :meth:`refresh` can recount exactly when another
 process (``deadletters retry``) changed the table.
+
+Dead letters are bounded (``delivery.max_dead_letters``, ``max_dead_letters_mib``): a commit or
+a settle that has some to write reads the stored totals (one ``meta`` row each, kept by triggers:
+core/store.py) under the write lock, keeps what fits and counts the rest as discarded, so that
+hostile input or a Canopsis refusing everything cannot fill the disk the outbox needs.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import orjson
@@ -30,8 +36,11 @@ import orjson
 from centreon_canopsis.core.cache import Cache
 from centreon_canopsis.core.coalesce import BARRIER, coalesce
 from centreon_canopsis.core.coalesce import kind_of as coalesce_kind
+from centreon_canopsis.core.logsafe import log_limited
 from centreon_canopsis.core.model import OutboxItem, Outcome, Payload, Result, Route
-from centreon_canopsis.core.store import Store, generation
+from centreon_canopsis.core.store import Store, dead_letter_totals, generation
+
+log = logging.getLogger(__name__)
 
 PIPELINE_STAGE = "pipeline"
 DELIVERY_STAGE = "delivery"
@@ -43,6 +52,11 @@ _INSERT_DEAD = (
     "request, enqueued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _body_slot = OutboxItem.body  # the dataclass's slot, under the lazy property below
+#: Where the stage, the body and the answer are in a row of ``_INSERT_DEAD``.
+_STAGE, _BODY, _RESPONSE = 1, 4, 8
+#: At most one line a minute per stage and process says that dead letters are discarded: the
+#: metric counts each one.
+DISCARD_LOG_PERIOD = 60.0
 
 
 class StoredItem(OutboxItem):
@@ -80,6 +94,23 @@ class StoredItem(OutboxItem):
         _body_slot.__set__(self, value)
 
 
+@dataclass(frozen=True, slots=True)
+class Discarded:
+    """Dead letters a commit or a settle had no room for: how many per stage, and why."""
+
+    counts: dict[str, int]
+    why: str
+
+
+class Settled(dict[Outcome, int]):
+    """How many items of a settle had each outcome; ``discarded``: the failed ones the dead
+    letters had no room for (they left the outbox all the same), or None."""
+
+    def __init__(self, counts: Mapping[Outcome, int], discarded: Discarded | None) -> None:
+        super().__init__(counts)
+        self.discarded = discarded
+
+
 def encoded(item: OutboxItem) -> bytes:
     """The JSON of an item's body, without decoding it when it comes straight from disk."""
     raw = getattr(item, "raw", None)
@@ -99,6 +130,12 @@ class Outbox:
         self.coalesce_backlog = 0
         #: Payloads coalesced since start, per route (metric ``payloads_coalesced_total``).
         self.coalesced: Counter[str] = Counter()
+        #: Bounds of the dead letters: how many, and their bytes (bodies and answers); 0: none.
+        #: Set by the delivery (``delivery.max_dead_letters``, ``max_dead_letters_mib``).
+        self.max_dead_letters = 0
+        self.max_dead_letter_bytes = 0
+        #: Dead letters the last :meth:`commit` had no room for, or None.
+        self.discarded: Discarded | None = None
         self._dead: list[tuple[Any, ...]] = []
         self._new_routes: list[Route] = []
         self.routes: dict[str, Route] = {}
@@ -196,8 +233,10 @@ class Outbox:
                         f"VALUES (?, ?, ?, ?, ?, ?, {time.time()!r})",
                         inserts,
                     )
+                discarded = None
                 if self._dead:
-                    connection.executemany(_INSERT_DEAD, self._dead)
+                    dead, discarded = self._bounded(connection, self._dead)
+                    connection.executemany(_INSERT_DEAD, dead)
                 if self.cache is not None:
                     self.cache.save(connection)
                 if source is not None and position is not None:
@@ -211,6 +250,7 @@ class Outbox:
                     also(connection)
             if self.cache is not None:
                 self.cache.mark_saved()
+            self.discarded = discarded
             per_route = Counter(row[1] for row in inserts)
             if per_route or removed:
                 with self._changed:
@@ -232,6 +272,37 @@ class Outbox:
         if tap is not None and inserts:  # someone runs `centreon-canopsis tap` (outside the lock)
             tap.queued(inserts)
         return per_route
+
+    def _bounded(
+        self, connection: sqlite3.Connection, rows: list[tuple[Any, ...]]
+    ) -> tuple[list[tuple[Any, ...]], Discarded | None]:
+        """The dead letter rows that fit within the bounds, oldest first, and the others.
+
+        Reads the stored totals under the write lock (taken here if no write of this transaction
+        took it yet), so that two processes writing dead letters cannot both take the last place."""
+        limit, byte_limit = self.max_dead_letters, self.max_dead_letter_bytes
+        if not limit and not byte_limit:
+            return rows, None
+        if not connection.in_transaction:
+            connection.execute("BEGIN IMMEDIATE")
+        count, size = dead_letter_totals(connection)
+        kept: list[tuple[Any, ...]] = []
+        discarded: Counter[str] = Counter()
+        why = ""
+        for row in rows:
+            if (limit and count >= limit) or (byte_limit and size >= byte_limit):
+                why = why or self.dead_letters_full(count, size)
+                discarded[row[_STAGE]] += 1
+                continue
+            kept.append(row)
+            count += 1
+            # As the trigger counts it: bytes of the body, characters of the answer.
+            size += len(row[_BODY]) + len(row[_RESPONSE] or "")
+        return kept, Discarded(dict(discarded), why) if discarded else None
+
+    def dead_letters_full(self, count: int, size: int) -> str:
+        """Why no more dead letters are kept with these totals, or "" when there is room."""
+        return dead_letters_full(count, size, self.max_dead_letters, self.max_dead_letter_bytes)
 
     def _catch_up_lanes(self) -> set[str]:
         limit = self.coalesce_backlog
@@ -343,9 +414,10 @@ class Outbox:
         results: Sequence[Result],
         retry_at: float,
         route: Route | None = None,
-    ) -> dict[Outcome, int]:
+    ) -> Settled:
         """Applies the results of a send in one transaction; ``retry_at`` is when RETRY items
-        may be tried again. Returns how many items had each outcome."""
+        may be tried again. Returns how many items had each outcome, and how many failed ones
+        were discarded because the dead letters are full."""
         delivered, retried, failed = [], [], []
         now = time.time()
         request = f"{route.method} {route.path}" if route is not None else None
@@ -371,6 +443,7 @@ class Outbox:
                         item.enqueued_at,
                     )
                 )
+        discarded = None
         with self._write_lock:
             with connection:
                 removed = 0
@@ -389,7 +462,9 @@ class Outbox:
                         retried,
                     )
                 if failed:
-                    connection.executemany(_INSERT_DEAD, failed)
+                    kept, discarded = self._bounded(connection, failed)
+                    connection.executemany(_INSERT_DEAD, kept)
+                    # A discarded payload leaves the outbox too: it would block its lane for ever.
                     removed += connection.executemany(
                         "DELETE FROM outbox WHERE id = ?",
                         [(item.id,) for item, result in zip(items, results, strict=True) if _failed(result)],
@@ -399,7 +474,10 @@ class Outbox:
                     self._depth[lane] = max(0, self._depth.get(lane, 0) - removed)
                     self._version += 1
                     self._changed.notify_all()
-        return {Outcome.DELIVERED: len(delivered), Outcome.RETRY: len(retried), Outcome.FAILED: len(failed)}
+        return Settled(
+            {Outcome.DELIVERED: len(delivered), Outcome.RETRY: len(retried), Outcome.FAILED: len(failed)},
+            discarded,
+        )
 
     def refresh(self, connection: sqlite3.Connection) -> bool:
         """Recounts the lanes if another process changed the outbox; True if it did."""
@@ -423,6 +501,39 @@ class Outbox:
 
     def close(self) -> None:
         self._writer.close()
+
+
+def dead_letters_full(count: int, size: int, limit: int, byte_limit: int) -> str:
+    """Why no more dead letters are kept with ``count`` of them holding ``size`` bytes, under
+    these bounds (0: none), or "" when there is room."""
+    if limit and count >= limit:
+        return f"{count} stored, delivery.max_dead_letters = {limit}"
+    if byte_limit and size >= byte_limit:
+        return f"{size / (1 << 20):.1f} MiB stored, delivery.max_dead_letters_mib = {byte_limit >> 20}"
+    return ""
+
+
+def report_discarded(metrics: Any, discarded: Discarded | None) -> None:
+    """Counts dead letters that were not kept (``dead_letters_discarded_total``) and says so, with
+    what to do, at most once a minute per stage."""
+    if discarded is None:
+        return
+    for stage, count in sorted(discarded.counts.items()):
+        metrics.inc("dead_letters_discarded_total", count, stage=stage)
+        log_limited(
+            log,
+            logging.ERROR,
+            f"dead-letters-discarded:{stage}",
+            "dead letters full (%s): %d new %s dead letters discarded, only counted in "
+            "dead_letters_discarded_total; see what is kept with "
+            "`centreon-canopsis deadletters list`, delete what you have seen with "
+            "`centreon-canopsis deadletters purge`, or raise that setting",
+            discarded.why,
+            count,
+            stage,
+            burst=1,
+            period=DISCARD_LOG_PERIOD,
+        )
 
 
 def _dump_anything(body: Any) -> bytes:

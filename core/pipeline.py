@@ -29,7 +29,7 @@ from centreon_canopsis.core.intake import INPUT_STAGE, STAGE_ERROR, UNDECODABLE,
 from centreon_canopsis.core.logsafe import log_limited, shown
 from centreon_canopsis.core.logsetup import NOTICE, notice
 from centreon_canopsis.core.metrics import Metrics
-from centreon_canopsis.core.outbox import Outbox
+from centreon_canopsis.core.outbox import PIPELINE_STAGE, Outbox, report_discarded
 from centreon_canopsis.core.plugin_manager import PluginManager
 from centreon_canopsis.core.sources.base import Batch, Source
 from centreon_canopsis.core.store import StateDatabaseError, Store, is_damage
@@ -143,6 +143,7 @@ class Pipeline:
         metrics.inc("events_received_total", 0)
         for stage in ("pipeline", "delivery", INPUT_STAGE):
             metrics.inc("dead_letters_total", 0, stage=stage)
+            metrics.inc("dead_letters_discarded_total", 0, stage=stage)
 
     def start(self) -> None:
         """Calls ``connector_startup`` and starts the senders."""
@@ -224,17 +225,23 @@ class Pipeline:
         for route, count in per_route.items():
             metrics.inc("payloads_queued_total", count, route=route)
         invalid, self._invalid_buffered = self._invalid_buffered, 0
-        if dead - invalid:
-            metrics.inc("dead_letters_total", dead - invalid, stage="pipeline")
+        # What the commit kept; what the bound of the dead letters left out is counted apart.
+        discarded = outbox.discarded
+        dropped = discarded.counts if discarded is not None else {}
+        failed = dead - invalid - dropped.get(PIPELINE_STAGE, 0)
+        invalid -= dropped.get(INPUT_STAGE, 0)
+        if failed:
+            metrics.inc("dead_letters_total", failed, stage="pipeline")
             log_limited(
                 log,
                 logging.ERROR,
                 "pipeline-dead-letters",
                 "%d events became dead letters (why: centreon-canopsis deadletters list)",
-                dead - invalid,
+                failed,
             )
         if invalid:
             metrics.inc("dead_letters_total", invalid, stage=INPUT_STAGE)
+        report_discarded(metrics, discarded)
         return True
 
     def _invalid(

@@ -28,7 +28,14 @@ from typing import Any
 import orjson
 
 from centreon_canopsis.core.logsafe import shown
-from centreon_canopsis.core.store import DB_NAME, LOCK_NAME, StateDirError, Store, daemon_pid
+from centreon_canopsis.core.store import (
+    DB_NAME,
+    LOCK_NAME,
+    StateDirError,
+    Store,
+    daemon_pid,
+    recount_dead_letters,
+)
 
 #: Tables copied by a repair, with their id column (None: no rowid, read in one scan).
 #: Dead letters before the outbox: payloads the damage made unsendable join them with new ids.
@@ -230,6 +237,10 @@ def _salvage(moved: Path, target: sqlite3.Connection, report: RepairReport) -> N
             copied += _insert(target, insert, batch, table, report.problems)
             target.commit()
             report.salvaged[table] = copied
+        # The triggers counted each insert, but a replaced duplicate id (INSERT OR REPLACE fires
+        # no delete trigger) would count twice: the totals of the bound, from what was copied.
+        with target:
+            recount_dead_letters(target)
     finally:
         source.close()
 

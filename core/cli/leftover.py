@@ -21,5 +21,13 @@ def describe_leftover(pipeline: Any) -> str:
 
 
 def dead_lettered(pipeline: Any) -> int:
-    """Payloads dead-lettered by this process."""
-    return int(sum(pipeline.context.metrics.series("payloads_dead_lettered_total").values()))
+    """Payloads refused for good by this process: dead-lettered, or discarded because the dead
+    letters were at their bound (``delivery.max_dead_letters``)."""
+    metrics = pipeline.context.metrics
+    kept = sum(metrics.series("payloads_dead_lettered_total").values())
+    discarded = sum(
+        count
+        for labels, count in metrics.series("dead_letters_discarded_total").items()
+        if dict(labels).get("stage") == "delivery"
+    )
+    return int(kept + discarded)

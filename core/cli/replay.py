@@ -104,6 +104,8 @@ def summarize(pipeline: Pipeline) -> Report:
         for outcome in ("delivered", "retried", "dead_lettered")
     }
     invalid = int(sum(metrics.series("events_invalid_total").values()))
+    # Dead letters the bound (delivery.max_dead_letters) left out: failures all the same.
+    discarded = int(sum(metrics.series("dead_letters_discarded_total").values()))
     read = int(sum(events.values())) + invalid
     rows = [
         ("events read", read),
@@ -118,5 +120,7 @@ def summarize(pipeline: Pipeline) -> Report:
         ("delivery retries", deliveries["retried"]),
         ("payloads dead-lettered", deliveries["dead_lettered"]),
     ]
-    ok = invalid == 0 and not events.get("error") and not deliveries["dead_lettered"]
+    if discarded:
+        rows.append(("dead letters discarded (their bound was reached)", discarded))
+    ok = invalid == 0 and not events.get("error") and not deliveries["dead_lettered"] and not discarded
     return Report(rows, ok)

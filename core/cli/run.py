@@ -225,7 +225,12 @@ def _drain_after_end_of_input(config: Config, pipeline: Pipeline, source_name: s
         return FAILED
     dead = dead_lettered(pipeline)
     if dead:
-        log.error("%s ended; %d payloads were dead-lettered (see: deadletters list)", source_name, dead)
+        log.error(
+            "%s ended; %d payloads were refused for good: dead-lettered (see: deadletters list), or "
+            "discarded if the dead letters were full (dead_letters_discarded_total)",
+            source_name,
+            dead,
+        )
         return FAILED
     notice(log, "%s ended: everything delivered", source_name)
     return OK

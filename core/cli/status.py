@@ -25,7 +25,8 @@ from centreon_canopsis.core.cli.formatting import age, cut, print_json
 from centreon_canopsis.core.cli.statedb import open_state
 from centreon_canopsis.core.config import Config
 from centreon_canopsis.core.endpoint_auth import EndpointAuth
-from centreon_canopsis.core.store import METRICS_URL_NAME, daemon_pid
+from centreon_canopsis.core.outbox import dead_letters_full
+from centreon_canopsis.core.store import METRICS_URL_NAME, daemon_pid, dead_letter_totals
 
 ENDPOINT_TIMEOUT = 2.0
 _SAMPLE = re.compile(r"^(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(?P<labels>[^}]*)\})?\s+(?P<value>\S+)$")
@@ -88,6 +89,7 @@ def collect(connection: sqlite3.Connection, config: Config) -> dict[str, Any]:
             "ORDER BY stage, route"
         )
     ]
+    _, dead_bytes = dead_letter_totals(connection)
     sources = [
         {"source": source, "position": position, "updated_age_seconds": round(now - updated_at, 1)}
         for source, position, updated_at in connection.execute(
@@ -99,7 +101,7 @@ def collect(connection: sqlite3.Connection, config: Config) -> dict[str, Any]:
         "state_dir": str(config.state_dir),
         "daemon": {"running": pid is not None, "pid": pid},
         "outbox": {"items": sum(lane["items"] for lane in lanes), "lanes": lanes},
-        "dead_letters": {"count": sum(row["count"] for row in dead), "groups": dead},
+        "dead_letters": _dead_letters(config, dead, dead_bytes),
         "sources": sources,
         "endpoint": None,
     }
@@ -107,6 +109,20 @@ def collect(connection: sqlite3.Connection, config: Config) -> dict[str, Any]:
     if url and pid is not None:
         report["endpoint"] = fetch_endpoint(url, EndpointAuth.from_config(config.metrics).header())
     return report
+
+
+def _dead_letters(config: Config, groups: list[dict[str, Any]], size: int) -> dict[str, Any]:
+    count = sum(row["count"] for row in groups)
+    limit, mib = int(config.delivery["max_dead_letters"]), int(config.delivery["max_dead_letters_mib"])
+    return {
+        "count": count,
+        "bytes": size,
+        "max": limit,
+        "max_mib": mib,
+        # Why new dead letters are discarded now ("" when there is room).
+        "full": dead_letters_full(count, size, limit, mib << 20),
+        "groups": groups,
+    }
 
 
 def endpoint_url(config: Config) -> str | None:
@@ -246,6 +262,8 @@ def render(report: dict[str, Any]) -> None:
         print(line)
     dead = report["dead_letters"]
     hint = "  (centreon-canopsis deadletters list)" if dead["count"] else ""
+    if dead["full"]:
+        hint = f"  FULL ({dead['full']}): new ones are discarded; deadletters list, then purge"
     print(f"dead letters:  {dead['count']}{hint}")
     for group in dead["groups"]:
         print(

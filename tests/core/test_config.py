@@ -134,6 +134,24 @@ def test_invalid_values_in_tables(table, key, bad):
     ), problems
 
 
+@pytest.mark.parametrize(("bad", "shown"), [(-1, "-1"), (1.5, "1.5"), ("many", "'many'"), (True, "true")])
+def test_the_dead_letter_bounds_say_what_they_take(bad, shown):
+    problems = errors_of({**BASE, "delivery": {"max_dead_letters": bad, "max_dead_letters_mib": bad}})
+    assert problems == [
+        f"delivery.max_dead_letters = {shown} is not valid; "
+        "expected a whole number of dead letters, 0 (no limit) or more",
+        f"delivery.max_dead_letters_mib = {shown} is not valid; "
+        "expected a whole number of MiB, 0 (no limit) or more",
+    ]
+
+
+def test_the_dead_letter_bounds_default_and_zero_means_none():
+    defaults = valid(BASE).delivery
+    assert (defaults["max_dead_letters"], defaults["max_dead_letters_mib"]) == (100_000, 1024)
+    config = valid({**BASE, "delivery": {"max_dead_letters": 0, "max_dead_letters_mib": 0}})
+    assert (config.delivery["max_dead_letters"], config.delivery["max_dead_letters_mib"]) == (0, 0)
+
+
 def test_unknown_keys_get_a_did_you_mean():
     problems = errors_of({**BASE, "accepted_hostgroup": "Europe", "source": {"pth": "x"}})
     assert "unknown parameter 'accepted_hostgroup'; did you mean 'accepted_hostgroups'?" in problems
