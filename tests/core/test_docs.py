@@ -7,6 +7,7 @@ from pathlib import Path
 
 from centreon_canopsis.core import hookspecs
 from centreon_canopsis.core.config_reference import block
+from centreon_canopsis.core.metrics import CATALOGUE
 
 ROOT = Path(__file__).parent.parent.parent
 
@@ -33,3 +34,19 @@ def test_every_hook_is_documented_in_the_plugin_guide():
     hooks = [name for name in dir(hookspecs) if name.startswith("connector_")]
     missing = [name for name in hooks if not re.search(rf"`{name}\(", guide)]
     assert not missing, f"hooks missing from docs/plugins.md: {missing}"
+
+
+def test_every_metric_of_the_catalogue_is_in_the_delivery_guide_with_its_type_and_labels():
+    guide = (ROOT / "docs" / "delivery.md").read_text()
+    rows = {
+        name: (kind, labels.strip())
+        for name, kind, labels in re.findall(
+            r"^\| `(\w+)` \| (counter|gauge|histogram) \| ([^|]+) \|", guide, re.MULTILINE
+        )
+    }
+    wrong = [
+        info.name for info in CATALOGUE if rows.get(info.name) != (info.kind, ", ".join(info.labels) or "-")
+    ]
+    assert not wrong, (
+        f"metrics missing from docs/delivery.md (Metrics), or with another type or labels: {wrong}"
+    )

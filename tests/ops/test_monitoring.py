@@ -56,6 +56,7 @@ def test_the_alerts_use_known_metrics_only():
         "CentreonCanopsisOutboxGrowing",
         "CentreonCanopsisOldPayload",
         "CentreonCanopsisDeadLetters",
+        "CentreonCanopsisDeadLettersDiscarded",
         "CentreonCanopsisCanopsisErrors",
     } <= set(alerts)
     assert len(re.findall(r"^\s+expr:", text, re.M)) == len(alerts)
