@@ -18,6 +18,7 @@ from centreon_canopsis.core.bbdo import frame_event
 from centreon_canopsis.core.bbdo.codec import BBDOCodec
 from centreon_canopsis.core.model import Outcome, Payload, Result, Route
 from centreon_canopsis.core.outbox import Discarded, Outbox
+from centreon_canopsis.core.pipeline import Pipeline, build_context
 from centreon_canopsis.core.store import Store, dead_letter_totals, open_database
 from centreon_canopsis.standins.broker.peer import BrokerPeer, RawBytes
 from tests.delivery.helpers import (
@@ -32,6 +33,7 @@ from tests.delivery.helpers import (
     write_config,
 )
 from tests.ops.helpers import EnvDaemon, settings, write_toml
+from tests.support.config import make_config
 
 EVENTS = Route("event", "POST", "/api/v4/event", "events", 1000)
 FULL_LINE = "dead letters full ("
@@ -188,6 +190,19 @@ def test_statedb_repair_keeps_the_totals_right(store: Store) -> None:
     again = Store(store.state_dir)
     assert totals(again) == counted(again) == (4, 4 * 9)
     again.close()
+
+
+def test_the_pipeline_takes_its_bounds_from_the_configuration_and_a_reload(tmp_path: Path) -> None:
+    config = make_config(tmp_path / "state", delivery={"max_dead_letters": 3})
+    pipeline = Pipeline(config)
+    try:
+        outbox = pipeline.outbox
+        assert (outbox.max_dead_letters, outbox.max_dead_letter_bytes) == (3, 1024 << 20)
+        new = make_config(tmp_path / "state", delivery={"max_dead_letters": 5, "max_dead_letters_mib": 0})
+        pipeline.reconfigure(build_context(new))
+        assert (outbox.max_dead_letters, outbox.max_dead_letter_bytes) == (5, 0)
+    finally:
+        pipeline.close(5)
 
 
 # -- the daemon --------------------------------------------------------------------------------------
