@@ -289,6 +289,33 @@ def test_invalid_values_and_defaults(t: MappedEventType) -> None:
         check_payload(t, t.encode({**base, **fixed}))
 
 
+def _payload(t: MappedEventType, texts: dict[int, bytes]) -> bytes:
+    """The payload of ``t`` with every field at its default, but the text fields in ``texts``
+    (by table index) holding those bytes."""
+    parts = []
+    for index, f in enumerate(t.fields):
+        if f.wire_type in _FIXED:
+            parts.append(struct.pack(">" + _FIXED[f.wire_type], f.default))
+        else:
+            parts.append(texts.get(index, b"0.000000" if f.wire_type == "double" else b"") + b"\0")
+    return b"".join(parts)
+
+
+_WITH_TEXT = [t for t in EVENT_TYPES if any(f.wire_type in ("string", "double") for f in t.fields)]
+
+
+@pytest.mark.parametrize("t", _WITH_TEXT, ids=[t.name for t in _WITH_TEXT])
+def test_every_special_text_in_every_text_field(t: MappedEventType) -> None:
+    """Each of the texts above (both lists: a double field may hold any text, a string field
+    may hold a number) in each text field, the others at their default: no luck needed to meet
+    the lenient double parsing or the bad UTF-8."""
+    for index, f in enumerate(t.fields):
+        if f.wire_type in _FIXED:
+            continue
+        for text in (*_DOUBLE_TEXTS, *_STRING_TEXTS):
+            assert check_payload(t, _payload(t, {index: text}))[0] == "decoded"
+
+
 def test_errors_name_the_type_and_the_offset() -> None:
     t = MAPPED_TYPES[1 << 16 | 24]  # service_status: bool, short, bool, then a double at offset 4
     with pytest.raises(DecodeError, match=r"^service_status: payload too short \(3 bytes\)$") as short:
