@@ -157,7 +157,10 @@ class Reassembler:
         unpack = HEADER_STRUCT.unpack_from
         checksum, size = unpack(buf, 0)[:2]
         if end - HEADER_SIZE < size and checksum == crc16_x25(buf[2:HEADER_SIZE]):
-            return out  # still one unfinished packet: no copy of it per read (a peer trickling)
+            # Still one unfinished packet: no copy of it per read (a peer trickling).
+            if self._partials:
+                self.expire()
+            return out
         # The hot loop, once per packet: the checksums are computed on one bit-reversed copy of
         # the buffer (crc.x25_matches), and payloads are sliced from one bytes copy of it.
         whole = bytes(buf)

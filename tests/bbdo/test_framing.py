@@ -87,6 +87,17 @@ def test_stale_partial_is_dropped_and_the_next_event_still_decodes() -> None:
     assert event.payload == b"next"
 
 
+def test_a_read_that_only_starts_a_packet_still_expires_stale_partials() -> None:
+    # The reassembler returns early while the buffer holds one unfinished packet; stale split
+    # events are forgotten there too, as on every read.
+    now = [0.0]
+    r = Reassembler(partial_timeout=10.0, clock=lambda: now[0])
+    assert r.feed(frame_event(PB_SS, b"z" * MAX_PACKET_SIZE, mapped=False)) == []
+    now[0] = 11.0
+    assert r.feed(frame_event(SS, b"next")[:18]) == []  # 2 of its 4 payload bytes
+    assert r.pending_events == 0 and r.stats.partials_dropped == 1
+
+
 def test_too_many_pending_partials_drops_the_oldest() -> None:
     now = [0.0]
     r = Reassembler(max_pending=2, clock=lambda: now[0])
