@@ -341,8 +341,7 @@ class Delivery:
         self, route: Route, items: Sequence[OutboxItem], results: Sequence[Result], counts: Settled
     ) -> None:
         # Failed items are kept in order: those the bound of the dead letters left out are the last.
-        discarded = counts.discarded
-        kept = counts[Outcome.FAILED] - (sum(discarded.counts.values()) if discarded else 0)
+        kept = counts.dead_lettered
         failed = [(item, r) for item, r in zip(items, results, strict=True) if r.outcome is Outcome.FAILED]
         for index, (item, result) in enumerate(failed):
             log_limited(
@@ -379,12 +378,11 @@ class Delivery:
             metrics.inc("payloads_retried_total", counts[Outcome.RETRY], route=name)
         if counts[Outcome.FAILED]:
             # Only what was kept: the rest is counted (and said) as discarded.
-            discarded = counts.discarded
-            kept = counts[Outcome.FAILED] - (sum(discarded.counts.values()) if discarded else 0)
+            kept = counts.dead_lettered
             if kept:
                 metrics.inc("payloads_dead_lettered_total", kept, route=name)
                 metrics.inc("dead_letters_total", kept, stage="delivery")
-            report_discarded(metrics, discarded)
+            report_discarded(metrics, counts.discarded)
         failures: dict[str, int] = {}
         reached = False
         last_error = ""

@@ -110,6 +110,12 @@ class Settled(dict[Outcome, int]):
         super().__init__(counts)
         self.discarded = discarded
 
+    @property
+    def dead_lettered(self) -> int:
+        """The failed items kept as dead letters (the first ones: the discarded are the last)."""
+        discarded = self.discarded
+        return self[Outcome.FAILED] - (sum(discarded.counts.values()) if discarded else 0)
+
 
 def encoded(item: OutboxItem) -> bytes:
     """The JSON of an item's body, without decoding it when it comes straight from disk."""
