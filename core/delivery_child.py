@@ -383,25 +383,22 @@ def _reload(delivery: Delivery, running: Context, config: Any) -> Context:
     """The daemon validated ``config`` and swapped it in: the same here, for the senders."""
     from centreon_canopsis.core.config import ConfigError
     from centreon_canopsis.core.logsetup import notice, setup_logging
-    from centreon_canopsis.core.pipeline import build_context
-    from centreon_canopsis.core.reload import OLD_SENDS_TIMEOUT
+    from centreon_canopsis.core.reload import retire, start_context
+    from centreon_canopsis.core.secrets import REDACTOR
 
     setup_logging(config.log_level, config.logfile, config.log_format)  # logrotate moved the file
     try:
-        context = build_context(config, cache=running.cache, metrics=running.metrics)
-        context.plugins.hook.connector_startup(context=context)
+        context = start_context(config, running)
     except ConfigError as problem:  # the daemon accepted it: only a plugin's own state could differ
-        log.error("the delivery process keeps its previous configuration: %s", problem)
+        log.error(
+            "the delivery process keeps its previous configuration: %s", REDACTOR.redact(problem.render())
+        )
         return running
     previous = delivery.reconfigure(context)
     notice(log, "delivery process (pid %d): configuration reloaded", os.getpid())
-
-    def retire() -> None:  # the old plugins finish their sends in flight, then stop
-        delivery.wait_for_sends(previous, OLD_SENDS_TIMEOUT)
-        running.stopping.set()
-        running.plugins.hook.connector_shutdown(context=running)
-
-    threading.Thread(target=retire, name="delivery-reload", daemon=True).start()
+    threading.Thread(
+        target=retire, args=(delivery, running, previous), name="delivery-reload", daemon=True
+    ).start()
     return context
 
 

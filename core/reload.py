@@ -27,6 +27,7 @@ from centreon_canopsis.core.pipeline import build_context
 from centreon_canopsis.core.secrets import REDACTOR
 
 if TYPE_CHECKING:
+    from centreon_canopsis.core.delivery import Delivery
     from centreon_canopsis.core.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,22 @@ def shown_setting(name: str) -> str:
     if key:
         return f"[{table}] {key}"
     return name if name == "state_dir" else f"[{name}]"
+
+
+def start_context(config: Config, running: Context) -> Context:
+    """``config``'s plugins, configured and started beside ``running``'s, whose name cache and
+    metrics they keep. Raises ConfigError."""
+    context = build_context(config, cache=running.cache, metrics=running.metrics)
+    context.plugins.hook.connector_startup(context=context)
+    return context
+
+
+def retire(delivery: Delivery, old: Context, generation: int) -> None:
+    """The old plugins finish what they have in flight (``generation``'s sends), then stop
+    (their threads, sessions)."""
+    delivery.wait_for_sends(generation, OLD_SENDS_TIMEOUT)
+    old.stopping.set()
+    old.plugins.hook.connector_shutdown(context=old)
 
 
 class Reloader:
@@ -159,8 +176,7 @@ class Reloader:
             log.warning("%s", warning)
         running = pipeline.context
         try:
-            context = build_context(new, cache=running.cache, metrics=running.metrics)
-            context.plugins.hook.connector_startup(context=context)
+            context = start_context(new, running)
         except ConfigError as problem:
             log.error(
                 "reload refused, still running on the previous configuration: %s",
@@ -191,10 +207,7 @@ class Reloader:
         else:
             notice(log, "reloaded %s", self.path)
         self._done(True)
-        # The old plugins finish what they have in flight, then stop (their threads, sessions).
-        pipeline.delivery.wait_for_sends(self._old_generation, OLD_SENDS_TIMEOUT)
-        old.stopping.set()
-        old.plugins.hook.connector_shutdown(context=old)
+        retire(pipeline.delivery, old, self._old_generation)
 
     def _done(self, ok: bool) -> None:
         if not ok:
