@@ -500,6 +500,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{label:<22}committed {total / baseline.committed_s:,.0f} events/s, "
               f"connector CPU {cpu_then:.1f} us/event; now {baseline.committed_s / result.committed_s:.2f}x "
               f"the events/s, {cpu_then / cpu_now:.2f}x less CPU per event")  # fmt: skip
+        if args.layout != "one-process":  # the child processes' share: delivery, with its HTTP client
+            then, now = (
+                (run.cpu_drained["connector"] - run.cpu_drained["daemon"]) / total * 1e6
+                for run in (baseline, result)
+            )
+            print(f"{'':<22}child processes until delivered: {then:.1f} us/event then, {now:.1f} now "
+                  f"({then / now:.2f}x less)")  # fmt: skip
     if args.lone and not latencies:
         print(f"{'lone event:':<22}no event reached the sink")
     if latencies:

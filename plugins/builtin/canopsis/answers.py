@@ -17,6 +17,7 @@ from typing import Any
 import requests
 
 from centreon_canopsis.core.model import Outcome, Result
+from centreon_canopsis.plugins.builtin.canopsis.client import Answer
 
 #: Fields of an event the API never rewrites.
 MATCH_FIELDS = ("event_type", "connector", "connector_name", "component", "resource", "timestamp", "output")
@@ -32,6 +33,7 @@ CONFIGURATION_STATUSES = {
     407: "the proxy refused the connector's credentials: check proxy_username and proxy_password",
 }
 RESPONSE_EXCERPT = 2000
+REDIRECT_FIX = "set canopsis_host, canopsis_port and sending_protocol to the address it names"
 
 
 class RetryStatuses:
@@ -45,7 +47,7 @@ class RetryStatuses:
         return status in self.codes or status // 100 in self.classes
 
 
-def retry_after(response: requests.Response) -> float | None:
+def retry_after(response: Answer) -> float | None:
     """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date), or None."""
     value = response.headers.get("Retry-After")
     if not value:
@@ -62,15 +64,20 @@ def retry_after(response: requests.Response) -> float | None:
     return max(0.0, moment.timestamp() - time.time())
 
 
-def excerpt(response: requests.Response) -> str:
+def excerpt(response: Answer) -> str:
     text = response.text
     return text if len(text) <= RESPONSE_EXCERPT else text[:RESPONSE_EXCERPT] + "..."
 
 
-def http_error(response: requests.Response, retryable: RetryStatuses, count: int) -> list[Result]:
+def http_error(response: Answer, retryable: RetryStatuses, count: int) -> list[Result]:
     """Results for a non-2xx answer that applies to the whole request."""
     status = response.status_code
     body = excerpt(response)
+    if 300 <= status < 400:
+        # Not followed (client.py): retried loudly like a wrong route, since the events are fine.
+        where = response.headers.get("Location") or "nowhere"
+        reason = f"HTTP {status}: Canopsis's address redirects to {where}: {REDIRECT_FIX}"
+        return [Result(Outcome.RETRY, status, reason, retry_after(response), body)] * count
     if status in retryable:
         result = Result(Outcome.RETRY, status, f"HTTP {status}: {body[:200]}", retry_after(response), body)
     elif status in CONFIGURATION_STATUSES:

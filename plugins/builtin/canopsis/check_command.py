@@ -28,7 +28,7 @@ from centreon_canopsis.core.customers import customer_config
 from centreon_canopsis.core.elements import default_registry
 from centreon_canopsis.core.secrets import MASK, REDACTOR
 from centreon_canopsis.plugins.builtin.canopsis import lookups
-from centreon_canopsis.plugins.builtin.canopsis.client import AUTH_HEADER, CanopsisClient
+from centreon_canopsis.plugins.builtin.canopsis.client import AUTH_HEADER, Answer, CanopsisClient
 from centreon_canopsis.plugins.builtin.canopsis.pbehaviors import bulk_path
 
 TEST_COMPONENT = "centreon-canopsis-check"
@@ -310,7 +310,7 @@ class Checker:
 
     # -- plumbing ------------------------------------------------------------------------------
 
-    def send(self, request: Request) -> requests.Response:
+    def send(self, request: Request) -> Answer:
         try:
             return self.client.request(
                 request.method,
@@ -336,7 +336,7 @@ class Checker:
             ) from None
 
     def http_failure(
-        self, response: requests.Response, request: Request, right: str, left: str | None = None
+        self, response: Answer, request: Request, right: str, left: str | None = None
     ) -> StepFailed:
         status = response.status_code
         text = response.text[:300]
@@ -387,7 +387,7 @@ def _downtimes_on(config: Config) -> str | None:
     return None
 
 
-def _json(response: requests.Response) -> Any:
+def _json(response: Answer) -> Any:
     try:
         return response.json()
     except ValueError:

@@ -39,7 +39,7 @@ from centreon_canopsis.plugins.builtin.canopsis.answers import (
     http_error,
     transport_failure,
 )
-from centreon_canopsis.plugins.builtin.canopsis.client import CanopsisClient
+from centreon_canopsis.plugins.builtin.canopsis.client import Answer, CanopsisClient
 from centreon_canopsis.plugins.builtin.canopsis.lookups import PbehaviorLookups
 
 log = logging.getLogger(__name__)
@@ -230,7 +230,7 @@ class PbehaviorSender:
         return http_error(response, self.retryable, 1)[0]
 
     @staticmethod
-    def _orphan_comment(response: requests.Response) -> Result:
+    def _orphan_comment(response: Answer) -> Result:
         return Result(
             Outcome.FAILED,
             response.status_code,
@@ -548,7 +548,7 @@ def _dump(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def _has_comment(response: requests.Response, message: Any) -> bool:
+def _has_comment(response: Answer, message: Any) -> bool:
     try:
         current = response.json()
     except ValueError:

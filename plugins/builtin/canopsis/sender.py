@@ -39,7 +39,7 @@ from centreon_canopsis.plugins.builtin.canopsis.answers import (
     refusal_reason,
     transport_failure,
 )
-from centreon_canopsis.plugins.builtin.canopsis.client import CanopsisClient
+from centreon_canopsis.plugins.builtin.canopsis.client import Answer, CanopsisClient
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ class CountingClient:
         self._route = route
         self._metrics = metrics
 
-    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
+    def request(self, *args: Any, **kwargs: Any) -> Answer:
         try:
             response = self._client.request(*args, **kwargs)
         except requests.RequestException:
