@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shutil
+import ssl
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,8 @@ from centreon_canopsis.core.cli import main
 from centreon_canopsis.standins.canopsis import PRODUCER_PERMISSIONS
 from tests.downtime.helpers import REASON, api, free_port, sandbox
 from tests.support.config import AUTHKEY
+from tests.support.pki import PKI
+from tests.support.recorder import Recorder
 
 
 def write_config(tmp_path: Path, port: int, authkey: str = AUTHKEY, **settings) -> str:
@@ -169,6 +173,34 @@ def test_https_to_a_plain_http_port_points_at_sending_protocol(tmp_path, capsys)
         '       fix: Canopsis answers plain HTTP on this port: set sending_protocol = "http", '
         "or point canopsis_port at its HTTPS port"
     )
+
+
+def https_config(tmp_path: Path, port: int, ca_file: Path) -> str:
+    path = Path(write_config(tmp_path, port, ca_file=str(ca_file)))
+    path.write_text(path.read_text().replace('"http"', '"https"'))
+    return str(path)
+
+
+def test_https_with_a_certificate_of_another_ca_points_at_ca_file(tmp_path, capsys, tmp_path_factory):
+    """The client verifies Canopsis's certificate against ca_file (no CA bundle of its own)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl CLI not available")
+    pki = PKI(tmp_path_factory.mktemp("pki"))
+    server = Recorder()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*map(str, pki.server))
+    server.server.socket = context.wrap_socket(server.server.socket, server_side=True)
+    with server:
+        path = https_config(tmp_path, server.port, pki.other_ca)
+        code, lines = check(capsys, path)
+        assert code == 1 and not server.requests, lines
+        assert lines[1].startswith("[FAIL] app-info: TLS error: [SSL: CERTIFICATE_VERIFY_FAILED]")
+        assert lines[2] == (
+            "       fix: set ca_file to the CA that signed Canopsis's certificate, or verify_certificate = 0"
+        )
+        _, lines = check(capsys, https_config(tmp_path, server.port, pki.ca))
+    assert not any("TLS error" in line for line in lines)
+    assert server.requests[0].path == "/api/v4/app-info"
 
 
 def test_downtimes_off(tmp_path, capsys):
