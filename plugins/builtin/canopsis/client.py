@@ -8,11 +8,12 @@ rendering of a request (curl log lines, reprs, errors) masks it; the proxy crede
 Why urllib3 and not a ``requests.Session``: on the benchmark VM a requests call costs about
 900 us of CPU against 370 us for the same request through urllib3, which requests itself uses
 underneath (docs/delivery.md, "Fifth round"); before Canopsis 24.04.8 each downtime comment is
-one request, so that difference was a fifth of the connector's CPU. What requests gave is kept:
-its CA bundle for ``verify_certificate = 1``, its exception classes (callers and messages are
-unchanged), and the part of its response the senders read (:class:`Answer`). Redirects are not
-followed: Canopsis's API never redirects, and a 3xx reaches the senders as an answer that says
-where the address points (answers.py).
+one request, so that difference was a fifth of the connector's CPU. Kept from requests: its
+exception classes (callers and messages are unchanged) and the part of its response the senders
+read (:class:`Answer`). ``verify_certificate = 1`` verifies against ``ca_file``, else the
+system's CA store, as the README says (requests used certifi's bundle when installed from PyPI).
+Redirects are not followed: Canopsis's API never redirects, and a 3xx reaches the senders as an
+answer that says where the address points (answers.py).
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from urllib.parse import urlencode
 
 import orjson
 import requests
-import requests.certs
 import urllib3
 from urllib3 import exceptions as u3
 
@@ -162,8 +162,9 @@ class CanopsisClient:
         if self.verify is False:
             tls = {"cert_reqs": "CERT_NONE"}
         else:
-            ca_file = self.verify if isinstance(self.verify, str) else requests.certs.where()
-            tls = {"cert_reqs": "CERT_REQUIRED", "ca_certs": ca_file}
+            tls = {"cert_reqs": "CERT_REQUIRED"}  # with no ca_file: the system's store (README)
+            if isinstance(self.verify, str):
+                tls["ca_certs"] = self.verify
         timeout = urllib3.Timeout(connect=self.timeout, read=self.timeout)
         if not self._proxy:
             if not self.base_url.startswith("https:"):
