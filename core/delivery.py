@@ -43,6 +43,14 @@ ERROR_PAUSE, ERROR_PAUSE_CAP = 1.0, 30.0
 #: Answers that, when retried, mean the connector is misconfigured: the authkey (401), a right
 #: (403), a route (404, 405) or the proxy's credentials (407). Readiness reports them at once.
 MISCONFIGURATION_STATUSES = frozenset({401, 403, 404, 405, 407})
+
+
+def _misconfiguration(status: int | None) -> bool:
+    """A retried answer that says the connector is pointed or authorised wrongly: a redirect
+    (the address moved; HTTP senders do not follow them) or one of MISCONFIGURATION_STATUSES."""
+    return status is not None and (status in MISCONFIGURATION_STATUSES or 300 <= status < 400)
+
+
 #: SQLite ``synchronous`` of the senders' connections (settles): see :meth:`LaneSender.run`.
 SETTLE_SYNCHRONOUS = "NORMAL"
 
@@ -401,7 +409,7 @@ class Delivery:
             state.misconfigured = ""
         else:
             wrong = next(
-                (r for r in results if r.outcome is Outcome.RETRY and r.status in MISCONFIGURATION_STATUSES),
+                (r for r in results if r.outcome is Outcome.RETRY and _misconfiguration(r.status)),
                 None,
             )
             if wrong is not None:

@@ -169,9 +169,18 @@ def test_the_daemon_keeps_redirected_events_until_the_address_answers(tmp_path):
             wait_until(lambda: len(recorder.requests) >= 3, 20, "attempts answered by a redirect")
             assert daemon.metric("payloads_dead_lettered_total") == 0
             assert daemon.metric("send_failures_total", route="event", cause="302") >= 1
+
+            def not_ready():
+                status, body = daemon.get("/readyz")
+                return orjson.loads(body) if status == 503 else None
+
+            detail = wait_until(not_ready, 20, "/readyz 503")["checks"]["configuration"]["detail"]
+            assert "redirects to http://elsewhere/api/v4/event" in detail
             redirecting.clear()  # the admin points canopsis_host at the right address
             wait_until(lambda: len(set(seqs(recorder.events()))) == 10, 20, "every event")
             assert daemon.metric("payloads_dead_lettered_total") == 0
             assert "redirects to http://elsewhere/api/v4/event" in daemon.log()
+            assert "in halves" not in daemon.log(), "a redirect is about the address, not the events"
+            wait_until(lambda: daemon.get("/readyz")[0] == 200, 20, "/readyz 200 again")
             assert daemon.stop() == 0
     assert orjson.loads(recorder.requests[-1].body)  # the last attempt carried events

@@ -119,7 +119,12 @@ class CanopsisSender:
             return transport_failure(error, len(items))
         status = response.status_code
         if not response.ok:
-            if len(items) > 1 and status not in self.retryable and status not in CONFIGURATION_STATUSES:
+            if (
+                len(items) > 1
+                and status >= 400
+                and status not in self.retryable
+                and status not in CONFIGURATION_STATUSES
+            ):
                 # Refused for good, as a whole: find the payloads it is about, send the rest.
                 middle = len(items) // 2
                 log.info(
