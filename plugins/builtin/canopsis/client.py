@@ -87,6 +87,15 @@ class Answer:
         return f"<Answer [{self.status_code}]>"
 
 
+class AnswerTooLarge(requests.RequestException):
+    """An answer longer than ``max_answer`` bytes: memory stays bounded whatever the server
+    sends (retried like any answer that did not come whole)."""
+
+
+#: Canopsis's largest answers echo a batch of events (about 1 MB for 1000): far below this.
+MAX_ANSWER_BYTES = 64 * 1024 * 1024
+
+
 def _requests_error(error: Exception) -> requests.RequestException:
     """urllib3's error as the requests exception requests' own adapter raises for it."""
     if isinstance(error, u3.ProxyError):
@@ -116,8 +125,10 @@ class CanopsisClient:
         proxy_username: str = "",
         proxy_password: Secret | None = None,
         log_curl: bool = False,
+        max_answer: int = MAX_ANSWER_BYTES,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.max_answer = max_answer
         self._authkey = authkey
         self.timeout = timeout
         self.verify = verify
@@ -220,10 +231,24 @@ class CanopsisClient:
         if timeout is not None:
             options["timeout"] = urllib3.Timeout(connect=timeout, read=timeout)
         try:
-            response = pool.urlopen(method, target, **options)
+            response = pool.urlopen(method, target, preload_content=False, **options)
+            try:
+                content = response.read(self.max_answer + 1)  # decoded bytes: a gzip bomb stops here too
+                if len(content) > self.max_answer:
+                    raise AnswerTooLarge(
+                        f"{method} {path}: the answer is over {self.max_answer:,} bytes; not read, "
+                        "the connection is closed"
+                    )
+            finally:
+                if response.isclosed() or response.length_remaining == 0:
+                    response.release_conn()  # read whole: the connection is kept
+                else:
+                    response.close()  # unread bytes would be read as the next answer
+        except requests.RequestException:
+            raise
         except (u3.HTTPError, OSError) as error:
             raise _requests_error(error) from error
-        return Answer(response.status, response.headers, response.data, response.reason or "", url)
+        return Answer(response.status, response.headers, content, response.reason or "", url)
 
     def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> tuple[int, Any]:
         """``(status, decoded body or None)`` of a GET."""
