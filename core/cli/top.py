@@ -127,6 +127,13 @@ class View:
             + ("   ".join(f"{stage} {count:.0f}" for stage, count in sorted(dead.items())) or "none")
             + f"   (new: {rate('dead_letters_total') * elapsed:.0f})",
         ]
+        discarded = by(after, "dead_letters_discarded_total", "stage")
+        if any(discarded.values()):  # the table is full ([delivery] max_dead_letters / _mib)
+            out.append(
+                "  DISCARDED, table full   "
+                + "   ".join(f"{stage} {count:.0f}" for stage, count in sorted(discarded.items()) if count)
+                + f"   (new: {rate('dead_letters_discarded_total') * elapsed:.0f})"
+            )
         out += ["", "Broker peers   " + _peers(after)]
         received_then = {
             labels.get("peer"): value

@@ -139,3 +139,19 @@ def test_the_view_computes_rates_latency_and_peers_from_two_scrapes():
     assert "200: 10.0/s" in text
     assert "1 connected" in text
     assert "10.0.0.5:41234" in text and "BBDO 3.0.0" in text and "1000.0/s" in text
+    assert "DISCARDED" not in text
+
+
+def test_the_view_says_when_dead_letters_are_discarded():
+    """A full dead-letter table ([delivery] max_dead_letters) shows, with how many went since."""
+    from centreon_canopsis.core.cli.top import View
+
+    def scrape(discarded: float):
+        p = "centreon_canopsis_"
+        return {
+            p + "dead_letters": [({"stage": "input"}, 100000.0)],
+            p + "dead_letters_discarded_total": [({"stage": "input"}, discarded), ({"stage": "send"}, 0.0)],
+        }
+
+    lines = View("http://127.0.0.1:1").lines(scrape(40), scrape(70), elapsed=2.0, width=200)
+    assert "  DISCARDED, table full   input 70   (new: 30)" in lines
