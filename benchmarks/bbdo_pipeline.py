@@ -439,10 +439,11 @@ def main(argv: list[str] | None = None) -> int:
         code = export_checkout(args.baseline, work)
         with started(work / "baseline-run", args, code) as (connector, transport, port):
             baseline = run_throughput(stream, args, port, connector, transport)
+            rss["baseline"] = usage(connector.pid).peak_rss_mib
     if total:
         with started(work / "throughput", args) as (connector, transport, port):
             result = run_throughput(stream, args, port, connector, transport)
-            rss = {"connector": usage(connector.pid).peak_rss_mib, "sink": usage(transport.pid).peak_rss_mib}
+            rss |= {"connector": usage(connector.pid).peak_rss_mib, "sink": usage(transport.pid).peak_rss_mib}
             sink_summary = transport.summary()
             code = connector.stop()
     if args.lone:
@@ -500,6 +501,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{label:<22}committed {total / baseline.committed_s:,.0f} events/s, "
               f"connector CPU {cpu_then:.1f} us/event; now {baseline.committed_s / result.committed_s:.2f}x "
               f"the events/s, {cpu_then / cpu_now:.2f}x less CPU per event")  # fmt: skip
+        if baseline.drained_s is not None and result.drained_s is not None:  # delivery included
+            then, now = (run.cpu_drained["connector"] / total * 1e6 for run in (baseline, result))
+            print(f"{'':<22}end to end {total / baseline.drained_s:,.0f} events/s then, "
+                  f"{total / result.drained_s:,.0f} now ({baseline.drained_s / result.drained_s:.2f}x); "
+                  f"CPU until delivered {then:.1f} us/event then, {now:.1f} now "
+                  f"({then / now:.2f}x less)")  # fmt: skip
         if args.layout != "one-process":  # the child processes' share: delivery, with its HTTP client
             then, now = (
                 (run.cpu_drained["connector"] - run.cpu_drained["daemon"]) / total * 1e6
@@ -514,8 +521,9 @@ def main(argv: list[str] | None = None) -> int:
         p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
         print(f"{'lone event:':<22}p50 {statistics.median(ms):.1f} ms, p99 {p99:.1f} ms "
               f"(target {TARGETS['lone p99']:.0f} ms), max {ms[-1]:.1f} ms, {len(ms)} events")  # fmt: skip
-    if rss:
-        print(f"{'peak RSS:':<22}connector {rss['connector']:.0f} MiB, sink {rss['sink']:.0f} MiB")
+    if "connector" in rss:
+        then = f" ({rss['baseline']:.0f} MiB with {args.baseline})" if "baseline" in rss else ""
+        print(f"{'peak RSS:':<22}connector {rss['connector']:.0f} MiB{then}, sink {rss['sink']:.0f} MiB")
         print(f"{'sink:':<22}{sink_summary}")
         print(f"{'connector exit:':<22}{code}")
     if args.keep:
