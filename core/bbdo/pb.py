@@ -11,9 +11,11 @@ compiled into one Python function per message type (see :func:`_compile`).
 
 from __future__ import annotations
 
+import functools
 import keyword
 import linecache
 import operator
+import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -281,6 +283,60 @@ def _compile(
     return ns[func]
 
 
+#: Conversions of _pbflat.c, by protobuf field type (with the converter pb.py applies).
+_FLAT_KINDS = {
+    FieldDescriptor.TYPE_INT32: 1,
+    FieldDescriptor.TYPE_ENUM: 1,
+    FieldDescriptor.TYPE_INT64: 2,
+    FieldDescriptor.TYPE_UINT32: 3,
+    FieldDescriptor.TYPE_UINT64: 4,  # _signed64
+    FieldDescriptor.TYPE_BOOL: 5,
+    FieldDescriptor.TYPE_DOUBLE: 6,
+    FieldDescriptor.TYPE_BYTES: 7,  # _text
+}
+#: Set (to anything) to decode BBDO 3 in pure Python only, for a comparison or a diagnosis
+#: (core/version.py reads it too, for build_info).
+PURE_PYTHON_ENV = "CENTREON_CANOPSIS_PURE_PYTHON"
+
+
+def _flat_module() -> Any:
+    if os.environ.get(PURE_PYTHON_ENV):
+        return None
+    try:
+        from . import _pbflat  # built by setup.py when a compiler is there; optional
+    except ImportError:
+        return None
+    return _pbflat
+
+
+_PBFLAT = _flat_module()
+
+
+def accelerated() -> bool:
+    """Whether flat BBDO 3 messages are decoded by the C accelerator (``centreon-canopsis version``)."""
+    return _PBFLAT is not None
+
+
+def _flat_decoder(event: ProtobufEventType) -> Callable[[bytes], dict[str, Any]] | None:
+    """``decode`` through _pbflat.c for a message of scalar fields only (no sub-message, no
+    repeated or proto3 ``optional`` field), falling back to the Python decoder for anything the
+    C walk leaves to protobuf; None when the accelerator is missing or the message is not flat."""
+    fields = event.message_cls.DESCRIPTOR.fields
+    defaults = event.codec.defaults  # not there: a proto3 optional field
+    flat = all(fd.type in _FLAT_KINDS and not fd.is_repeated and fd.name in defaults for fd in fields)
+    if _PBFLAT is None or not flat or not fields:
+        return None
+    size = max(fd.number for fd in fields) + 1
+    if size > 1024:  # field numbers are dense in our .proto files; a sparse one stays in Python
+        return None
+    keys: list[str | None] = [None] * size
+    kinds = bytearray(size)
+    for fd in fields:
+        keys[fd.number], kinds[fd.number] = fd.name, _FLAT_KINDS[fd.type]
+    template = event.decode_python(b"")  # every key in order, with its default
+    return functools.partial(_PBFLAT.decode, template, tuple(keys), bytes(kinds), event.decode_python)
+
+
 class ProtobufEventType:
     """One BBDO 3 event type: message class plus ``decode`` / ``encode`` of its payload.
 
@@ -297,8 +353,10 @@ class ProtobufEventType:
         self._prefix = {"_type": self.event_id, "category": category, "element": element}
         self._parse = message_cls.FromString
         # decode(payload) -> event dict: generated (parse and convert in one function, see
-        # _compile), else the generic path
-        self.decode: Callable[[bytes], dict[str, Any]] = _compile(self.codec, self) or self.decode_generic
+        # _compile), else the generic path; for flat messages, the C walk of _pbflat.c first
+        python = _compile(self.codec, self) or self.decode_generic
+        self.decode_python: Callable[[bytes], dict[str, Any]] = python
+        self.decode: Callable[[bytes], dict[str, Any]] = _flat_decoder(self) or python
 
     @property
     def keys(self) -> tuple[str, ...]:

@@ -40,6 +40,14 @@ COMMANDS: tuple[str, ...] = (
 )
 
 
+class _Version(argparse.Action):
+    """``--version``: the line as ``version`` prints it (argparse's own action wraps it at 80)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        print(version_line())
+        parser.exit()
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The parser of every command, or of ``only`` when that names one: ``run`` then imports
     neither the stand-ins nor the other commands (a faster start, less memory for the daemon)."""
@@ -47,7 +55,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         prog="centreon-canopsis",
         description="Carry Centreon Broker events into Canopsis.",
     )
-    parser.add_argument("--version", action="version", version=version_line())
+    parser.add_argument("--version", action=_Version, nargs=0, help="print the version line and exit")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     found = {ep.name: ep for ep in entry_points(group=COMMAND_GROUP)}
     order = {name: i for i, name in enumerate(COMMANDS)}

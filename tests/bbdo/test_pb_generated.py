@@ -124,7 +124,8 @@ def check_message(t: ProtobufEventType, msg: Message) -> None:
     assert_same(codec.to_dict_generic(parsed, t._prefix), reference)
     assert_same(codec.fields_of(parsed), codec.to_dict_slow(parsed))
     assert_same(codec.to_dict(msg), codec.to_dict_slow(msg))  # the message as built, not parsed
-    decoders = [t.decode]
+    decoders = [t.decode, t.decode_python]
+    assert_same(t.decode_python(payload), reference)
     for style, compiled in FORCED.items():  # both code shapes, for every message type
         decode, fields_of = compiled[id(t)]
         assert ("_template" in decode.__globals__) == (style == "template")
@@ -138,10 +139,10 @@ def check_message(t: ProtobufEventType, msg: Message) -> None:
 
 def test_every_type_has_a_generated_decoder() -> None:
     styles = set()
-    for t in EVENT_TYPES:
-        assert t.decode.__name__ == f"decode_{t.name}", t.name
+    for t in EVENT_TYPES:  # decode_python: what the C accelerator falls back to, if it is built
+        assert t.decode_python.__name__ == f"decode_{t.name}", t.name
         assert t.codec.fields_of.__name__.startswith("fields_of_"), t.name
-        styles.add("_template" in t.decode.__globals__)
+        styles.add("_template" in t.decode_python.__globals__)
     assert styles == {True, False}, "both ways of building the dict are tested below"
 
 
