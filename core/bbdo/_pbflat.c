@@ -16,7 +16,7 @@
  * on valid, mutated, truncated and random payloads).
  *
  * Why: reading 32 fields one by one through upb's Python attributes costs ~4 us of a ~6 us decode
- * on the benchmark VM; this does the walk and the dict in C (docs/bbdo-source.md, "Decoding").
+ * on the benchmark VM; this does the walk and the dict in C (docs/bbdo-source.md, section 8).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
