@@ -294,6 +294,7 @@ _FLAT_KINDS = {
     FieldDescriptor.TYPE_DOUBLE: 6,
     FieldDescriptor.TYPE_BYTES: 7,  # _text
 }
+_FLAT_MESSAGE, _FLAT_MESSAGES = 8, 9  # a sub-message, a repeated one
 #: Set (to anything) to decode BBDO 3 in pure Python only, for a comparison or a diagnosis
 #: (core/version.py reads it too, for build_info).
 PURE_PYTHON_ENV = "CENTREON_CANOPSIS_PURE_PYTHON"
@@ -318,23 +319,47 @@ def accelerated() -> bool:
 
 
 def _flat_decoder(event: ProtobufEventType) -> Callable[[bytes], dict[str, Any]] | None:
-    """``decode`` through _pbflat.c for a message of scalar fields only (no sub-message, no
-    repeated or proto3 ``optional`` field), falling back to the Python decoder for anything the
-    C walk leaves to protobuf; None when the accelerator is missing or the message is not flat."""
-    fields = event.message_cls.DESCRIPTOR.fields
-    defaults = event.codec.defaults  # not there: a proto3 optional field
-    flat = all(fd.type in _FLAT_KINDS and not fd.is_repeated and fd.name in defaults for fd in fields)
-    if _PBFLAT is None or not flat or not fields:
+    """``decode`` through _pbflat.c, falling back to the Python decoder for anything the C walk
+    leaves to protobuf; None when the accelerator is missing or the message does not qualify:
+    scalar fields only, or sub-messages of scalar fields (one level: BBDO's header and tags), no
+    proto3 ``optional`` field."""
+    if _PBFLAT is None:
+        return None
+    spec = _flat_spec(event.codec, event.decode_python(b""), top=True)
+    if spec is None:
+        return None
+    return functools.partial(_PBFLAT.decode, _PBFLAT.check_spec(spec), event.decode_python)
+
+
+def _flat_spec(codec: MessageCodec, template: dict[str, Any], top: bool) -> tuple[Any, ...] | None:
+    """``(template, keys, kinds, subs, fresh)`` as _pbflat.c reads it, or None."""
+    fields = codec.message_cls.DESCRIPTOR.fields
+    if not fields:
         return None
     size = max(fd.number for fd in fields) + 1
     if size > 1024:  # field numbers are dense in our .proto files; a sparse one stays in Python
         return None
     keys: list[str | None] = [None] * size
     kinds = bytearray(size)
+    subs: list[tuple[Any, ...] | None] = [None] * size
+    fresh: list[int] = []
     for fd in fields:
-        keys[fd.number], kinds[fd.number] = fd.name, _FLAT_KINDS[fd.type]
-    template = event.decode_python(b"")  # every key in order, with its default
-    return functools.partial(_PBFLAT.decode, template, tuple(keys), bytes(kinds), event.decode_python)
+        keys[fd.number] = fd.name
+        if fd.name not in codec.defaults:  # a proto3 optional field: its key comes and goes
+            return None
+        if fd.type == FieldDescriptor.TYPE_MESSAGE:
+            sub = codec.subs[fd.name]
+            sub_spec = _flat_spec(sub, sub.fields_of(sub.message_cls()), top=False) if top else None
+            if sub_spec is None:
+                return None
+            kinds[fd.number] = _FLAT_MESSAGES if fd.is_repeated else _FLAT_MESSAGE
+            subs[fd.number] = sub_spec
+            fresh.append(fd.number)
+        elif fd.is_repeated or fd.type not in _FLAT_KINDS:
+            return None
+        else:
+            kinds[fd.number] = _FLAT_KINDS[fd.type]
+    return template, tuple(keys), bytes(kinds), tuple(subs), tuple(fresh)
 
 
 class ProtobufEventType:
@@ -353,7 +378,7 @@ class ProtobufEventType:
         self._prefix = {"_type": self.event_id, "category": category, "element": element}
         self._parse = message_cls.FromString
         # decode(payload) -> event dict: generated (parse and convert in one function, see
-        # _compile), else the generic path; for flat messages, the C walk of _pbflat.c first
+        # _compile), else the generic path; the C walk of _pbflat.c first where it applies
         python = _compile(self.codec, self) or self.decode_generic
         self.decode_python: Callable[[bytes], dict[str, Any]] = python
         self.decode: Callable[[bytes], dict[str, Any]] = _flat_decoder(self) or python

@@ -17,11 +17,13 @@ from hypothesis import strategies as st
 
 from centreon_canopsis.core.bbdo import DecodeError, pb
 from centreon_canopsis.core.bbdo.pb import PROTOBUF_TYPES
-from tests.bbdo.test_pb_generated import _shape, messages
+from tests.bbdo.test_pb_generated import _containers, _shape, messages
 
 FLAT = [t for t in PROTOBUF_TYPES.values() if t.decode is not t.decode_python]
 NAMES = [t.name for t in FLAT]
 SERVICE_STATUS = PROTOBUF_TYPES[65565]
+SERVICE = next(t for t in PROTOBUF_TYPES.values() if t.name == "pb_service")
+CUSTOM_VARIABLE = next(t for t in PROTOBUF_TYPES.values() if t.name == "pb_custom_variable")
 
 pytestmark = pytest.mark.skipif(not pb.accelerated(), reason="the C accelerator is not built here")
 
@@ -56,7 +58,8 @@ def test_ci_builds_and_uses_the_accelerator():
     if os.environ.get("CI"):
         assert pb.accelerated()
     assert {"pb_service_status", "pb_host_status", "pb_downtime", "pb_acknowledgement"} <= set(NAMES)
-    assert "pb_service" not in NAMES  # tags: a repeated sub-message stays in Python
+    assert {"pb_service", "pb_host", "pb_custom_variable", "pb_service_group_member"} <= set(NAMES)
+    assert "pb_adaptive_service_status" not in NAMES  # proto3 optional fields stay in Python
 
 
 def test_the_pure_python_switch_turns_it_off():
@@ -157,3 +160,63 @@ def test_each_event_is_a_new_dict():
     assert first == second and first is not second
     first["state"] = 9
     assert SERVICE_STATUS.decode(payload)["state"] == 2
+
+
+TAG = field(1, 0, varint(7)) + field(2, 0, varint(3))  # TagInfo: id 7, type 3
+# pb_service: 84 tags (repeated TagInfo), 1 host_id; pb_custom_variable: 1 header (BBDOHeader).
+SUB_MESSAGES = {
+    "no tags": field(1, 0, varint(5)),
+    "two tags": field(84, 2, varint(len(TAG)) + TAG) + field(84, 2, varint(2) + field(1, 0, varint(9))),
+    "an empty tag": field(84, 2, varint(0)),
+    "a tag cut short": field(84, 2, varint(len(TAG)) + TAG[:-1]),
+    "a tag with an unknown field": field(84, 2, varint(2) + field(9, 0, varint(1))),
+    "a tag with a wrong wire type": field(84, 2, varint(2) + field(1, 2, varint(0))),
+    "a tag sent as a varint": field(84, 0, varint(1)),
+    "a tag length past the end": field(84, 2, varint(40) + TAG),
+    "tags inside a tag": field(84, 2, varint(len(TAG) + 2) + field(84, 2, varint(0)) + TAG),
+}
+HEADERS = {
+    "a header": field(1, 2, varint(2) + field(1, 0, varint(4))),
+    "an empty header": field(1, 2, varint(0)),
+    "a header sent twice (merged)": field(1, 2, varint(2) + field(1, 0, varint(4))) + field(1, 2, varint(0)),
+    "a header with a big conf_version": field(1, 2, varint(6) + field(1, 0, varint(2**33 + 1))),
+    "a header cut short": field(1, 2, varint(2) + field(1, 0, b"\x80")),
+}
+
+
+@pytest.mark.parametrize("payload", list(SUB_MESSAGES.values()), ids=list(SUB_MESSAGES))
+def test_tags_decode_or_fail_alike(payload):
+    same(SERVICE, payload)
+
+
+@pytest.mark.parametrize("payload", list(HEADERS.values()), ids=list(HEADERS))
+def test_headers_decode_or_fail_alike(payload):
+    same(CUSTOM_VARIABLE, payload)
+
+
+def test_tags_and_headers_are_new_per_event():
+    """A sub-message's default (an empty tag list, a header dict) is never shared between events
+    or with the template: appending to one event's tags leaves the next event's empty."""
+    for t, payload in ((SERVICE, field(1, 0, varint(5))), (CUSTOM_VARIABLE, b"")):
+        first, second = t.decode(payload), t.decode(payload)
+        assert not {id(c) for c in _containers(first)} & {id(c) for c in _containers(second)}
+    tagged = SERVICE.decode(SUB_MESSAGES["two tags"])
+    assert tagged["tags"] == [{"id": 7, "type": 3}, {"id": 9, "type": 0}]
+    SERVICE.decode(b"")["tags"].append({"id": 1})
+    assert SERVICE.decode(b"")["tags"] == []
+    CUSTOM_VARIABLE.decode(b"")["header"]["conf_version"] = 8
+    assert CUSTOM_VARIABLE.decode(b"")["header"] == {"conf_version": 0}
+
+
+def test_a_spec_is_checked_once_and_decode_takes_only_checked_specs():
+    from centreon_canopsis.core.bbdo import _pbflat
+
+    with pytest.raises(ValueError):
+        _pbflat.check_spec(({}, ("a",), b"\x01\x01", (None,), ()))  # sizes differ
+    with pytest.raises(ValueError):
+        _pbflat.check_spec(({}, (None, "tags"), b"\x00\x09", (None, None), ()))  # no sub-spec
+    with pytest.raises(ValueError):
+        sub = ({}, (None, "id"), b"\x00\x02", (None, None), ())
+        _pbflat.check_spec(({}, (None, "tags"), b"\x00\x09", (None, sub), ()))  # not in fresh
+    with pytest.raises(ValueError, match="PyCapsule"):
+        _pbflat.decode(({}, (), b"", (), ()), lambda payload: None, b"")  # a tuple, not a checked spec
