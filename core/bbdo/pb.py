@@ -314,7 +314,7 @@ _PBFLAT = _flat_module()
 
 
 def accelerated() -> bool:
-    """Whether flat BBDO 3 messages are decoded by the C accelerator (``centreon-canopsis version``)."""
+    """Whether BBDO 3 messages are decoded by the C accelerator (``centreon-canopsis version``)."""
     return _PBFLAT is not None
 
 
@@ -365,8 +365,9 @@ def _flat_spec(codec: MessageCodec, template: dict[str, Any], top: bool) -> tupl
 class ProtobufEventType:
     """One BBDO 3 event type: message class plus ``decode`` / ``encode`` of its payload.
 
-    ``decode`` is an attribute, the generated function itself, so that :class:`BBDOCodec` binds
-    it per type id with no method in between."""
+    ``decode`` is an attribute, the C walk (a ``functools.partial`` of ``_pbflat.decode``) or the
+    generated function itself, so that :class:`BBDOCodec` binds it per type id with no method in
+    between; ``decode_python`` is the generated function, the C walk's reference and fallback."""
 
     def __init__(self, category: int, element: int, name: str, message_cls: type[_pb_message.Message]):
         self.category = category
