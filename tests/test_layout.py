@@ -6,6 +6,8 @@ docs/architecture.md lists which package may import which; these tests are that 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -95,9 +97,6 @@ def test_core_holds_no_standin_modules() -> None:
 def test_the_engine_loads_the_bbdo_decoders_only_when_a_bbdo_part_needs_them():
     """core/bbdo/__init__.py is lazy: the pipeline (a JSON-lines daemon, ``validate``, the cold
     start of benchmarks/cache_scale.py) never pays for the protobuf runtime and the decoders."""
-    import subprocess
-    import sys
-
     code = (
         "import sys\n"
         "from centreon_canopsis.core.pipeline import Pipeline\n"
@@ -108,17 +107,19 @@ def test_the_engine_loads_the_bbdo_decoders_only_when_a_bbdo_part_needs_them():
         "assert set(bbdo.__all__) == set(bbdo._WHERE) and all(getattr(bbdo, n) for n in bbdo.__all__)\n"
         "assert 'google.protobuf' in sys.modules\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    done = python(code)
     assert done.returncode == 0, done.stderr
+
+
+def python(code: str) -> subprocess.CompletedProcess[str]:
+    """``code`` run by a fresh interpreter (what a module imports shows only in a new process)."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
 
 
 def test_a_command_loads_only_its_own_module_and_never_the_standins():
     """``centreon-canopsis run`` (and ``status``, ``tap``...) registers its own parser only: the
     daemon does not import the stand-ins and the other commands (0.9 s and 30 MB at every start,
     when bytecode is not cached). ``--help`` and a wrong command still see them all."""
-    import subprocess
-    import sys
-
     code = (
         "import sys\n"
         "from centreon_canopsis.core.cli import main\n"
@@ -132,10 +133,9 @@ def test_a_command_loads_only_its_own_module_and_never_the_standins():
         "    assert stop.code == 2\n"
         "assert 'centreon_canopsis.standins.cli.simulate' in sys.modules\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    done = python(code)
     assert done.returncode == 0, done.stderr
     assert "invalid choice: 'no-such-command'" in done.stderr and "simulate" in done.stderr
-    helping = "import sys; from centreon_canopsis.core.cli import main; sys.exit(main(['--help']))"
-    listing = subprocess.run([sys.executable, "-c", helping], capture_output=True, text=True, timeout=60)
+    listing = python("import sys; from centreon_canopsis.core.cli import main; sys.exit(main(['--help']))")
     assert listing.returncode == 0
     assert all(name in listing.stdout for name in ("run", "sandbox", "statedb", "top"))
