@@ -1,7 +1,7 @@
-"""Only the optional C accelerator: everything else is in pyproject.toml.
+"""Only the optional C accelerators of the BBDO path: everything else is in pyproject.toml.
 
-``optional=True``: where it cannot be compiled (no compiler, no Python headers) the install goes
-on without it and BBDO 3 is decoded by the pure-Python code it mirrors (core/bbdo/_pbflat.c).
+``optional=True``: where they cannot be compiled (no compiler, no Python headers) the install goes
+on without them and the pure-Python code they mirror runs (core/bbdo/accel.py).
 """
 
 from setuptools import Extension, setup
@@ -9,5 +9,6 @@ from setuptools import Extension, setup
 setup(
     ext_modules=[
         Extension("centreon_canopsis.core.bbdo._pbflat", ["core/bbdo/_pbflat.c"], optional=True),
+        Extension("centreon_canopsis.core.bbdo._framing", ["core/bbdo/_framing.c"], optional=True),
     ]
 )

@@ -217,8 +217,8 @@ CATALOGUE: tuple[MetricInfo, ...] = (
         "build_info",
         "gauge",
         "Always 1; the labels say what runs: the connector's, Python's, pluggy's and protobuf's "
-        "versions, and the BBDO 3 decoder (c: the compiled accelerator, python: without it).",
-        ("version", "python", "pluggy", "protobuf", "bbdo3_decoder"),
+        "versions, and the BBDO path's accelerator (c: compiled and used, python: without it).",
+        ("version", "python", "pluggy", "protobuf", "accelerator"),
     ),
     MetricInfo("process_cpu_seconds_total", "counter", "CPU time of the process, user and system."),
     MetricInfo("process_resident_memory_bytes", "gauge", "Resident memory of the process."),

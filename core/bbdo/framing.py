@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from .accel import switched_off
 from .budget import DEFAULT_MAX_EVENT_SIZE, BudgetExceeded, BufferBudget
 from .crc import REVERSED_BYTES, crc16_x25, x25_matches
 from .diag import LogLimiter
@@ -22,6 +23,18 @@ from .header import HEADER_STRUCT, pack_header
 from .ids import HEADER_SIZE, MAX_PACKET_SIZE, type_name
 
 log = logging.getLogger(__name__)
+
+
+def _usual_packets_in_c() -> Callable[..., tuple[list[RawEvent], int]] | None:
+    """``_framing.packets`` when the C accelerator was built and is not switched off."""
+    if switched_off():
+        return None
+    try:
+        from ._framing import packets
+    except ImportError:
+        return None
+    return packets
+
 
 #: Broker purges its partial buffers when more than a handful are pending.
 DEFAULT_MAX_PENDING = 4
@@ -69,6 +82,9 @@ class RawEvent(NamedTuple):
     offset: int
 
 
+_USUAL_PACKETS = _usual_packets_in_c()
+
+
 #: Builds a RawEvent from a tuple without NamedTuple's Python-level ``__new__`` (the hot loop).
 _raw = tuple.__new__
 
@@ -114,6 +130,7 @@ class Reassembler:
         warn: LogLimiter | None = None,
         peer_limit: int | None = None,
         budget: BufferBudget | None = None,
+        accelerated: bool | None = None,
     ) -> None:
         self.label = label
         self.max_event_size = max_event_size
@@ -129,6 +146,8 @@ class Reassembler:
         self._base = 0  # stream offset of _buf[0]
         self._partials: dict[tuple[int, int, int], _Partial] = {}
         self._corrupt_since = -1  # stream offset where the current run of bad bytes started
+        # ``accelerated=False``: the pure-Python loop only (the reference, for the tests)
+        self._usual_packets = _USUAL_PACKETS if accelerated is not False else None
 
     @property
     def offset(self) -> int:
@@ -164,11 +183,21 @@ class Reassembler:
         # The hot loop, once per packet: the checksums are computed on one bit-reversed copy of
         # the buffer (crc.x25_matches), and payloads are sliced from one bytes copy of it.
         whole = bytes(buf)
-        reversed_bytes = whole.translate(REVERSED_BYTES)
+        reversed_bytes = b""  # made when a packet needs the Python loop (most reads: never)
         partials = self._partials
         stats = self.stats
         packets = 0
+        usual = self._usual_packets
         while end - pos >= HEADER_SIZE:
+            if usual is not None and not partials and self._corrupt_since < 0:
+                # The usual packets in C (_framing.c); it stops at one this loop must handle.
+                events, pos = usual(whole, pos, self._base, RawEvent)
+                out += events
+                packets += len(events)
+                if end - pos < HEADER_SIZE:
+                    break
+            if not reversed_bytes:
+                reversed_bytes = whole.translate(REVERSED_BYTES)
             checksum, size, event_id, source_id, destination_id = unpack(whole, pos)
             if not x25_matches(reversed_bytes[pos + 2 : pos + HEADER_SIZE], checksum):
                 if self._corrupt_since < 0:

@@ -15,7 +15,6 @@ import functools
 import keyword
 import linecache
 import operator
-import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -23,6 +22,7 @@ from google.protobuf import message as _pb_message
 from google.protobuf import message_factory
 from google.protobuf.descriptor import FieldDescriptor
 
+from .accel import switched_off
 from .errors import DecodeError, EncodeError
 from .ids import make_type
 from .proto import bam_pb2, bbdo_pb2, neb_pb2
@@ -295,13 +295,10 @@ _FLAT_KINDS = {
     FieldDescriptor.TYPE_BYTES: 7,  # _text
 }
 _FLAT_MESSAGE, _FLAT_MESSAGES = 8, 9  # a sub-message, a repeated one
-#: Set (to anything) to decode BBDO 3 in pure Python only, for a comparison or a diagnosis
-#: (core/version.py reads it too, for build_info).
-PURE_PYTHON_ENV = "CENTREON_CANOPSIS_PURE_PYTHON"
 
 
 def _flat_module() -> Any:
-    if os.environ.get(PURE_PYTHON_ENV):
+    if switched_off():
         return None
     try:
         from . import _pbflat  # built by setup.py when a compiler is there; optional

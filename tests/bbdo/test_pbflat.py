@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from centreon_canopsis.core.bbdo import DecodeError, pb
+from centreon_canopsis.core.bbdo import DecodeError, accel, pb
 from centreon_canopsis.core.bbdo.pb import PROTOBUF_TYPES
 from tests.bbdo.test_pb_generated import _containers, _shape, messages
 
@@ -64,7 +64,7 @@ def test_ci_builds_and_uses_the_accelerator():
 
 def test_the_pure_python_switch_turns_it_off():
     code = "from centreon_canopsis.core.bbdo import pb; print(pb.accelerated())"
-    env = {**os.environ, pb.PURE_PYTHON_ENV: "1"}
+    env = {**os.environ, accel.PURE_PYTHON_ENV: "1"}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
     assert done.stdout.strip() == "False", done.stderr
 

@@ -7,7 +7,7 @@ import platform
 import time
 from importlib.metadata import version
 
-from centreon_canopsis.core.bbdo import pb
+from centreon_canopsis.core.bbdo import framing, pb
 from centreon_canopsis.core.cli.status import parse_metrics
 from centreon_canopsis.core.metrics import Metrics
 from centreon_canopsis.core.process_metrics import register_process_metrics
@@ -17,10 +17,10 @@ PREFIX = "centreon_canopsis_"
 
 
 def test_version_option_and_command_print_the_same_line():
-    decoder = "c" if pb.accelerated() else "python"
+    decoder = "c" if pb.accelerated() and framing._USUAL_PACKETS is not None else "python"
     expected = (
         f"centreon-canopsis {version('centreon-canopsis-connector')} (Python {platform.python_version()}, "
-        f"pluggy {version('pluggy')}, protobuf {version('protobuf')}, BBDO 3 decoder {decoder})"
+        f"pluggy {version('pluggy')}, protobuf {version('protobuf')}, accelerator {decoder})"
     )
     for args in (["--version"], ["version"]):
         done = cli(*args)
@@ -39,7 +39,7 @@ def test_build_info_and_process_metrics_describe_this_process():
         "python": platform.python_version(),
         "pluggy": version("pluggy"),
         "protobuf": version("protobuf"),
-        "bbdo3_decoder": "c" if pb.accelerated() else "python",
+        "accelerator": "c" if pb.accelerated() and framing._USUAL_PACKETS is not None else "python",
     }
     cpu = samples[PREFIX + "process_cpu_seconds_total"][0][1]
     times = os.times()

@@ -1,0 +1,29 @@
+"""The optional C accelerators of the BBDO path: ``_pbflat.c`` (BBDO 3 payloads into event dicts)
+and ``_framing.c`` (the usual packets of a stream into events). setup.py compiles them where a C
+compiler and Python's headers are found; without them, the pure-Python code they mirror runs,
+with the same results (docs/bbdo-source.md, section 8). This module imports neither protobuf nor
+the accelerators: ``build_info`` reads it on the JSON-lines path too."""
+
+from __future__ import annotations
+
+import os
+from importlib.util import find_spec
+
+#: Set (to anything) to run the pure-Python code only, for a comparison or a diagnosis.
+PURE_PYTHON_ENV = "CENTREON_CANOPSIS_PURE_PYTHON"
+MODULES = ("centreon_canopsis.core.bbdo._pbflat", "centreon_canopsis.core.bbdo._framing")
+
+
+def switched_off() -> bool:
+    return bool(os.environ.get(PURE_PYTHON_ENV))
+
+
+def name() -> str:
+    """``c`` when both accelerators were compiled and are not switched off, else ``python``."""
+    if switched_off():
+        return "python"
+    try:
+        found = all(find_spec(module) is not None for module in MODULES)
+    except (ImportError, ValueError):
+        found = False
+    return "c" if found else "python"
