@@ -180,8 +180,10 @@ class Reassembler:
             if self._partials:
                 self.expire()
             return out
-        # The hot loop, once per packet: the checksums are computed on one bit-reversed copy of
-        # the buffer (crc.x25_matches), and payloads are sliced from one bytes copy of it.
+        # The hot loop, once per packet: the usual packets go through _framing.c when it is
+        # built; the others (and all of them without it) through the Python below, which checks
+        # each header on one bit-reversed copy of the read (crc.x25_matches) and slices the
+        # payloads from one bytes copy of it.
         whole = bytes(buf)
         reversed_bytes = b""  # made when a packet needs the Python loop (most reads: never)
         partials = self._partials
