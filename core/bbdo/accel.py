@@ -6,16 +6,30 @@ the accelerators: ``build_info`` reads it on the JSON-lines path too."""
 
 from __future__ import annotations
 
+import importlib
 import os
 from importlib.util import find_spec
+from types import ModuleType
 
 #: Set (to anything) to run the pure-Python code only, for a comparison or a diagnosis.
 PURE_PYTHON_ENV = "CENTREON_CANOPSIS_PURE_PYTHON"
-MODULES = ("centreon_canopsis.core.bbdo._pbflat", "centreon_canopsis.core.bbdo._framing")
+PBFLAT, FRAMING = "centreon_canopsis.core.bbdo._pbflat", "centreon_canopsis.core.bbdo._framing"
+MODULES = (PBFLAT, FRAMING)
 
 
 def switched_off() -> bool:
     return bool(os.environ.get(PURE_PYTHON_ENV))
+
+
+def load(module: str) -> ModuleType | None:
+    """One of MODULES, imported; None when it was not compiled or is switched off (the caller
+    then runs the Python code it mirrors)."""
+    if switched_off():
+        return None
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        return None
 
 
 def name() -> str:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from .accel import switched_off
+from . import accel
 from .budget import DEFAULT_MAX_EVENT_SIZE, BudgetExceeded, BufferBudget
 from .crc import REVERSED_BYTES, crc16_x25, x25_matches
 from .diag import LogLimiter
@@ -23,17 +23,6 @@ from .header import HEADER_STRUCT, pack_header
 from .ids import HEADER_SIZE, MAX_PACKET_SIZE, type_name
 
 log = logging.getLogger(__name__)
-
-
-def _usual_packets_in_c() -> Callable[..., tuple[list[RawEvent], int]] | None:
-    """``_framing.packets`` when the C accelerator was built and is not switched off."""
-    if switched_off():
-        return None
-    try:
-        from ._framing import packets
-    except ImportError:
-        return None
-    return packets
 
 
 #: Broker purges its partial buffers when more than a handful are pending.
@@ -82,7 +71,10 @@ class RawEvent(NamedTuple):
     offset: int
 
 
-_USUAL_PACKETS = _usual_packets_in_c()
+#: ``_framing.packets`` when the C accelerator was built and is not switched off.
+_USUAL_PACKETS: Callable[..., tuple[list[RawEvent], int]] | None = getattr(
+    accel.load(accel.FRAMING), "packets", None
+)
 
 
 #: Builds a RawEvent from a tuple without NamedTuple's Python-level ``__new__`` (the hot loop).

@@ -22,7 +22,7 @@ from google.protobuf import message as _pb_message
 from google.protobuf import message_factory
 from google.protobuf.descriptor import FieldDescriptor
 
-from .accel import switched_off
+from . import accel
 from .errors import DecodeError, EncodeError
 from .ids import make_type
 from .proto import bam_pb2, bbdo_pb2, neb_pb2
@@ -297,17 +297,7 @@ _FLAT_KINDS = {
 _FLAT_MESSAGE, _FLAT_MESSAGES = 8, 9  # a sub-message, a repeated one
 
 
-def _flat_module() -> Any:
-    if switched_off():
-        return None
-    try:
-        from . import _pbflat  # built by setup.py when a compiler is there; optional
-    except ImportError:
-        return None
-    return _pbflat
-
-
-_PBFLAT = _flat_module()
+_PBFLAT = accel.load(accel.PBFLAT)  # built by setup.py when a compiler is there; optional
 
 
 def accelerated() -> bool:

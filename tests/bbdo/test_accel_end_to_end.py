@@ -21,12 +21,10 @@ pytestmark = pytest.mark.skipif(
     not pb.accelerated() or framing._USUAL_PACKETS is None, reason="the C accelerators are not built here"
 )
 
+#: With daemon_values' NO_FILTERS (hard_only and dedup off): every event kind, every state.
 EVERY_ELEMENT = {
     "accepted_categories": "neb,bam",
     "accepted_elements": "host_status,service_status,acknowledgement,downtime,ba_status",
-    "hard_only": 0,
-    "enable_service_status_dedup": 0,
-    "enable_host_status_dedup": 0,
     "acknowledged": 1,
     "in_downtime": 1,
     "flapping": 1,
