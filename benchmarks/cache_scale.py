@@ -61,9 +61,11 @@ def _config(state_dir: Path) -> Any:
 
 
 def phase_burst(stream: Path, state_dir: Path) -> dict[str, float]:
+    from centreon_canopsis.core import interpreter
     from centreon_canopsis.core.pipeline import Pipeline
     from centreon_canopsis.core.sources.jsonl import JsonLinesSource
 
+    interpreter.tune()  # as run does
     pipeline = Pipeline(_config(state_dir))
     before = _rss_mib()
     cpu = time.process_time()

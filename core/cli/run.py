@@ -6,7 +6,6 @@ import argparse
 import logging
 import os
 import signal
-import sys
 from pathlib import Path
 
 from centreon_canopsis.core import interpreter
@@ -76,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     # Installed before anything else: a stop during start-up is honoured once reading begins.
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, hangup)
-    switch_interval = interpreter.tune()
+    tuned = interpreter.tune()
     try:
         opened = open_pipeline(args.config)
         if isinstance(opened, int):
@@ -97,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        sys.setswitchinterval(switch_interval)
+        interpreter.restore(tuned)
         notifier.close()
 
 
