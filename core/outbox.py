@@ -203,6 +203,15 @@ class Outbox:
     def dead_buffered(self) -> int:
         return len(self._dead)
 
+    def fold_cache(self, entries: int = 1) -> int:
+        """Moves the oldest name cache journal entries into its table, in a transaction of their
+        own (core/cache.py :meth:`Cache.fold`); returns the bytes moved (0: nothing to do)."""
+        cache = self.cache
+        if cache is None or not cache.journal_bytes:
+            return 0
+        with self._write_lock, self._writer as connection:
+            return cache.fold(connection, entries)
+
     def commit(
         self,
         source: str | None = None,

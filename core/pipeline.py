@@ -40,6 +40,11 @@ COMMIT_RETRY, COMMIT_RETRY_CAP = 1.0, 30.0  # seconds between attempts to commit
 BACKPRESSURE_LOG_PERIOD = 60.0  # seconds between two "still paused" warnings
 #: At most this many events under one commit (group commit): bounds the wait of the first one.
 GROUP_EVENTS = 4000
+#: The name cache journal (core/cache.py) is folded into its table while the source is idle, in
+#: slices of one entry (about 5 ms) for at most this long per idle moment; past JOURNAL_MAX_BYTES
+#: one entry is folded after each commit too, which bounds a start-up's replay (about 1 s).
+FOLD_IDLE_SECONDS = 0.05
+JOURNAL_MAX_BYTES = 32 << 20
 
 
 def build_context(
@@ -276,14 +281,15 @@ class Pipeline:
         if self.context.stopping.is_set():  # stopped before the source could be closed
             return
         resume = self.outbox.position(source.name)
+        waiting = getattr(source, "pending", None)
         if hasattr(source, "on_idle"):
-            source.on_idle = self.tick
+            source.on_idle = lambda: self._idle(waiting)
         self.wait_for_room()
         batches = source.batches(resume)
         # Group commit: batches that already wait are processed too before the one commit (one
         # fsync for several reads, when the input outruns the disk); a lone batch is not held back.
-        waiting = getattr(source, "pending", None)
         outbox = self.outbox
+        cache = self.context.cache
         for batch in batches:
             group, size = [batch], len(batch.events)
             self._process(batch)
@@ -302,6 +308,8 @@ class Pipeline:
                 size += len(more.events)
             if not self._commit_group(group, source.name):
                 break
+            if cache.journal_bytes > JOURNAL_MAX_BYTES:
+                self._fold_cache()
             self.tick()
             self.wait_for_room()
             if self.context.stopping.is_set() or (should_stop is not None and should_stop()):
@@ -351,6 +359,28 @@ class Pipeline:
             metrics.inc("backpressure_seconds_total", paused)
         if not context.stopping.is_set():
             notice(log, "reading resumed after %.1fs of backpressure", paused)
+
+    def _idle(self, waiting: Callable[[], bool] | None) -> None:
+        """The source has nothing now: fold the name cache journal a slice at a time until it
+        does (a lone event waits one slice at most), then the usual tick."""
+        deadline = time.monotonic() + FOLD_IDLE_SECONDS
+        while self.context.cache.journal_bytes and time.monotonic() < deadline:
+            if (waiting is not None and waiting()) or self.context.stopping.is_set():
+                break
+            if not self._fold_cache():
+                break
+        self.tick()
+
+    def _fold_cache(self) -> int:
+        """One journal entry into the cache's table; a failing disk only postpones it."""
+        try:
+            return self.outbox.fold_cache()
+        except sqlite3.Error as error:
+            if is_damage(error):
+                raise StateDatabaseError(self.store.path, error) from None
+            log_limited(log, logging.WARNING, "cache-fold", "cannot fold the name cache journal (%s); "
+                        "trying again later", error)  # fmt: skip
+            return 0
 
     def tick(self) -> None:
         on_tick = self.on_tick

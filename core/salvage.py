@@ -27,6 +27,7 @@ from typing import Any
 
 import orjson
 
+from centreon_canopsis.core.cache import journal_items
 from centreon_canopsis.core.logsafe import shown
 from centreon_canopsis.core.store import (
     DB_NAME,
@@ -39,7 +40,13 @@ from centreon_canopsis.core.store import (
 
 #: Tables copied by a repair, with their id column (None: no rowid, read in one scan).
 #: Dead letters before the outbox: payloads the damage made unsendable join them with new ids.
-SALVAGED = (("routes", None), ("cache_objects", None), ("dead_letters", "id"), ("outbox", "id"))
+SALVAGED = (
+    ("routes", None),
+    ("cache_objects", None),
+    ("cache_journal", "id"),
+    ("dead_letters", "id"),
+    ("outbox", "id"),
+)
 CHECKED = (*(name for name, _ in SALVAGED), "source_positions", "meta")
 CHUNK = 500  # rows per query when reading a damaged table
 #: What reading a damaged file raises (Python's sqlite3 fails to decode SQLite's own message about
@@ -115,8 +122,8 @@ def check(state_dir: str | os.PathLike[str], full: bool = True) -> CheckReport:
             count = 0
             for row in _rows(connection, table, id_column, report.problems):
                 count += 1
-                if table == "cache_objects":
-                    problem = _cache_row_problem(row)
+                if table in ROW_PROBLEMS:
+                    problem = ROW_PROBLEMS[table](row)
                     if problem and len(report.problems) < MAX_PROBLEMS:
                         report.problems.append(problem)
             report.rows[table] = count
@@ -226,7 +233,7 @@ def _salvage(moved: Path, target: sqlite3.Connection, report: RepairReport) -> N
             insert = f"INSERT OR REPLACE INTO {table} ({', '.join(wanted)}) VALUES ({marks})"
             batch: list[tuple[Any, ...]] = []
             for row in rows:
-                if table == "cache_objects" and _cache_row_problem(row):
+                if table in ROW_PROBLEMS and ROW_PROBLEMS[table](row):
                     continue  # the name comes back with the next configuration event
                 if table == "outbox" and _unsendable(target, dict(zip(wanted, row, strict=True)), report):
                     continue  # kept as a dead letter instead
@@ -351,6 +358,14 @@ def _note(problems: list[str], problem: str) -> None:
         problems.append(problem)
 
 
+def _journal_row_problem(row: tuple[Any, ...]) -> str | None:
+    try:
+        journal_items(row[0], row[1])
+    except ValueError as error:
+        return f"cache_journal: {shown(str(error), 120)}"
+    return None
+
+
 def _cache_row_problem(row: tuple[Any, ...]) -> str | None:
     kind, key, value = row[0], row[1], row[2]
     try:
@@ -362,3 +377,7 @@ def _cache_row_problem(row: tuple[Any, ...]) -> str | None:
     if "\ufffd" in str(kind) + str(key):
         return f"cache_objects: {shown(kind, 40)} {shown(key, 40)}: not UTF-8"
     return None
+
+
+#: Rows of these tables that the connector could not read at start are reported, and not salvaged.
+ROW_PROBLEMS = {"cache_objects": _cache_row_problem, "cache_journal": _journal_row_problem}

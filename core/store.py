@@ -31,6 +31,7 @@ CACHE_KIB = 16 << 10
 
 SCHEMA = (
     Cache.SCHEMA,
+    Cache.JOURNAL_SCHEMA,
     Cache.SNAPSHOT_SCHEMA,
     """
     CREATE TABLE IF NOT EXISTS outbox (

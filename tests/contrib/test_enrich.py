@@ -97,13 +97,18 @@ def test_the_cache_keeps_chosen_variables_across_restarts(tmp_path) -> None:
         handler(record, registry.by_type[record["_type"]])
     connection = sqlite3.connect(tmp_path / "cache.db")
     connection.execute(Cache.SCHEMA)
+    connection.execute(Cache.JOURNAL_SCHEMA)
     cache.save(connection)
     connection.commit()
-    restored = Cache()
-    restored.load(connection)
-    assert restored.custom_variables(HOST_ID) == {"SITE": "Paris"}
-    assert restored.category_names(HOST_ID) == ["Critical-Infra"]
-    assert restored.severity_name(HOST_ID) == "High"
+    for stored in ("the journal", "the rows"):
+        restored = Cache()
+        restored.load(connection)
+        assert restored.custom_variables(HOST_ID) == {"SITE": "Paris"}, stored
+        assert restored.category_names(HOST_ID) == ["Critical-Infra"], stored
+        assert restored.severity_name(HOST_ID) == "High", stored
+        cache.fold(connection, 10)
+        connection.commit()
+    assert connection.execute("SELECT COUNT(*) FROM cache_journal").fetchone() == (0,)
 
 
 def test_a_customer_has_its_own_settings(connector, canopsis_sandbox) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 import pytest
 
 from centreon_canopsis.core.cache import Cache
@@ -131,22 +132,36 @@ def test_unknown_host_is_sent_with_ids_when_skip_anon_events_is_0(tmp_path):
     )
 
 
-def test_cache_write_is_in_the_batch_transaction(tmp_path):
+def journal_kinds(connection) -> list[str]:
+    """The kinds of the objects in the name cache journal, in the order written per entry."""
+    entries = connection.execute("SELECT value FROM cache_journal ORDER BY id").fetchall()
+    return sorted(kind for (value,) in entries for kind, _, _ in orjson.loads(value))
+
+
+def test_cache_write_is_in_the_batch_transaction_then_folded_into_its_table(tmp_path):
     pipeline = Pipeline(make_config(tmp_path))
+    expected = {
+        "instance": 1,
+        "host": 1,
+        "service": 1,
+        "hostgroup": 2,
+        "servicegroup": 1,
+        "host_member": 1,
+        "service_member": 1,
+    }
     try:
         pipeline.process_batch(Batch(ev.v3_configuration()))
         connection = pipeline.store.connect()
+        assert journal_kinds(connection) == sorted(k for k, n in expected.items() for _ in range(n))
+        assert connection.execute("SELECT COUNT(*) FROM cache_objects").fetchone() == (0,)
+        assert pipeline.context.cache.journal_bytes > 0
+        assert pipeline.outbox.fold_cache() > 0  # what an idle source does
         rows = dict(connection.execute("SELECT kind, COUNT(*) FROM cache_objects GROUP BY kind").fetchall())
+        assert rows == expected
+        assert journal_kinds(connection) == []
+        assert pipeline.context.cache.journal_bytes == 0
+        assert pipeline.outbox.fold_cache() == 0
         connection.close()
-        assert rows == {
-            "instance": 1,
-            "host": 1,
-            "service": 1,
-            "hostgroup": 2,
-            "servicegroup": 1,
-            "host_member": 1,
-            "service_member": 1,
-        }
     finally:
         pipeline.close(1)
 
@@ -162,10 +177,10 @@ def test_cache_changes_survive_a_failed_commit(tmp_path):
 
         with pytest.raises(OSError):
             pipeline.outbox.commit(also=disk_full)  # rolled back
+        assert pipeline.context.cache.journal_bytes == 0
         pipeline.outbox.commit()  # the retry writes what the failed commit did not
         connection = pipeline.store.connect()
-        kinds = [row[0] for row in connection.execute("SELECT kind FROM cache_objects")]
+        assert journal_kinds(connection) == ["host"]
         connection.close()
-        assert kinds == ["host"]
     finally:
         pipeline.close(1)

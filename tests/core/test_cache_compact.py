@@ -23,6 +23,7 @@ def feed(cache: Cache, *events) -> Cache:
 def database(cache: Cache | None = None) -> sqlite3.Connection:
     connection = sqlite3.connect(":memory:")
     connection.execute(Cache.SCHEMA)
+    connection.execute(Cache.JOURNAL_SCHEMA)
     if cache is not None:
         cache.save(connection)
         cache.mark_saved()
@@ -128,7 +129,7 @@ def rows_not_read(monkeypatch):
     monkeypatch.setattr(Cache, "_load_rows", fail)
 
 
-def test_a_snapshot_loads_the_same_cache_and_a_later_change_retires_it(monkeypatch):
+def test_a_snapshot_loads_the_same_cache_then_the_journal_after_it_until_a_fold_retires_it(monkeypatch):
     cache = feed(Cache(), *ev.v3_configuration())
     connection = database(cache)
     connection.execute(Cache.SNAPSHOT_SCHEMA)
@@ -145,9 +146,18 @@ def test_a_snapshot_loads_the_same_cache_and_a_later_change_retires_it(monkeypat
     again.save(connection)
     connection.commit()
     again.mark_saved()
+    # The snapshot stays; the change is in the journal after its mark, replayed on top of it.
+    with monkeypatch.context() as patch:
+        rows_not_read(patch)
+        assert loaded(connection).service(15, 47)["description"] == "Ping v6"
+    assert again.fold(connection, 10) > 0
+    connection.commit()
     assert connection.execute("SELECT COUNT(*) FROM cache_snapshot").fetchone() == (0,)
+    assert loaded(connection).service(15, 47)["description"] == "Ping v6"  # from the rows now
     assert again.write_snapshot(connection)
-    assert loaded(connection).service(15, 47)["description"] == "Ping v6"
+    with monkeypatch.context() as patch:
+        rows_not_read(patch)
+        assert loaded(connection).service(15, 47)["description"] == "Ping v6"
 
 
 def test_rows_changed_by_another_hand_are_read_instead_of_the_snapshot():

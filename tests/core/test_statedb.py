@@ -102,7 +102,8 @@ def test_a_malformed_outbox_is_salvaged_and_delivered(tmp_path, capsys):
     assert code == OK and report["moved_to"]
     kept = report["salvaged"]["outbox"]
     assert COUNT - 50 < kept < COUNT, "one page of payloads is lost, the rest kept"
-    assert report["salvaged"]["routes"] == 1 and report["salvaged"]["cache_objects"] > 0
+    assert report["salvaged"]["routes"] == 1
+    assert report["salvaged"]["cache_objects"] + report["salvaged"]["cache_journal"] > 0
     with Recorder() as recorder:
         code, _, _ = cli(
             capsys, "replay", "-c", config_file(tmp_path, recorder.port), str(tmp_path / "events.jsonl")
@@ -298,3 +299,25 @@ def test_an_existing_world_readable_state_is_reported(tmp_path, capsys):
     with Recorder() as recorder:  # run drains what waits before it exits
         assert cli(capsys, "run", "-c", config_file(tmp_path, recorder.port))[0] == OK
     assert "readable by other users: they hold every payload" in (tmp_path / "connector.log").read_text()
+
+
+def test_an_undecodable_cache_journal_entry(tmp_path, capsys):
+    state = fill(tmp_path, 10)
+    connection = sqlite3.connect(state / DB_NAME)
+    assert connection.execute("SELECT COUNT(*) FROM cache_journal").fetchone()[0] > 0, "names not folded yet"
+    connection.execute("INSERT INTO cache_journal (value) VALUES ('[[\"host\", 7]]')")
+    connection.commit()
+    connection.close()
+    config = config_file(tmp_path)
+    code, _, err = cli(capsys, "run", "-c", config)
+    assert code == UNAVAILABLE and "is damaged" in err and "Traceback" not in err
+    code, out, _ = cli(capsys, "statedb", "check", "-c", config)
+    assert code == FAILED and "cache_journal: name cache journal entry" in out
+    code, out, _ = cli(capsys, "statedb", "repair", "-c", config, "--json")
+    assert code == OK and orjson.loads(out)["salvaged"]["cache_journal"] >= 1
+    repaired = Pipeline(make_config(state, 1))
+    try:
+        assert repaired.context.cache.hosts, "the names of the readable entries are kept"
+        assert repaired.outbox.depth() == 10
+    finally:
+        repaired.close(1)
