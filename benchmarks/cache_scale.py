@@ -1,12 +1,22 @@
 """The name cache at scale: a configuration burst of 50k hosts / 500k services, then a cold start.
 
-Usage: ``python benchmarks/cache_scale.py [--hosts 50000] [--services-per-host 10] [--bbdo 3]``
+Usage: ``python benchmarks/cache_scale.py [--hosts 50000] [--services-per-host 10] [--bbdo 3]
+[--source bbdo] [--layout reader-child]``
 
-1. ``centreon-canopsis simulate --events 0`` writes the configuration bursts only (hosts, services,
-   groups and their members, custom variables, severities, pollers) as JSON lines.
-2. A fresh process runs the connector's pipeline on that file (the JSON-lines source, commits
-   of 1000 events as ``run`` does, the name cache saved in the state database): configuration
-   burst events/s, its CPU per event, peak and final RSS.
+1. The configuration bursts of every poller (hosts, services, groups and their members, custom
+   variables, severities, pollers), from the Broker simulator (seed 1).
+2. The burst, by ``--source``:
+
+   * ``bbdo`` (the default, the production path): as ``benchmarks/bbdo_pipeline.py`` does, the
+     simulated Broker sends the burst over TCP (BBDO, encoded before anything is timed) to
+     ``centreon-canopsis run`` in the process layout ``--layout`` (default ``reader-child``: the
+     BBDO source in a child process, ``[source] process = "child"``), which acknowledges what it
+     committed. Burst events/s is the events over the time to the last acknowledgement; the
+     connector's CPU (its child included, and the daemon's own) per event; its peak RSS. The
+     connector then stops cleanly, leaving its state for step 3.
+   * ``jsonl``: ``centreon-canopsis simulate --events 0`` writes the burst as JSON lines and a
+     fresh process runs the connector's pipeline on that file in-process (the JSON-lines source,
+     commits as ``run`` does): no TCP, JSON decoding instead of BBDO.
 3. Another fresh process opens the state directory as ``run`` does at start-up (``Pipeline``:
    plugins, state database, cache load): cold start time and RSS once loaded (steady RSS: the
    cache does not grow while nothing is added to the configuration). The burst's clean stop
@@ -32,7 +42,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness import CLI, reference_loop
+from harness import CLI, reference_loop, usage
 
 TARGETS = {"cold start": 1.0, "steady rss": 250.0, "burst": 100_000.0}
 
@@ -81,6 +91,43 @@ def phase_burst(stream: Path, state_dir: Path) -> dict[str, float]:
             "rss_end": _rss_mib(), "hosts": counts["hosts"], "services": counts["services"]}  # fmt: skip
 
 
+def bbdo_burst(args: argparse.Namespace, work: Path) -> tuple[dict[str, float], Path]:
+    """The burst through ``run`` over BBDO (bbdo_pipeline.py's parts); returns its figures and
+    the state directory the connector left at its clean stop."""
+    import bbdo_pipeline
+
+    options = argparse.Namespace(
+        events=1,  # the simulator's runtime part: one check after the configuration
+        hosts=args.hosts,
+        services_per_host=args.services_per_host,
+        mix="realistic",
+        bbdo=args.bbdo,
+        layout=args.layout,
+        transport="http",
+        canopsis_version="24.04",
+        max_unacked=100_000,
+        drain_timeout=600,
+    )
+    stream = bbdo_pipeline.make_stream(options)
+    with bbdo_pipeline.started(work / "burst", options) as (connector, transport, port):
+        result = bbdo_pipeline.run_throughput(stream, options, port, connector, transport)
+        peak = usage(connector.pid).peak_rss_mib
+        metrics = connector.metrics()
+        code = connector.stop()
+    if code != 0 or result.acknowledged < len(stream.events):
+        raise RuntimeError(f"the connector exited {code}, {result.acknowledged:,} events acknowledged")
+    burst = {
+        "seconds": result.committed_s,
+        "cpu": result.cpu_committed["connector"],
+        "daemon_cpu": result.cpu_committed["daemon"],
+        "events": len(stream.events),
+        "rss_peak": peak,
+        "rss_end": metrics.get("process_resident_memory_bytes", 0.0) / 2**20,
+        "rss_before": 0.0,
+    }
+    return burst, work / "burst" / "state"
+
+
 def phase_load(state_dir: Path) -> dict[str, float]:
     before = _rss_mib()
     started, cpu = time.perf_counter(), time.process_time()
@@ -119,6 +166,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hosts", type=int, default=50_000)
     parser.add_argument("--services-per-host", type=int, default=10)
     parser.add_argument("--bbdo", type=int, choices=(2, 3), default=3)
+    parser.add_argument("--source", choices=("bbdo", "jsonl"), default="bbdo")
+    parser.add_argument(
+        "--layout",
+        choices=("one-process", "reader-child", "two-processes", "three-processes"),
+        default="reader-child",
+        help="with --source bbdo: the connector's processes (bbdo_pipeline.py LAYOUTS)",
+    )
     parser.add_argument("--phase", choices=("burst", "load"), help=argparse.SUPPRESS)
     parser.add_argument("paths", nargs="*", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -131,12 +185,15 @@ def main(argv: list[str] | None = None) -> int:
 
     work = Path(tempfile.mkdtemp(prefix="ccc-cache-scale-"))
     try:
-        stream = work / "config.jsonl"
-        size = ["--hosts", str(args.hosts), "--services-per-host", str(args.services_per_host)]
-        command = [*CLI, "simulate", "--events", "0", *size, "--bbdo", str(args.bbdo), "-o", str(stream)]
-        subprocess.run(command, check=True, stderr=subprocess.DEVNULL)
-        state = work / "state"
-        burst = child("burst", stream, state)
+        if args.source == "bbdo":
+            burst, state = bbdo_burst(args, work)
+        else:
+            stream = work / "config.jsonl"
+            size = ["--hosts", str(args.hosts), "--services-per-host", str(args.services_per_host)]
+            command = [*CLI, "simulate", "--events", "0", *size, "--bbdo", str(args.bbdo), "-o", str(stream)]
+            subprocess.run(command, check=True, stderr=subprocess.DEVNULL)
+            state = work / "state"
+            burst = child("burst", stream, state)
         load = child("load", state)
         snapshot = _drop_snapshot(state / "connector.db")
         rows = child("load", state) if snapshot else None
@@ -146,15 +203,24 @@ def main(argv: list[str] | None = None) -> int:
 
     rate = burst["events"] / burst["seconds"]
     print(f"machine:       {os.cpu_count()} CPUs, reference loop {reference_loop():.2f} s")
-    print(f"configuration: {args.hosts:,} hosts, {args.hosts * args.services_per_host:,} services, BBDO "
-          f"{args.bbdo} forms as JSON lines; cache holds {burst['hosts']:,.0f} hosts, "
-          f"{burst['services']:,.0f} services; state database {db_mib:,.0f} MiB")  # fmt: skip
+    path = (f"BBDO {args.bbdo} over TCP to run, layout {args.layout}" if args.source == "bbdo"
+            else f"BBDO {args.bbdo} forms as JSON lines, in-process")  # fmt: skip
+    print(f"configuration: {args.hosts:,} hosts, {args.hosts * args.services_per_host:,} services, {path}; "
+          f"cache holds {load['hosts']:,.0f} hosts, {load['services']:,.0f} services; "
+          f"state database {db_mib:,.0f} MiB")  # fmt: skip
     print(f"burst:         {rate:>10,.0f} events/s (target {TARGETS['burst']:,.0f}: "
           f"{rate / TARGETS['burst']:.2f}x); {burst['events']:,.0f} events in {burst['seconds']:.1f} s, "
           f"{burst['cpu'] / burst['events'] * 1e6:.1f} us CPU/event "
           f"(= {burst['events'] / burst['cpu']:,.0f} events per CPU second)")  # fmt: skip
-    print(f"               peak RSS {burst['rss_peak']:,.0f} MiB, {burst['rss_end']:,.0f} MiB at the end "
-          f"({burst['rss_before']:,.0f} MiB before reading)")  # fmt: skip
+    if "daemon_cpu" in burst:
+        daemon = burst["daemon_cpu"] / burst["events"] * 1e6
+        print(f"               of which the daemon process {daemon:.1f} us/event "
+              f"(the rest: its child processes); until the last acknowledgement")  # fmt: skip
+        print(f"               peak RSS {burst['rss_peak']:,.0f} MiB (child processes included), "
+              f"{burst['rss_end']:,.0f} MiB at the end (daemon)")  # fmt: skip
+    else:
+        print(f"               peak RSS {burst['rss_peak']:,.0f} MiB, {burst['rss_end']:,.0f} MiB at the end "
+              f"({burst['rss_before']:,.0f} MiB before reading)")  # fmt: skip
     print(f"cold start:    {load['seconds']:>10.2f} s (target {TARGETS['cold start']:.0f} s: "
           f"{TARGETS['cold start'] / load['seconds']:.2f}x) to open the state and load "
           f"{load['hosts']:,.0f} hosts, {load['services']:,.0f} services "

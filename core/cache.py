@@ -162,8 +162,10 @@ class Objects:
     of status fields once one came, and dicts of the recently looked-up objects."""
 
     __slots__ = (
+        "_every",
         "_head",
         "_no_rest",
+        "_read_stored",
         "_rest",
         "_shared",
         "_usual",
@@ -186,6 +188,9 @@ class Objects:
         self._no_rest = (None,) * len(self._rest)
         self._head = operator.itemgetter(*usual)
         self.status_fields = usual + self._rest
+        # A BBDO 3 object event carries every field: one C call each instead of a loop.
+        self._every = operator.itemgetter(*self.status_fields)
+        self._read_stored = operator.itemgetter(*self.stored)
         self.rows: dict[int, tuple[Any, ...]] = {}
         self.status: dict[int, tuple[Any, ...]] = {}
         self.views: dict[int, dict[str, Any]] = {}
@@ -252,6 +257,16 @@ class Objects:
         self.views.pop(key, None)
         return self.rows.pop(key, None) is not None
 
+    def read(self, event: dict[str, Any], old: tuple[Any, ...] | None) -> list[Any]:
+        """The stored fields from an object's event; one it leaves out keeps its value."""
+        try:
+            return list(self._read_stored(event))
+        except KeyError:
+            get = event.get
+            if old is None:
+                return [get(field) for field in self.stored]
+            return [get(field, value) for field, value in zip(self.stored, old, strict=False)]
+
     def copy_status(self, key: int, event: dict[str, Any]) -> None:
         """The status fields the event carries replace the object's; the others stay."""
         old = self.status.get(key)
@@ -262,9 +277,12 @@ class Objects:
         if head is not None and event.keys().isdisjoint(self._rest):
             new = head + (old[len(head) :] if old is not None else self._no_rest)
         else:
-            get = event.get
-            before = old if old is not None else _NO_STATUS
-            new = tuple([get(field, value) for field, value in zip(self.status_fields, before, strict=False)])
+            try:
+                new = self._every(event)  # an object's event (pb_service) carries them all
+            except KeyError:
+                get = event.get
+                fields = zip(self.status_fields, old if old is not None else _NO_STATUS, strict=False)
+                new = tuple([get(field, value) for field, value in fields])
         if new != old:
             self.status[key] = new
             # Dropped, not updated: most status events are dropped by a filter that reads only the
@@ -374,12 +392,7 @@ class Cache:
             if hosts.pop(host_id):
                 self._dirty.add(("host", host_id))
             return
-        get = event.get
-        old = hosts.rows.get(host_id)
-        if old is None:
-            row = [get(field) for field in hosts.stored]
-        else:  # a field the event leaves out keeps its value
-            row = [get(field, value) for field, value in zip(hosts.stored, old, strict=False)]
+        row = hosts.read(event, hosts.rows.get(host_id))
         if row[_HOST_TAGS] is not None:
             row[_HOST_TAGS] = _tag_pairs(row[_HOST_TAGS])
         values = tuple(row)
@@ -402,12 +415,7 @@ class Cache:
             if services.pop(key):
                 self._dirty.add(("service", key))
             return
-        get = event.get
-        old = services.rows.get(key)
-        if old is None:
-            values = [get(field) for field in services.stored]
-        else:  # a field the event leaves out keeps its value
-            values = [get(field, value) for field, value in zip(services.stored, old, strict=False)]
+        values = services.read(event, services.rows.get(key))
         if values[_SERVICE_TAGS] is not None:
             values[_SERVICE_TAGS] = _tag_pairs(values[_SERVICE_TAGS])
         if values[_DISPLAY] == values[_DESCRIPTION]:
@@ -730,7 +738,7 @@ class Cache:
         if not self._dirty:
             return 0
         tables = self._tables()
-        items: list[tuple[str, str, Any]] = []
+        items: list[tuple[str, Any, Any]] = []
         for kind, key in self._dirty:
             if kind in ("host", "service"):
                 value: Any = tables[kind].rows.get(key)
@@ -738,7 +746,7 @@ class Cache:
                 value = tables[kind].get(key)
             if isinstance(value, dict):
                 value = {str(k): v for k, v in value.items()}
-            items.append((kind, _encode_key(kind, key), value))  # None: deleted
+            items.append((kind, key, value))  # the key as kept (JSON: an int or a pair); None: deleted
         dumps = orjson.dumps
         entries = [
             (dumps(items[start : start + JOURNAL_ENTRY_OBJECTS]),)
@@ -770,7 +778,7 @@ class Cache:
         for entry_id, raw in rows:
             try:
                 for kind, key, value in journal_items(entry_id, raw):
-                    latest[kind, key] = value
+                    latest[kind, _encode_key(kind, key)] = value
             except ValueError as problem:  # written by another hand: its changes are lost
                 log_limited(log, logging.WARNING, "cache-journal", "%s; skipped", problem)
         dumps = orjson.dumps
@@ -829,18 +837,26 @@ class Cache:
                 if kind in kinds:  # a kind of a later version: left for it
                     changes.setdefault(kind, []).append((key, value))
             for kind, pairs in changes.items():
-                self._apply(kind, pairs)
+                self._apply(kind, pairs, _journal_key)
             replayed += 1
         return replayed
 
-    def _apply(self, kind: str, pairs: list[tuple[str, Any]]) -> None:
-        """Stored objects of one kind, as (stored key, decoded JSON value; None: deleted), into
-        the tables. Hosts, services and members are JSON arrays (tuples as kept in memory); older
-        states hold objects."""
+    def _apply(
+        self, kind: str, pairs: list[tuple[Any, Any]], decode: Callable[[Any], Any] | None = None
+    ) -> None:
+        """Stored objects of one kind, as (key, decoded JSON value; None: deleted), into the
+        tables; ``decode`` turns the key into the table's (default: a cache_objects text key).
+        Hosts, services and members are JSON arrays (tuples as kept in memory); older states
+        hold objects."""
         table = self._tables()[kind]
-        decode = _decode_service_key if kind in _SERVICE_KEYED else int
-        if kind in _PAIR_KEYED:
-            decode = _decode_pair  # type: ignore[assignment]
+        if decode is None:
+            decode = (
+                _decode_pair
+                if kind in _PAIR_KEYED
+                else _decode_service_key
+                if kind in _SERVICE_KEYED
+                else int
+            )
         if kind in ("host", "service"):
             objects: Objects = table
             width, share = len(objects.stored), objects.share
@@ -943,18 +959,30 @@ class Cache:
         return mark
 
 
-def journal_items(entry_id: int, raw: Any) -> list[tuple[str, str, Any]]:
-    """A journal entry's changes, checked: ``[[kind, stored key, value or null], ...]``."""
+def journal_items(entry_id: int, raw: Any) -> list[tuple[str, Any, Any]]:
+    """A journal entry's changes, checked: ``[[kind, key, value or null], ...]``, the key as the
+    cache keeps it (an int, or a pair of ints for the pair-keyed kinds)."""
     try:
         items = orjson.loads(raw)
     except (orjson.JSONDecodeError, TypeError) as error:
         raise ValueError(f"name cache journal entry {entry_id}: not JSON ({error})") from None
     if items.__class__ is not list or not all(
-        item.__class__ is list and len(item) == 3 and item[0].__class__ is str and item[1].__class__ is str
+        item.__class__ is list and len(item) == 3 and item[0].__class__ is str and _key_fits(item[0], item[1])
         for item in items
     ):
         raise ValueError(f"name cache journal entry {entry_id}: not a list of [kind, key, value]")
     return items
+
+
+def _key_fits(kind: str, key: Any) -> bool:
+    if kind in _PAIR_KEYED:
+        return key.__class__ is list and len(key) == 2 and key[0].__class__ is int and key[1].__class__ is int
+    return key.__class__ is int
+
+
+def _journal_key(key: Any) -> Any:
+    """A journal key as the cache keeps it (checked by journal_items)."""
+    return tuple(key) if key.__class__ is list else key
 
 
 def _rows_summary(connection: sqlite3.Connection) -> tuple[int, float]:
@@ -989,7 +1017,7 @@ def _flat(groups: dict[int, str]) -> tuple[Any, ...]:
 def _encode_key(kind: str, key: Any) -> str:
     if kind in _SERVICE_KEYED:
         return f"{key >> 32}:{key & (ID_LIMIT - 1)}"
-    return ":".join(map(str, key)) if isinstance(key, tuple) else str(key)
+    return ":".join(map(str, key)) if isinstance(key, tuple | list) else str(key)
 
 
 def _decode_service_key(text: str) -> int:

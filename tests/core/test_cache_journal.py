@@ -102,9 +102,9 @@ def test_a_snapshot_covers_the_journal_up_to_its_mark(monkeypatch):
     replayed: list[int] = []
     original = Cache._apply
 
-    def counting(self, kind, pairs):
+    def counting(self, kind, pairs, decode=None):
         replayed.append(len(pairs))
-        return original(self, kind, pairs)
+        return original(self, kind, pairs, decode)
 
     with monkeypatch.context() as patch:
         rows_not_read(patch)
@@ -124,7 +124,14 @@ def test_a_snapshot_covers_the_journal_up_to_its_mark(monkeypatch):
 
 
 @pytest.mark.parametrize(
-    "value", [b"not json", b'{"a": 1}', b'[["service", 15, null]]', b'[["service", "15:47"]]']
+    "value",
+    [
+        b"not json",
+        b'{"a": 1}',
+        b'[["service", "15:47", null]]',
+        b'[["severity", 3, null]]',
+        b'[["service", "15:47"]]',
+    ],
 )
 def test_a_malformed_entry_is_a_damaged_database_at_start_and_skipped_by_a_fold(value, caplog):
     cache = feed(Cache(), *ev.v3_configuration())
