@@ -342,6 +342,9 @@ def export_checkout(ref: str, work: Path) -> Path:
     package.mkdir(parents=True)
     for folder in ("core", "plugins", "schemas", "standins"):
         (package / folder).symlink_to(source / folder)
+    if (source / "setup.py").exists():  # its C accelerators, built as an install would build them
+        build = [sys.executable, "setup.py", "-q", "build_ext", "--inplace"]
+        subprocess.run(build, cwd=source, check=False, capture_output=True)
     return package.parent
 
 
