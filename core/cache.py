@@ -162,8 +162,9 @@ class Objects:
     of status fields once one came, and dicts of the recently looked-up objects."""
 
     __slots__ = (
-        "_every",
         "_head",
+        "_later",
+        "_no_later",
         "_no_rest",
         "_read_stored",
         "_rest",
@@ -188,8 +189,11 @@ class Objects:
         self._no_rest = (None,) * len(self._rest)
         self._head = operator.itemgetter(*usual)
         self.status_fields = usual + self._rest
-        # A BBDO 3 object event carries every field: one C call each instead of a loop.
-        self._every = operator.itemgetter(*self.status_fields)
+        # An object's event (pb_service) carries the usual fields and `acknowledged` (the first
+        # of the rest), never the other kind's last_time_* (the rest after it).
+        self._later = self._rest[1:]
+        self._no_later = (None,) * len(self._later)
+        # A BBDO 3 object event carries every stored field: one C call instead of a loop.
         self._read_stored = operator.itemgetter(*self.stored)
         self.rows: dict[int, tuple[Any, ...]] = {}
         self.status: dict[int, tuple[Any, ...]] = {}
@@ -274,15 +278,16 @@ class Objects:
             head = self._head(event)  # the usual case: one C call for the usual fields
         except KeyError:
             head = None
-        if head is not None and event.keys().isdisjoint(self._rest):
+        keys = event.keys()
+        if head is not None and keys.isdisjoint(self._rest):
             new = head + (old[len(head) :] if old is not None else self._no_rest)
+        elif head is not None and self._rest[0] in keys and keys.isdisjoint(self._later):
+            later = old[len(head) + 1 :] if old is not None else self._no_later
+            new = (*head, event[self._rest[0]], *later)  # an object's event
         else:
-            try:
-                new = self._every(event)  # an object's event (pb_service) carries them all
-            except KeyError:
-                get = event.get
-                fields = zip(self.status_fields, old if old is not None else _NO_STATUS, strict=False)
-                new = tuple([get(field, value) for field, value in fields])
+            get = event.get
+            fields = zip(self.status_fields, old if old is not None else _NO_STATUS, strict=False)
+            new = tuple([get(field, value) for field, value in fields])
         if new != old:
             self.status[key] = new
             # Dropped, not updated: most status events are dropped by a filter that reads only the

@@ -216,3 +216,31 @@ def test_objects_with_tags_still_share_one_tuple_and_keep_their_categories():
     again = loaded(database(cache))
     assert again.category_names(15, 102) == ["Web"]
     assert again.services.rows[15 << 32 | 101] is again.services.rows[15 << 32 | 102]
+
+
+def test_each_status_path_keeps_the_field_by_field_rule():
+    """copy_status has fast paths (the usual fields in one call, an object's event with
+    `acknowledged`); each must give what the rule says: a field the event carries replaces the
+    stored one, any other stays."""
+    cache = feed(Cache(), *ev.v3_configuration())
+    services = cache.services
+    key = (15 << 32) | 47
+    service = next(e for e in ev.v3_configuration() if e.get("service_id") == 47 and "description" in e)
+    status = ev.v3_service_status(state=2)
+    partial = {k: v for k, v in status.items() if k != "last_check"}  # not every usual field
+    whole = {**status, **service}  # a pb_service: its fields and every usual status field
+    steps = [
+        dict(whole, acknowledged=True, state=1),  # an object's event: usual fields + acknowledged
+        status,  # the usual fields only
+        dict(status, acknowledged=False, last_time_up=7),  # a field of the other kind: field by field
+        partial,
+        dict(whole, acknowledged=False, last_time_ok=99),
+        dict(service, acknowledged=True),  # a BBDO 2 object: no status field but acknowledged
+    ]
+    for event in steps:
+        old = services.status.get(key) or (None,) * len(services.status_fields)
+        expected = tuple(
+            event.get(field, value) for field, value in zip(services.status_fields, old, strict=True)
+        )
+        feed(cache, event)
+        assert services.status[key] == expected, event
