@@ -32,7 +32,7 @@ from typing import Any
 import orjson
 
 from centreon_canopsis.core.elements import Element
-from centreon_canopsis.core.logsafe import log_limited
+from centreon_canopsis.core.logsafe import log_limited, shown
 
 log = logging.getLogger(__name__)
 
@@ -331,6 +331,8 @@ class Cache:
         #: transaction in progress adds to it.
         self.journal_bytes = 0
         self._journal_adding = 0
+        #: Stored objects a load left out: a value of another shape (see :meth:`_left_out`).
+        self.left_out = 0
         # Whether the database's snapshot is this cache (None: unknown, never loaded).
         self._snapshot_current: bool | None = None
         self._handlers: dict[str, Callable[[dict[str, Any]], None]] = {
@@ -867,36 +869,56 @@ class Cache:
             width, share = len(objects.stored), objects.share
             tags_at = _HOST_TAGS if kind == "host" else _SERVICE_TAGS
             for stored_key, value in pairs:
-                if value is None:
-                    objects.pop(decode(stored_key))
-                    continue
-                if value.__class__ is dict:  # written by an older version
-                    value = [value.get(field) for field in objects.stored]
-                elif value.__class__ is not list:
-                    raise ValueError(f"{kind} {stored_key}: not a list of fields")
-                elif len(value) != width:  # another version's fields: by position
-                    value = (value + [None] * width)[:width]
-                if value[tags_at] is not None:
-                    value[tags_at] = _tag_pairs(value[tags_at])
                 key = decode(stored_key)
-                objects.rows[key] = share(tuple(value))
+                if value is None:
+                    objects.pop(key)
+                    continue
+                try:
+                    if value.__class__ is dict:  # written by an older version
+                        value = [value.get(field) for field in objects.stored]
+                    elif value.__class__ is not list:
+                        raise TypeError("not a list of fields")
+                    elif len(value) != width:  # another version's fields: by position
+                        value = (value + [None] * width)[:width]
+                    if value[tags_at] is not None:
+                        value[tags_at] = _tag_pairs(value[tags_at])
+                    objects.rows[key] = share(tuple(value))
+                except (TypeError, AttributeError) as error:
+                    self._left_out(kind, stored_key, error)
+                    continue
                 objects.views.pop(key, None)
         elif kind in ("host_member", "service_member"):
             group_sets = self._group_sets
             for stored_key, value in pairs:
+                key = decode(stored_key)
                 if value is None:
-                    table.pop(decode(stored_key), None)
+                    table.pop(key, None)
                     continue
-                if value.__class__ is dict:  # written by an older version
-                    value = _flat({int(k): v for k, v in value.items()})
-                value = tuple(value)
-                table[decode(stored_key)] = group_sets.setdefault(value, value)
+                try:
+                    if value.__class__ is dict:  # written by an older version
+                        value = _flat({int(k): v for k, v in value.items()})
+                    value = tuple(value)
+                    table[key] = group_sets.setdefault(value, value)
+                except (TypeError, AttributeError, ValueError) as error:
+                    self._left_out(kind, stored_key, error)
         else:
+            expected = _VALUE_CLASS[kind]
             for stored_key, value in pairs:
                 if value is None:
                     table.pop(decode(stored_key), None)
-                else:
+                elif value.__class__ is expected:
                     table[decode(stored_key)] = value
+                else:
+                    self._left_out(
+                        kind, stored_key, TypeError(f"{type(value).__name__}, not {expected.__name__}")
+                    )
+
+    def _left_out(self, kind: str, key: Any, error: Exception) -> None:
+        """A stored object whose value has another shape than this version keeps: without it the
+        name comes back with the next configuration event; refusing to start would cost more."""
+        self.left_out += 1
+        log_limited(log, logging.WARNING, "cache-left-out", "name cache: stored %s %s left out (%s)",
+                    kind, shown(key, 40), shown(str(error), 80))  # fmt: skip
 
     # -- snapshot ------------------------------------------------------------------------------
     # Reading 1.2M rows takes seconds; one marshal blob of the tables a fraction of that. A clean
@@ -1008,6 +1030,19 @@ def _trim_heap() -> None:
 
 
 _SERVICE_KEYED = frozenset({"service", "service_member", "criticality"})
+#: The stored value of each kind kept as loaded (hosts, services and members are rebuilt).
+_VALUE_CLASS: dict[str, type] = {
+    "instance": str,
+    "hostgroup": str,
+    "servicegroup": str,
+    "tag": str,
+    "severity": dict,
+    "ba": dict,
+    "bv": dict,
+    "custom_var": dict,
+    "criticality": int,
+    "ba_bv": list,
+}
 _PAIR_KEYED = frozenset({"severity", "custom_var", "tag"})  # (type, id) or (host_id, service_id)
 
 

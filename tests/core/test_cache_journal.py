@@ -12,6 +12,8 @@ from pathlib import Path
 
 import orjson
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from centreon_canopsis.core import pipeline as pipeline_module
 from centreon_canopsis.core.cache import JOURNAL_ENTRY_OBJECTS, SERVICE_FIELDS, Cache
@@ -229,3 +231,52 @@ def test_a_state_from_before_the_journal_loads(tmp_path: Path):
     connection.execute("DROP TABLE cache_journal")
     connection.commit()
     assert loaded(connection).service(15, 47)["description"] == "Ping"
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+    max_leaves=12,
+)
+KINDS = st.sampled_from(["host", "service", "host_member", "service_member", "severity", "custom_var", "tag",
+                         "instance", "hostgroup", "criticality", "ba", "ba_bv", "nope"])  # fmt: skip
+ITEMS = st.lists(
+    st.tuples(KINDS, st.integers(-5, 2**40) | st.lists(st.integers(-5, 99), max_size=3) | JSON, JSON)
+)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(entry=ITEMS | JSON)
+@example(entry=[["service", 5, [{"a": 1}]]])  # fields that cannot be shared (not hashable)
+@example(entry=[["host_member", 5, [[1], "x"]]])
+@example(entry=[["host", 5, "text"]])
+def test_any_json_in_the_journal_loads_or_says_damaged_and_never_stops_a_fold(entry):
+    """Hostile state: whatever JSON an entry holds, a start either loads or raises ValueError (the
+    damaged-database path: exit 3, statedb repair), and a fold skips it."""
+    cache = feed(Cache(), *ev.v3_configuration())
+    connection = database(cache)
+    connection.execute("INSERT INTO cache_journal (value) VALUES (?)", (orjson.dumps(entry),))
+    try:
+        loaded(connection)
+    except ValueError as problem:
+        assert "name cache journal entry 2" in str(problem) or str(problem)
+    assert cache.fold(connection, 10) > 0
+    connection.commit()
+    assert loaded(connection).service(15, 47)["description"] == "Ping", "the good entry is kept"
+
+
+def test_a_stored_value_of_another_shape_is_left_out_with_a_warning(caplog):
+    cache = feed(Cache(), *ev.v3_configuration())
+    connection = database(cache)
+    entry = [
+        ["service", (15 << 32) | 48, [{"not": "hashable"}]],
+        ["severity", [1, 9], "High"],
+        ["instance", 3, "P3"],
+    ]
+    connection.execute("INSERT INTO cache_journal (value) VALUES (?)", (orjson.dumps(entry),))
+    with caplog.at_level(logging.WARNING):
+        again = loaded(connection)
+    assert again.left_out == 2
+    assert "name cache: stored service" in caplog.text and "name cache: stored severity [1, 9]" in caplog.text
+    assert again.service(15, 48) is None and again.service(15, 47)["description"] == "Ping"
+    assert again.poller_name(3) == "P3", "the rest of the entry is applied"
