@@ -772,9 +772,9 @@ class Cache:
         self._journal_adding = 0
 
     def fold(self, connection: sqlite3.Connection, entries: int = 1) -> int:
-        """Moves the oldest ``entries`` journal entries into cache_objects (the caller commits);
-        returns the bytes moved. The last change of an object wins; the snapshot, which no longer
-        matches the rows, is dropped."""
+        """Moves the oldest ``entries`` journal entries into cache_objects (the caller commits,
+        then calls :meth:`mark_folded`); returns the bytes moved. The last change of an object
+        wins; the snapshot, which no longer matches the rows, is dropped."""
         rows = connection.execute(
             "SELECT id, value FROM cache_journal ORDER BY id LIMIT ?", (entries,)
         ).fetchall()
@@ -802,9 +802,11 @@ class Cache:
         with contextlib.suppress(sqlite3.OperationalError):  # no snapshot table
             connection.execute("DELETE FROM cache_snapshot")
         self._snapshot_current = False
-        moved = sum(len(raw) for _, raw in rows)
+        return sum(len(raw) for _, raw in rows)
+
+    def mark_folded(self, moved: int) -> None:
+        """The transaction :meth:`fold` wrote into, moving ``moved`` bytes, is committed."""
         self.journal_bytes = max(0, self.journal_bytes - moved)
-        return moved
 
     def load(self, connection: sqlite3.Connection) -> None:
         """Reads the snapshot a clean stop left, else every stored row (after a crash or an

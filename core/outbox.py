@@ -209,8 +209,11 @@ class Outbox:
         cache = self.cache
         if cache is None or not cache.journal_bytes:
             return 0
-        with self._write_lock, self._writer as connection:
-            return cache.fold(connection, entries)
+        with self._write_lock:
+            with self._writer as connection:
+                moved = cache.fold(connection, entries)
+            cache.mark_folded(moved)  # a failed commit keeps the entries, and their count
+        return moved
 
     def commit(
         self,
