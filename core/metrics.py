@@ -136,6 +136,11 @@ CATALOGUE: tuple[MetricInfo, ...] = (
         "Size of the stored dead letters (bodies and answers), what delivery.max_dead_letters_mib bounds.",
     ),
     MetricInfo(
+        "cache_journal_bytes",
+        "gauge",
+        "Name cache changes committed but not folded into its table yet (folded while the source is idle).",
+    ),
+    MetricInfo(
         "send_duration_seconds", "histogram", "Time of one send (one HTTP request for events).", ("route",)
     ),
     MetricInfo(

@@ -122,6 +122,8 @@ class Pipeline:
         self.delivery = make_delivery(self.context, self.outbox)  # threads, or a child process
         self.context.state["outbox"] = self.outbox
         self.max_outbox = int(config.delivery["max_outbox_events"])
+        cache = self.context.cache  # the same cache across reloads
+        self.context.metrics.gauge_function("cache_journal_bytes", lambda: [((), cache.journal_bytes)])
         #: True while reading is paused because the outbox is full.
         self.backpressure = False
         #: Set once the senders run and the source is being read (readiness).

@@ -154,12 +154,15 @@ def test_cache_write_is_in_the_batch_transaction_then_folded_into_its_table(tmp_
         connection = pipeline.store.connect()
         assert journal_kinds(connection) == sorted(k for k, n in expected.items() for _ in range(n))
         assert connection.execute("SELECT COUNT(*) FROM cache_objects").fetchone() == (0,)
-        assert pipeline.context.cache.journal_bytes > 0
+        waiting = pipeline.context.cache.journal_bytes
+        assert waiting > 0
+        assert f"centreon_canopsis_cache_journal_bytes {waiting}\n" in pipeline.context.metrics.render()
         assert pipeline.outbox.fold_cache() > 0  # what an idle source does
         rows = dict(connection.execute("SELECT kind, COUNT(*) FROM cache_objects GROUP BY kind").fetchall())
         assert rows == expected
         assert journal_kinds(connection) == []
         assert pipeline.context.cache.journal_bytes == 0
+        assert "centreon_canopsis_cache_journal_bytes 0\n" in pipeline.context.metrics.render()
         assert pipeline.outbox.fold_cache() == 0
         connection.close()
     finally:
