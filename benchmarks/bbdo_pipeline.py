@@ -403,7 +403,7 @@ def rate_line(label: str, value: float, target: float, unit: str = "events/s") -
     return f"{label:<22}{value:>10,.0f} {unit:<9} (target {target:,.0f}: {value / target:.2f}x)"
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200_000, help="runtime events after the configuration")
     parser.add_argument("--hosts", type=int, default=1000)
@@ -427,7 +427,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="GIT_REF",
         help="first run the same stream through that commit's connector (git archive), and print ratios",
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
 
     stream = make_stream(args)
     total = len(stream.events)

@@ -96,17 +96,10 @@ def bbdo_burst(args: argparse.Namespace, work: Path) -> tuple[dict[str, float], 
     the state directory the connector left at its clean stop."""
     import bbdo_pipeline
 
-    options = argparse.Namespace(
-        events=1,  # the simulator's runtime part: one check after the configuration
-        hosts=args.hosts,
-        services_per_host=args.services_per_host,
-        mix="realistic",
-        bbdo=args.bbdo,
-        layout=args.layout,
-        transport="http",
-        canopsis_version="24.04",
-        max_unacked=100_000,
-        drain_timeout=600,
+    size = ["--hosts", str(args.hosts), "--services-per-host", str(args.services_per_host)]
+    # The simulator's runtime part: one check after the configuration; no lone events.
+    options = bbdo_pipeline.build_parser().parse_args(
+        [*size, "--events", "1", "--bbdo", str(args.bbdo), "--layout", args.layout, "--lone", "0"]
     )
     stream = bbdo_pipeline.make_stream(options)
     with bbdo_pipeline.started(work / "burst", options) as (connector, transport, port):

@@ -712,6 +712,14 @@ class Cache:
         ) WITHOUT ROWID
     """
 
+    # The changes of each commit, until :meth:`fold` moves them into cache_objects.
+    JOURNAL_SCHEMA = """
+        CREATE TABLE IF NOT EXISTS cache_journal (
+            id INTEGER PRIMARY KEY,
+            value BLOB NOT NULL
+        )
+    """
+
     def _tables(self) -> dict[str, Any]:
         return {
             "instance": self.instances,
@@ -924,15 +932,9 @@ class Cache:
 
     # -- snapshot ------------------------------------------------------------------------------
     # Reading 1.2M rows takes seconds; one marshal blob of the tables a fraction of that. A clean
-    # stop writes it; the first save of a change deletes it (in the same transaction), so a
-    # snapshot in the database is always the whole cache as committed.
-
-    JOURNAL_SCHEMA = """
-        CREATE TABLE IF NOT EXISTS cache_journal (
-            id INTEGER PRIMARY KEY,
-            value BLOB NOT NULL
-        )
-    """
+    # stop writes it with the journal's last id (its mark); later saves only add journal entries
+    # after the mark, and the first fold, which changes the rows, deletes it in its transaction.
+    # So the snapshot and the journal after its mark are always the whole cache as committed.
 
     SNAPSHOT_SCHEMA = """
         CREATE TABLE IF NOT EXISTS cache_snapshot (

@@ -71,10 +71,8 @@ class Dispatcher:
             handler(event)
         if self.customers is not None:
             return self.customers(event, element, type_id)
-        if type_id not in self.accepted:  # most of a configuration burst: inline, no log
-            self.counts[DROPPED] += 1
-            self.dropped[NOT_ACCEPTED] += 1
-            return DROPPED
+        if type_id not in self.accepted:
+            return self._drop(event, element, NOT_ACCEPTED)
         stage = "connector_accept"
         context = self.context
         try:

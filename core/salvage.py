@@ -120,10 +120,11 @@ def check(state_dir: str | os.PathLike[str], full: bool = True) -> CheckReport:
         for table in CHECKED:
             id_column = dict(SALVAGED).get(table)
             count = 0
+            problem_of = ROW_PROBLEMS.get(table)
             for row in _rows(connection, table, id_column, report.problems):
                 count += 1
-                if table in ROW_PROBLEMS:
-                    problem = ROW_PROBLEMS[table](row)
+                if problem_of is not None:
+                    problem = problem_of(row)
                     if problem and len(report.problems) < MAX_PROBLEMS:
                         report.problems.append(problem)
             report.rows[table] = count
@@ -232,8 +233,9 @@ def _salvage(moved: Path, target: sqlite3.Connection, report: RepairReport) -> N
             marks = ", ".join("?" * len(wanted))
             insert = f"INSERT OR REPLACE INTO {table} ({', '.join(wanted)}) VALUES ({marks})"
             batch: list[tuple[Any, ...]] = []
+            problem_of = ROW_PROBLEMS.get(table)
             for row in rows:
-                if table in ROW_PROBLEMS and ROW_PROBLEMS[table](row):
+                if problem_of is not None and problem_of(row):
                     continue  # the name comes back with the next configuration event
                 if table == "outbox" and _unsendable(target, dict(zip(wanted, row, strict=True)), report):
                     continue  # kept as a dead letter instead
