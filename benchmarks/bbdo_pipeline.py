@@ -3,7 +3,8 @@
 sandbox. Every party is its own process, so each one's CPU is measured apart.
 
 Usage: ``python benchmarks/bbdo_pipeline.py [--events 200000] [--mix realistic] [--bbdo 3]
-[--layout one-process] [--transport http] [--canopsis-version 24.04] [--lone 200] [--keep]``
+[--layout one-process] [--transport http] [--canopsis-version 24.04] [--lone 200] [--keep]
+[--baseline GIT_REF [--pairs N]]``
 
 1. The stream is generated with the Broker simulator (``standins.broker``; seed 1) and encoded
    into BBDO frames before anything is timed. ``--mix`` shapes it (see MIXES below; the summary
@@ -24,6 +25,11 @@ Usage: ``python benchmarks/bbdo_pipeline.py [--events 200000] [--mix realistic] 
 5. ``--lone N`` (after the throughput run, or alone with ``--events 0``): N single hard checks,
    one every 50 ms on an idle connector; latency from the moment Broker writes the event to the
    moment the sandbox receives the request (same machine, same clock). Prints p50, p99, max.
+
+``--baseline REF --pairs N`` alternates N runs of that commit's connector with N of this one, on
+the same stream; it prints each pair's ratios, their median, and the full figures of the runs of
+median committed rate. This VM's speed drifts by up to 2x between minutes: only ratios within a
+pair, and their median over pairs, say whether a change helped.
 
 CPU is user + system time from /proc (the connector's children included in the two-process
 layout). Peak RSS is each process's high-water mark. The targets printed are issue 11's; the
@@ -427,7 +433,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="GIT_REF",
         help="first run the same stream through that commit's connector (git archive), and print ratios",
     )
+    parser.add_argument(
+        "--pairs",
+        type=int,
+        default=1,
+        help="with --baseline: alternate that many baseline and current runs, print each pair's ratios "
+        "and report the runs of median committed rate (this VM's speed drifts between runs)",
+    )
     return parser
+
+
+def median_run(runs: list[Throughput]) -> Throughput:
+    """The run of median committed time (the lower middle one of an even count)."""
+    return sorted(runs, key=lambda run: run.committed_s)[(len(runs) - 1) // 2]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -442,17 +460,24 @@ def main(argv: list[str] | None = None) -> int:
     code = None
     sink_summary = ""
     baseline: Throughput | None = None
-    if total and args.baseline:
-        code = export_checkout(args.baseline, work)
-        with started(work / "baseline-run", args, code) as (connector, transport, port):
-            baseline = run_throughput(stream, args, port, connector, transport)
-            rss["baseline"] = usage(connector.pid).peak_rss_mib
-    if total:
-        with started(work / "throughput", args) as (connector, transport, port):
-            result = run_throughput(stream, args, port, connector, transport)
-            rss |= {"connector": usage(connector.pid).peak_rss_mib, "sink": usage(transport.pid).peak_rss_mib}
+    baselines: list[Throughput] = []
+    results: list[Throughput] = []
+    checkout = export_checkout(args.baseline, work) if total and args.baseline else None
+    for pair in range(max(1, args.pairs) if checkout is not None else 1 if total else 0):
+        if checkout is not None:
+            with started(work / f"baseline-run-{pair}", args, checkout) as (connector, transport, port):
+                baselines.append(run_throughput(stream, args, port, connector, transport))
+                rss["baseline"] = max(rss.get("baseline", 0.0), usage(connector.pid).peak_rss_mib)
+        with started(work / f"throughput-{pair}", args) as (connector, transport, port):
+            results.append(run_throughput(stream, args, port, connector, transport))
+            rss["connector"] = max(rss.get("connector", 0.0), usage(connector.pid).peak_rss_mib)
+            rss["sink"] = max(rss.get("sink", 0.0), usage(transport.pid).peak_rss_mib)
             sink_summary = transport.summary()
             code = connector.stop()
+    if results:
+        result = median_run(results)
+    if baselines:
+        baseline = median_run(baselines)
     if args.lone:
         # A fresh, idle connector that knows the names (a small configuration burst first).
         small = make_stream(argparse.Namespace(**{**vars(args), "events": 2000, "hosts": 50}))
@@ -521,6 +546,17 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(f"{'':<22}child processes until delivered: {then:.1f} us/event then, {now:.1f} now "
                   f"({then / now:.2f}x less)")  # fmt: skip
+    if len(baselines) > 1:
+        committed, cpu = [], []
+        for number, (then, now) in enumerate(zip(baselines, results, strict=True), 1):
+            committed.append(then.committed_s / now.committed_s)
+            cpu.append(then.cpu_committed["connector"] / now.cpu_committed["connector"])
+            cpu_then, cpu_now = (run.cpu_committed["connector"] / total * 1e6 for run in (then, now))
+            print(f"{f'  pair {number}:':<22}committed {total / then.committed_s:,.0f} then, "
+                  f"{total / now.committed_s:,.0f} now ({committed[-1]:.2f}x); connector CPU "
+                  f"{cpu_then:.1f} then, {cpu_now:.1f} now ({cpu[-1]:.2f}x less)")  # fmt: skip
+        print(f"{'  median of pairs:':<22}{statistics.median(committed):.2f}x the events/s, "
+              f"{statistics.median(cpu):.2f}x less CPU per event (above: the median runs)")  # fmt: skip
     if args.lone and not latencies:
         print(f"{'lone event:':<22}no event reached the sink")
     if latencies:

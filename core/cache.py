@@ -26,7 +26,7 @@ import marshal
 import operator
 import sqlite3
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
@@ -112,6 +112,8 @@ _SERVICE_SEVERITY = SERVICE_FIELDS.index("severity_id") - 2
 _HOST_SEVERITY = HOST_FIELDS.index("severity_id") - 1
 _HOST_TAGS, _SERVICE_TAGS = HOST_FIELDS.index("tags") - 1, SERVICE_FIELDS.index("tags") - 2
 _HOST_NAME = HOST_FIELDS.index("name") - 1
+#: Where a row of :attr:`Cache.host_rows` holds the host's name.
+HOST_NAME_AT = _HOST_NAME
 
 
 def _tag_pairs(tags: Any) -> tuple[tuple[int, int], ...] | None:
@@ -603,6 +605,18 @@ class Cache:
             self.ba_bvs.clear()
 
     # -- look-ups --------------------------------------------------------------------------
+
+    @property
+    def host_rows(self) -> Mapping[int, tuple[Any, ...]]:
+        """Known hosts by int id, the host's name at :data:`HOST_NAME_AT` of its row: for checks
+        run on every event, which cannot afford a method call per look-up. Read only; the same
+        mapping for the cache's whole life."""
+        return self.hosts.rows
+
+    @property
+    def service_rows(self) -> Mapping[ServiceKey, tuple[Any, ...]]:
+        """Known services by :func:`key_of` their int ids (as :attr:`host_rows`)."""
+        return self.services.rows
 
     def host(self, host_id: Any) -> dict[str, Any] | None:
         """The host's fields and status as a dict (do not change it), or None."""

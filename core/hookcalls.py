@@ -12,17 +12,20 @@ monitoring need pluggy's own machinery: then the hook caller itself is called. W
 ``pluggy.PluginManager`` (no generation to watch) the hook caller is always used.
 
 :meth:`FirstResult.for_kind` narrows the list for one element kind: a plugin that declares
-``accept_kinds`` (the kinds its ``connector_accept`` may object to) is not called for the others.
+``accept_kinds`` (the kinds its ``connector_accept`` may object to) is not called for the others,
+and one that declares ``accept_checks`` (``{kind: check(event)}``, what its ``connector_accept``
+answers) has its kind's check called instead: one call per filter and event, not two.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Container
+from collections.abc import Callable, Container, Mapping
 from typing import Any
 
 #: ``(function, positions)``: positions is None when the implementation takes the spec's arguments
-#: in the spec's order, else the index in the spec's arguments of each argument it takes.
-Call = tuple[Callable[..., Any], tuple[int, ...] | None]
+#: in the spec's order, an int when it takes that one argument alone, else the index in the spec's
+#: arguments of each argument it takes.
+Call = tuple[Callable[..., Any], tuple[int, ...] | int | None]
 
 
 class FirstResult:
@@ -70,26 +73,43 @@ class FirstResult:
 
     def for_kind(self, kind: str, *args: Any) -> Any:
         """The same call, without the implementations whose plugin says it never objects to ``kind``."""
-        if self._stale():
+        # Once per event: the staleness test and the loop of _first written out (two calls less).
+        manager = self.manager
+        if manager is not None and (manager.generation != self._generation or manager.monitored):
             self._resolve()
         if self.calls is None:
             return self.caller(**dict(zip(self.names, args, strict=True)))
         calls = self._kinds.get(kind)
         if calls is None:
-            calls = self._kinds[kind] = [
-                self._call(impl) for impl in self._impls if _concerns(impl.plugin, kind)
-            ]
-        return _first(calls, args)
+            calls = self._kinds[kind] = [call for impl in self._impls if (call := self._for_kind(impl, kind))]
+        for function, positions in calls:
+            if positions is None:
+                result = function(*args)
+            elif positions.__class__ is int:
+                result = function(args[positions])  # type: ignore[index]
+            else:
+                result = function(*[args[i] for i in positions])  # type: ignore[union-attr]
+            if result is not None:
+                return result
+        return None
+
+    def _for_kind(self, impl: Any, kind: str) -> Call | None:
+        checks: Mapping[str, Callable[[Any], Any]] | None = getattr(impl.plugin, "accept_checks", None)
+        if checks is not None:
+            check = checks.get(kind)
+            return None if check is None else (check, 0)  # the event alone, the spec's first argument
+        kinds: Container[str] | None = getattr(impl.plugin, "accept_kinds", None)
+        return self._call(impl) if kinds is None or kind in kinds else None
 
 
 def _first(calls: list[Call], args: tuple[Any, ...]) -> Any:
     for function, positions in calls:
-        result = function(*args) if positions is None else function(*[args[i] for i in positions])
+        if positions is None:
+            result = function(*args)
+        elif positions.__class__ is int:
+            result = function(args[positions])  # type: ignore[index]
+        else:
+            result = function(*[args[i] for i in positions])  # type: ignore[union-attr]
         if result is not None:
             return result
     return None
-
-
-def _concerns(plugin: Any, kind: str) -> bool:
-    kinds: Container[str] | None = getattr(plugin, "accept_kinds", None)
-    return kinds is None or kind in kinds

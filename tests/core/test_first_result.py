@@ -5,6 +5,7 @@ from __future__ import annotations
 from centreon_canopsis.core.hookcalls import FirstResult
 from centreon_canopsis.core.hookspecs import hookimpl
 from centreon_canopsis.core.plugin_manager import PluginManager
+from centreon_canopsis.plugins.builtin.filters.base import KindChecks
 
 
 def make(*plugins):
@@ -147,3 +148,41 @@ def test_builtin_filters_declare_only_their_active_kinds(tmp_path):
     }
     assert kinds["downtime"] == {"downtime"}
     assert kinds["authors"] == set(), "no author list configured: never called"
+
+
+class Table(KindChecks):
+    """A builtin-style filter: its checks by kind, ``connector_accept`` from KindChecks."""
+
+    def __init__(self, checks):
+        self._checks = checks
+
+
+class Overriding(Table):
+    @hookimpl
+    def connector_accept(self, event, element, context):
+        return "the override"
+
+
+def test_accept_checks_are_called_directly_and_only_for_their_kinds():
+    seen = []
+
+    def downtime_check(event):
+        seen.append(event["n"])
+        return "dt" if event["n"] > 1 else None
+
+    manager = make(answer(None), Table({"downtime": downtime_check}))
+    fast = FirstResult(manager.hook.connector_accept, manager)
+    assert fast.for_kind("downtime", {"n": 1}, None, None) is None
+    assert fast.for_kind("downtime", {"n": 2}, None, None) == "dt"
+    assert fast.for_kind("service_status", {"n": 3}, None, None) is None
+    assert seen == [1, 2], "called with the event alone, and not for a kind it does not check"
+    first, _ = fast._kinds["downtime"][0]
+    assert first is downtime_check, "the check itself, not connector_accept around it"
+
+
+def test_a_subclass_that_overrides_connector_accept_is_not_bypassed():
+    element = type("Element", (), {"kind": "downtime"})()
+    manager = make(Overriding({"downtime": lambda event: None}))
+    fast = FirstResult(manager.hook.connector_accept, manager)
+    assert fast.for_kind("downtime", {}, element, None) == "the override"
+    assert fast.for_kind("host_status", {}, element, None) is None, "accept_kinds still narrows"

@@ -11,6 +11,7 @@ pbehavior behind in Canopsis.
 
 from __future__ import annotations
 
+from centreon_canopsis.core.cache import ID_LIMIT
 from centreon_canopsis.core.events import UNSET, is_service_event, is_set
 from centreon_canopsis.core.hookspecs import hookimpl
 from centreon_canopsis.plugins.builtin.filters.base import Check, Event, KindChecks
@@ -33,14 +34,15 @@ class AnonymousEventsFilter(KindChecks):
             return
         cache = context.cache
         knows_host, knows_service = cache.knows_host, cache.knows_service
+        hosts, services = cache.host_rows, cache.service_rows
 
-        def host_status(event: Event) -> str | None:
+        def any_host_status(event: Event) -> str | None:
             host_id = event.get("host_id")
             if host_id in UNSET:
                 return nil
             return ANON if anon and not knows_host(host_id) else None
 
-        def service_status(event: Event) -> str | None:
+        def any_service_status(event: Event) -> str | None:
             host_id = event.get("host_id")
             if host_id in UNSET:
                 return nil
@@ -50,6 +52,27 @@ class AnonymousEventsFilter(KindChecks):
             if service_id in UNSET:
                 return nil
             return ANON if anon and not knows_service(host_id, service_id) else None
+
+        # Status events are most of the stream: ids decoded from BBDO (ints in range, so set) are
+        # looked up inline, without the two calls per id; anything else takes the general path.
+        def host_status(event: Event) -> str | None:
+            host_id = event.get("host_id")
+            if host_id.__class__ is int and 0 < host_id < ID_LIMIT:
+                return ANON if anon and host_id not in hosts else None
+            return any_host_status(event)
+
+        def service_status(event: Event) -> str | None:
+            host_id, service_id = event.get("host_id"), event.get("service_id")
+            if (
+                host_id.__class__ is int
+                and service_id.__class__ is int
+                and 0 < host_id < ID_LIMIT
+                and 0 < service_id < ID_LIMIT
+            ):
+                if not anon:
+                    return None
+                return None if host_id in hosts and (host_id << 32 | service_id) in services else ANON
+            return any_service_status(event)
 
         def about_object(event: Event, host_id: object) -> str | None:
             """Acknowledgements and downtimes: the host, then the service if it is about one."""
@@ -84,8 +107,3 @@ class AnonymousEventsFilter(KindChecks):
             "downtime": downtime,
             "ba_status": ba_status,
         }
-
-    @hookimpl
-    def connector_accept(self, event: Event, element, context) -> str | None:
-        check = self._checks.get(element.kind)
-        return None if check is None else check(event)

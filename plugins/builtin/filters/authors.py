@@ -5,8 +5,6 @@ the author ``""``: an accepted list drops it, a rejected list keeps it.
 
 from __future__ import annotations
 
-from typing import Any
-
 from centreon_canopsis.core.hookspecs import hookimpl
 from centreon_canopsis.plugins.builtin.filters.base import Check, Event, KindChecks, NameLists, table
 
@@ -25,8 +23,3 @@ class AuthorsFilter(KindChecks):
                 return check_name(event.get("author") or "")
 
         self._checks = table(acknowledgement=check, downtime=check)
-
-    @hookimpl
-    def connector_accept(self, event: dict[str, Any], element, context) -> str | None:
-        check = self._checks.get(element.kind)
-        return None if check is None else check(event)

@@ -9,8 +9,7 @@ connector does. The test is the Lua one: the host name starts with ``_Module_BAM
 
 from __future__ import annotations
 
-from typing import Any
-
+from centreon_canopsis.core.cache import HOST_NAME_AT
 from centreon_canopsis.core.hookspecs import hookimpl
 from centreon_canopsis.plugins.builtin.filters.base import HOST_KINDS, Check, Event, KindChecks, host_name
 from centreon_canopsis.plugins.builtin.mapping import BAM_HOST_PREFIX
@@ -27,13 +26,15 @@ class BamHostFilter(KindChecks):
         if config.enable_bam_host:
             return
         cache = context.cache
+        hosts = cache.host_rows
 
         def check(event: Event) -> str | None:
-            return REASON if host_name(cache, event).startswith(BAM_HOST_PREFIX) else None
+            # Inline for the usual case (an int id, a known host with a name): once per event.
+            host_id = event.get("host_id")
+            row = hosts.get(host_id) if host_id.__class__ is int else None
+            name = row[HOST_NAME_AT] if row is not None else None
+            if name.__class__ is not str or not name:
+                name = host_name(cache, event)
+            return REASON if name.startswith(BAM_HOST_PREFIX) else None
 
         self._checks = dict.fromkeys(HOST_KINDS, check)
-
-    @hookimpl
-    def connector_accept(self, event: dict[str, Any], element, context) -> str | None:
-        check = self._checks.get(element.kind)
-        return None if check is None else check(event)

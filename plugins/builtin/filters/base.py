@@ -7,13 +7,14 @@ for the elements a filter does not concern.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from centreon_canopsis.core.cache import Cache
 from centreon_canopsis.core.config import Config, ConfigError, split_list
 from centreon_canopsis.core.events import is_service_event
+from centreon_canopsis.core.hookspecs import hookimpl
 
 Event = dict[str, Any]
 #: A check answers None (keep) or the name of the parameter that drops the event.
@@ -90,11 +91,25 @@ def chain(*checks: Check | None) -> Check | None:
 
 
 class KindChecks:
-    """For filters that keep their active checks in ``_checks`` (``{element kind: check}``):
-    ``accept_kinds`` tells the dispatcher which kinds to call ``connector_accept`` for, so a filter
-    whose parameters are off is not called at all (docs/plugins.md, "accept_kinds")."""
+    """For filters that keep their active checks in ``_checks`` (``{element kind: check}``).
+
+    ``connector_accept`` answers the check of the event's kind. ``accept_checks`` hands the table
+    to the dispatcher, which then calls a check directly and no filter for a kind it does not check
+    (docs/plugins.md, "accept_checks"); a subclass that overrides ``connector_accept`` is called
+    through it instead."""
 
     _checks: dict[str, Check]
+
+    @hookimpl
+    def connector_accept(self, event: Event, element: Any, context: Any) -> str | None:
+        check = self._checks.get(element.kind)
+        return None if check is None else check(event)
+
+    @property
+    def accept_checks(self) -> Mapping[str, Check] | None:
+        if type(self).connector_accept is not KindChecks.connector_accept:
+            return None
+        return self._checks
 
     @property
     def accept_kinds(self) -> Collection[str]:

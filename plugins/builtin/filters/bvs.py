@@ -9,8 +9,6 @@ Two Lua defects are gone: the views are looked up by the BA's id (the Lua connec
 
 from __future__ import annotations
 
-from typing import Any
-
 from centreon_canopsis.core.hookspecs import hookimpl
 from centreon_canopsis.plugins.builtin.filters.base import Check, Event, KindChecks, NameLists, table
 
@@ -30,8 +28,3 @@ class BvsFilter(KindChecks):
                 return check_names(cache.bv_names(event.get("ba_id")))
 
         self._checks = table(ba_status=check)
-
-    @hookimpl
-    def connector_accept(self, event: dict[str, Any], element, context) -> str | None:
-        check = self._checks.get(element.kind)
-        return None if check is None else check(event)

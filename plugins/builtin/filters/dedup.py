@@ -17,8 +17,6 @@ can be set here (defect B11: the Lua connector always used 20).
 
 from __future__ import annotations
 
-from typing import Any
-
 from centreon_canopsis.core.events import as_int
 from centreon_canopsis.core.hookspecs import hookimpl
 from centreon_canopsis.plugins.builtin.filters.base import Check, Event, KindChecks, table
@@ -76,8 +74,3 @@ class DedupFilter(KindChecks):
             else None,
             service_status=service_check if config.enable_service_status_dedup else None,
         )
-
-    @hookimpl
-    def connector_accept(self, event: dict[str, Any], element, context) -> str | None:
-        check = self._checks.get(element.kind)
-        return None if check is None else check(event)

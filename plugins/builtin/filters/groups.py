@@ -13,8 +13,6 @@ for service status, service groups first for acknowledgements and downtimes.
 
 from __future__ import annotations
 
-from typing import Any
-
 from centreon_canopsis.core.hookspecs import hookimpl
 from centreon_canopsis.plugins.builtin.filters.base import (
     Check,
@@ -56,8 +54,3 @@ class GroupsFilter(KindChecks):
             acknowledgement=for_objects,
             downtime=for_objects,
         )
-
-    @hookimpl
-    def connector_accept(self, event: dict[str, Any], element, context) -> str | None:
-        check = self._checks.get(element.kind)
-        return None if check is None else check(event)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
 
 from centreon_canopsis.core.config import Config
 from centreon_canopsis.core.hookspecs import hookimpl
@@ -100,8 +99,3 @@ class NamePatternsFilter(KindChecks):
             acknowledgement=either,
             downtime=either,
         )
-
-    @hookimpl
-    def connector_accept(self, event: dict[str, Any], element, context) -> str | None:
-        check = self._checks.get(element.kind)
-        return None if check is None else check(event)

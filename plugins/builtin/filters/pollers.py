@@ -9,8 +9,6 @@ Lua connector it made every other event raise and be lost (defect B21).
 
 from __future__ import annotations
 
-from typing import Any
-
 from centreon_canopsis.core.hookspecs import hookimpl
 from centreon_canopsis.plugins.builtin.filters.base import (
     HOST_KINDS,
@@ -38,8 +36,3 @@ class PollersFilter(KindChecks):
             return check_name(poller_name(cache, event))
 
         self._checks = dict.fromkeys(HOST_KINDS, check)
-
-    @hookimpl
-    def connector_accept(self, event: dict[str, Any], element, context) -> str | None:
-        check = self._checks.get(element.kind)
-        return None if check is None else check(event)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
-from typing import Any
 
 from centreon_canopsis.core.cache import Cache
 from centreon_canopsis.core.hookspecs import hookimpl
@@ -74,8 +73,3 @@ class SeveritiesFilter(KindChecks):
             acknowledgement=by_service(host, both),
             downtime=by_service(None, service),
         )
-
-    @hookimpl
-    def connector_accept(self, event: dict[str, Any], element, context) -> str | None:
-        check = self._checks.get(element.kind)
-        return None if check is None else check(event)

@@ -20,8 +20,6 @@ no-op in Canopsis, so letting it through costs nothing.
 
 from __future__ import annotations
 
-from typing import Any
-
 from centreon_canopsis.core.events import as_int
 from centreon_canopsis.core.hookspecs import hookimpl
 from centreon_canopsis.plugins.builtin.filters.base import Check, Event, KindChecks, chain, table
@@ -62,30 +60,64 @@ def _unless_recovery(check: Check) -> Check:
     return unless_recovery
 
 
+def chained(hard_only: bool, acknowledged: bool, in_downtime: bool, flapping: bool) -> Check | None:
+    """The status check as the chain of the single checks above: the rule, written plainly."""
+    flags = [
+        check
+        for check, on in ((_acknowledged, acknowledged), (_in_downtime, in_downtime), (_flapping, flapping))
+        if on
+    ]
+    flag_check = chain(*flags)
+    return chain(
+        _hard_only if hard_only else None,
+        _unless_recovery(flag_check) if flag_check is not None else None,
+    )
+
+
+def combined(hard_only: bool, acknowledged: bool, in_downtime: bool, flapping: bool) -> Check | None:
+    """:func:`chained` as one function (it runs for most status events: one call, not up to six).
+    Ints, as decoded BBDO carries them, are compared inline; anything else goes through the single
+    checks. tests/filters/test_state_flags.py holds both to the same answers."""
+    if not (hard_only or acknowledged or in_downtime or flapping):
+        return None
+    flags = acknowledged or in_downtime or flapping
+
+    def check(event: Event) -> str | None:
+        get = event.get
+        if hard_only:
+            state_type = get("state_type")
+            if state_type != 1 and (state_type.__class__ is not int or state_type < 1) and _hard_only(event):
+                return "hard_only"
+        if not flags:
+            return None
+        state = get("state")
+        if state == 0 if state.__class__ is int else as_int(state, -1) == 0:
+            return None  # a recovery
+        if acknowledged:
+            kind = get("acknowledgement_type")
+            if get("acknowledged") or (kind >= 1 if kind.__class__ is int else _acknowledged(event)):
+                return "acknowledged"
+        if in_downtime:
+            depth = get("scheduled_downtime_depth", get("downtime_depth"))
+            if depth and (depth > 0 if depth.__class__ is int else _in_downtime(event)):
+                return "in_downtime"
+        if flapping and get("flapping"):
+            return "flapping"
+        return None
+
+    return check
+
+
 class StateFlagsFilter(KindChecks):
     _checks: dict[str, Check]
 
     @hookimpl
     def connector_configure(self, config, context) -> None:
-        flags: list[Check] = []
-        if not config.acknowledged:
-            flags.append(_acknowledged)
-        if not config.in_downtime:
-            flags.append(_in_downtime)
-        if not config.flapping:
-            flags.append(_flapping)
-        flag_check = chain(*flags)
-        both = chain(
-            _hard_only if config.hard_only else None,
-            _unless_recovery(flag_check) if flag_check is not None else None,
+        both = combined(
+            bool(config.hard_only), not config.acknowledged, not config.in_downtime, not config.flapping
         )
         self._checks = table(
             host_status=both,
             service_status=both,
             ba_status=None if config.in_downtime else _ba_in_downtime,
         )
-
-    @hookimpl
-    def connector_accept(self, event: dict[str, Any], element, context) -> str | None:
-        check = self._checks.get(element.kind)
-        return None if check is None else check(event)

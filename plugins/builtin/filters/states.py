@@ -20,7 +20,6 @@ acknowledgement when ``ack_host_status`` is empty).
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from centreon_canopsis.core.cache import Cache
 from centreon_canopsis.core.config import Config, split_list
@@ -133,8 +132,3 @@ class StatesFilter(KindChecks):
                 _current_state(cache, False, dt_host), _current_state(cache, True, dt_service)
             ),
         )
-
-    @hookimpl
-    def connector_accept(self, event: dict[str, Any], element, context) -> str | None:
-        check = self._checks.get(element.kind)
-        return None if check is None else check(event)
