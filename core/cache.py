@@ -337,21 +337,23 @@ class Cache:
         self.left_out = 0
         # Whether the database's snapshot is this cache (None: unknown, never loaded).
         self._snapshot_current: bool | None = None
+        host_status = self._status_handler(self.hosts, services=False)
+        service_status = self._status_handler(self.services, services=True)
         self._handlers: dict[str, Callable[[dict[str, Any]], None]] = {
             "instance": self._instance,
             "pb_instance": self._instance,
             "host": self._host,
             "pb_host": self._host,
-            "pb_adaptive_host": self._host_status,
-            "host_status": self._host_status,
-            "pb_host_status": self._host_status,
-            "pb_adaptive_host_status": self._host_status,
+            "pb_adaptive_host": host_status,
+            "host_status": host_status,
+            "pb_host_status": host_status,
+            "pb_adaptive_host_status": host_status,
             "service": self._service,
             "pb_service": self._service,
-            "pb_adaptive_service": self._service_status,
-            "service_status": self._service_status,
-            "pb_service_status": self._service_status,
-            "pb_adaptive_service_status": self._service_status,
+            "pb_adaptive_service": service_status,
+            "service_status": service_status,
+            "pb_service_status": service_status,
+            "pb_adaptive_service_status": service_status,
             "host_group": self._hostgroup,
             "pb_host_group": self._hostgroup,
             "host_group_member": self._host_member,
@@ -413,6 +415,51 @@ class Cache:
         host_id = _int(event.get("host_id"))
         if host_id in self.hosts.rows:
             self.hosts.copy_status(host_id, event)
+
+    def _status_handler(self, objects: Objects, services: bool) -> Callable[[dict[str, Any]], None]:
+        """:meth:`_host_status` or :meth:`_service_status`, for status events (most of the stream):
+        the key of int ids and the usual case of :meth:`Objects.copy_status` written out, without
+        its two calls per event; anything else goes through them. tests/core/test_cache_compact.py
+        holds every path to the field-by-field rule."""
+        rows, status, views = objects.rows, objects.status, objects.views
+        head_of, rest, no_rest, size = objects._head, objects._rest, objects._no_rest, len(objects._usual)
+        general = self._service_status if services else self._host_status
+
+        def handle(event: dict[str, Any]) -> None:
+            host_id = event.get("host_id")
+            if services:
+                service_id = event.get("service_id")
+                if not (
+                    host_id.__class__ is int
+                    and service_id.__class__ is int
+                    and 0 <= host_id < ID_LIMIT
+                    and 0 <= service_id < ID_LIMIT
+                ):
+                    general(event)
+                    return
+                key = host_id << 32 | service_id
+            elif host_id.__class__ is int:
+                key = host_id
+            else:
+                general(event)
+                return
+            if key not in rows:
+                return
+            try:
+                head = head_of(event)
+            except KeyError:  # an adaptive event: some fields only
+                objects.copy_status(key, event)
+                return
+            if not event.keys().isdisjoint(rest):
+                objects.copy_status(key, event)
+                return
+            old = status.get(key)
+            new = head + (old[size:] if old is not None else no_rest)
+            if new != old:
+                status[key] = new
+                views.pop(key, None)
+
+        return handle
 
     def _service(self, event: dict[str, Any]) -> None:
         host_id, service_id = _int(event.get("host_id")), _int(event.get("service_id"))

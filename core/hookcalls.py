@@ -73,7 +73,7 @@ class FirstResult:
 
     def for_kind(self, kind: str, *args: Any) -> Any:
         """The same call, without the implementations whose plugin says it never objects to ``kind``."""
-        # Once per event: the staleness test and the loop of _first written out (two calls less).
+        # Once per event: the staleness test written out (one call less).
         manager = self.manager
         if manager is not None and (manager.generation != self._generation or manager.monitored):
             self._resolve()
@@ -82,16 +82,7 @@ class FirstResult:
         calls = self._kinds.get(kind)
         if calls is None:
             calls = self._kinds[kind] = [call for impl in self._impls if (call := self._for_kind(impl, kind))]
-        for function, positions in calls:
-            if positions is None:
-                result = function(*args)
-            elif positions.__class__ is int:
-                result = function(args[positions])  # type: ignore[index]
-            else:
-                result = function(*[args[i] for i in positions])  # type: ignore[union-attr]
-            if result is not None:
-                return result
-        return None
+        return _first(calls, args)
 
     def _for_kind(self, impl: Any, kind: str) -> Call | None:
         checks: Mapping[str, Callable[[Any], Any]] | None = getattr(impl.plugin, "accept_checks", None)

@@ -244,3 +244,29 @@ def test_each_status_path_keeps_the_field_by_field_rule():
         )
         feed(cache, event)
         assert services.status[key] == expected, event
+
+
+def test_host_status_paths_and_ids_written_as_strings_keep_the_rule():
+    """The status handlers read int ids inline; ids written as strings (BBDO 2 JSON dumps), and
+    host statuses, must give what the field-by-field rule says too."""
+    cache = feed(Cache(), *ev.v3_configuration())
+    hosts, services = cache.hosts, cache.services
+    host_status = ev.v3_host_status(state=1)
+    service_status = ev.v3_service_status(state=2)
+    steps = [
+        (hosts, 15, host_status),
+        (hosts, 15, dict(host_status, host_id="15", state=2, last_check=5)),
+        (hosts, 15, dict(host_status, acknowledged=True)),  # a field beyond the usual ones
+        (hosts, 15, {k: v for k, v in host_status.items() if k != "state_type"}),
+        (services, (15 << 32) | 47, dict(service_status, host_id="15", service_id="47", state=3)),
+        (services, (15 << 32) | 47, dict(service_status, host_id=15.0, state=1)),
+    ]
+    for objects, key, event in steps:
+        old = objects.status.get(key) or (None,) * len(objects.status_fields)
+        expected = tuple(
+            event.get(field, value) for field, value in zip(objects.status_fields, old, strict=True)
+        )
+        feed(cache, event)
+        assert objects.status[key] == expected, event
+    feed(cache, dict(host_status, host_id=99))  # an unknown host: nothing stored
+    assert 99 not in hosts.status

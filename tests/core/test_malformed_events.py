@@ -118,11 +118,14 @@ def test_a_name_that_is_not_a_string_does_not_poison_the_cache(tmp_path):
 def test_a_stage_before_the_plugins_that_raises_is_contained(tmp_path, monkeypatch):
     """Whatever the entry check misses: an exception in the cache is one bad event, not a stop."""
 
-    def broken(self, event):
-        if event.get("output") == "explode":
-            raise RuntimeError("cache bug")
+    def broken(self, objects, services):
+        def handle(event):
+            if event.get("output") == "explode":
+                raise RuntimeError("cache bug")
 
-    monkeypatch.setattr(Cache, "_service_status", broken)
+        return handle
+
+    monkeypatch.setattr(Cache, "_status_handler", broken)  # what status events go through
     path = tmp_path / "e.jsonl"
     write(path, *ev.v3_configuration(), ev.v3_service_status(output="explode"), ev.v3_service_status())
     with Recorder() as recorder:
