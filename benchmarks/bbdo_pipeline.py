@@ -244,6 +244,13 @@ class Throughput:
     lanes: dict[str, float]  # seconds until each lane was empty
     acknowledged: int
     replayed: int
+    threads: dict[str, float]  # CPU seconds per thread role of the daemon's process, until committed
+
+
+def thread_cpu(metrics: dict[str, float]) -> dict[str, float]:
+    """The daemon's ``thread_cpu_seconds_total`` by role (empty where /proc is not there)."""
+    prefix = 'thread_cpu_seconds_total{thread="'
+    return {series[len(prefix) : -2]: value for series, value in metrics.items() if series.startswith(prefix)}
 
 
 def run_throughput(
@@ -261,6 +268,7 @@ def run_throughput(
     pids = {"connector": connector.pid, "sink": transport.pid}
     before = {name: usage(pid) for name, pid in pids.items()}
     daemon_before = usage(connector.pid, children=False)
+    threads_before = thread_cpu(connector.metrics())
     self_before = time.process_time()
     started = time.perf_counter()
     peer.start()
@@ -271,6 +279,8 @@ def run_throughput(
     committed = time.perf_counter() - started
     at_commit = {name: usage(pid) - before[name] for name, pid in pids.items()}
     at_commit["daemon"] = usage(connector.pid, children=False) - daemon_before
+    threads_now = thread_cpu(connector.metrics())
+    threads = {role: seconds - threads_before.get(role, 0.0) for role, seconds in threads_now.items()}
     broker_cpu = time.process_time() - self_before
     report = peer.join(60)
     drained: float | None = None
@@ -300,6 +310,7 @@ def run_throughput(
         lanes,
         report.acknowledged,
         report.replayed,
+        threads,
     )
 
 
@@ -522,6 +533,11 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(f"{'  of which:':<22}daemon process {daemon / total * 1e6:.1f} us/event, child processes "
                   f"{child / total * 1e6:.1f} us/event (until committed)")  # fmt: skip
+        per_thread = ((seconds / total * 1e6, role) for role, seconds in result.threads.items())
+        busy = [f"{role} {us:.1f}" for us, role in sorted(per_thread, reverse=True) if us >= 0.05]
+        if busy:
+            print(f"{'  by thread:':<22}" + ", ".join(busy)
+                  + " us/event in the daemon's process until committed")  # fmt: skip
         print(f"{'other CPU:':<22}sink {result.cpu_drained['sink'] / total * 1e6:.1f} us/event, "
               f"Broker simulator {result.cpu_committed['broker'] / total * 1e6:.1f} us/event")  # fmt: skip
         print(f"{'Broker saw:':<22}{result.acknowledged:,} of {total:,} acknowledged, "

@@ -229,6 +229,13 @@ CATALOGUE: tuple[MetricInfo, ...] = (
     MetricInfo("process_resident_memory_bytes", "gauge", "Resident memory of the process."),
     MetricInfo("process_open_fds", "gauge", "File descriptors the process holds open."),
     MetricInfo("process_start_time_seconds", "gauge", "When the process started (Unix time)."),
+    MetricInfo(
+        "thread_cpu_seconds_total",
+        "counter",
+        "CPU time of the process's threads by role (MainThread: decoding in one process, the "
+        "stages, commits; bbdo-peer: reading Broker; sender-<lane>: delivery; ...), user and system.",
+        ("thread",),
+    ),
     MetricInfo("reloads_total", "counter", "Reloads (SIGHUP), by result: applied, refused.", ("result",)),
     MetricInfo("tap_clients", "gauge", "Clients of the tap endpoint connected now."),
     MetricInfo("tap_dropped_total", "counter", "Tap records dropped because a tap client read too slowly."),

@@ -169,6 +169,23 @@ class View:
             for status, count in sorted(answers.items())
         )
         out += ["", f"Canopsis   {latency}", f"  answers   {shown or 'none yet'}"]
+        threads_now, threads_then = (
+            by(after, "thread_cpu_seconds_total", "thread"),
+            by(before, "thread_cpu_seconds_total", "thread"),
+        )
+        busy = sorted(
+            (
+                (max(0.0, seconds - threads_then.get(role, 0.0)) / elapsed, role)
+                for role, seconds in threads_now.items()
+            ),
+            reverse=True,
+        )
+        if busy:  # Linux: where the process's CPU goes (100 % = one core)
+            out += [
+                "",
+                f"CPU {rate('process_cpu_seconds_total') * 100:.0f} %   "
+                + "   ".join(f"{role} {share * 100:.0f} %" for share, role in busy[:6] if share >= 0.005),
+            ]
         return [line[:width] for line in out]
 
 

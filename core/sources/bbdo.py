@@ -38,6 +38,7 @@ from ..bbdo.session import PeerSession
 from ..bbdo.settings import BBDOSettings
 from ..logsafe import log_limited
 from ..logsetup import notice
+from ..process_metrics import thread_finished
 from .base import Batch
 from .bbdo_metrics import register_metrics
 
@@ -212,7 +213,13 @@ class BBDOSource:
         return ctx
 
     def _spawn(self, target: Callable[..., None], name: str, *args: Any) -> threading.Thread:
-        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+        def run() -> None:
+            try:
+                target(*args)
+            finally:
+                thread_finished()  # peers come and go: their CPU is counted whole
+
+        thread = threading.Thread(target=run, name=name, daemon=True)
         self._threads = [t for t in self._threads if t.is_alive()]
         self._threads.append(thread)
         thread.start()

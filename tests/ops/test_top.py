@@ -155,3 +155,22 @@ def test_the_view_says_when_dead_letters_are_discarded():
 
     lines = View("http://127.0.0.1:1").lines(scrape(40), scrape(70), elapsed=2.0, width=200)
     assert "  DISCARDED, table full   input 70   (new: 30)" in lines
+
+
+def test_the_view_shows_where_the_cpu_goes_by_thread():
+    from centreon_canopsis.core.cli.top import View
+
+    def scrape(main: float, peer: float, sender: float):
+        p = "centreon_canopsis_"
+        return {
+            p + "process_cpu_seconds_total": [({}, main + peer + sender)],
+            p + "thread_cpu_seconds_total": [
+                ({"thread": "MainThread"}, main),
+                ({"thread": "bbdo-peer"}, peer),
+                ({"thread": "sender-events"}, sender),
+                ({"thread": "metrics-http"}, 0.0),
+            ],
+        }
+
+    lines = View("http://127.0.0.1:1").lines(scrape(10, 2, 1), scrape(11.5, 2.4, 1.1), elapsed=2.0, width=200)
+    assert "CPU 100 %   MainThread 75 %   bbdo-peer 20 %   sender-events 5 %" in lines, lines

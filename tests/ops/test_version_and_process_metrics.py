@@ -54,3 +54,74 @@ def test_build_info_and_process_metrics_describe_this_process():
     text = metrics.render()
     assert f"# TYPE {PREFIX}process_cpu_seconds_total counter" in text
     assert f"# TYPE {PREFIX}process_resident_memory_bytes gauge" in text
+
+
+def test_thread_cpu_is_counted_by_role_and_only_grows():
+    """A busy thread's CPU shows under its role (a peer's address left out of the label), and is
+    still counted once the thread ended."""
+    import threading
+
+    from centreon_canopsis.core.process_metrics import ThreadCPU, thread_role
+
+    assert thread_role("bbdo-peer-10.0.0.5:41234") == "bbdo-peer"
+    assert thread_role("Thread-7 (process_request_thread)") == "other"
+    assert thread_role("sender-pbehaviors") == "sender-pbehaviors"
+
+    go, stop = threading.Event(), threading.Event()
+
+    def spin():
+        go.set()
+        while time.thread_time() < 0.3 and not stop.is_set():
+            pass
+
+    cpu = ThreadCPU()
+    before = dict(cpu.read()).get((("thread", "bbdo-peer"),), 0.0)
+    worker = threading.Thread(target=spin, name="bbdo-peer-127.0.0.1:5669")
+    worker.start()
+    go.wait(5)
+    deadline = time.monotonic() + 10
+    while True:  # the kernel's ticks: read until they show the spin
+        during = dict(cpu.read()).get((("thread", "bbdo-peer"),), 0.0)
+        if during - before >= 0.1 or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    stop.set()
+    worker.join()
+    after = dict(cpu.read())
+    assert during - before >= 0.1, "the spinning thread's CPU is counted under bbdo-peer"
+    assert after[(("thread", "bbdo-peer"),)] >= during, "an ended thread keeps its count"
+    assert not any("127.0.0.1" in labels[0][1] for labels in after), after
+    assert after[(("thread", "MainThread"),)] > 0
+
+
+def test_thread_cpu_is_in_the_exposition():
+    metrics = Metrics()
+    register_process_metrics(metrics)
+    samples = parse_metrics(metrics.render())
+    roles = {labels["thread"] for labels, _ in samples[PREFIX + "thread_cpu_seconds_total"]}
+    assert "MainThread" in roles
+    assert f"# TYPE {PREFIX}thread_cpu_seconds_total counter" in metrics.render()
+
+
+def test_a_thread_that_ends_between_two_reads_is_counted_whole_when_it_says_so():
+    """A Broker peer's session may start and end between two scrapes: it reports its CPU as it
+    ends (thread_finished), so none of it is lost."""
+    import threading
+
+    from centreon_canopsis.core.process_metrics import ThreadCPU, thread_finished
+
+    def spin_then_finish():
+        try:
+            while time.thread_time() < 0.2:
+                pass
+        finally:
+            thread_finished()
+
+    cpu = ThreadCPU()
+    before = dict(cpu.read()).get((("thread", "bbdo-peer"),), 0.0)
+    worker = threading.Thread(target=spin_then_finish, name="bbdo-peer-192.0.2.1:5669")
+    worker.start()
+    worker.join()
+    counted = dict(cpu.read())[(("thread", "bbdo-peer"),)] - before
+    assert 0.2 <= counted < 0.5, counted
+    assert dict(cpu.read())[(("thread", "bbdo-peer"),)] - before == counted, "counted once"
