@@ -115,10 +115,13 @@ class ThreadCPU:
             with _finished_lock:
                 before = self._finished_before
                 finished = {role: seconds - before.get(role, 0.0) for role, seconds in _finished.items()}
-                counted = _finished_ids & self._live.keys()
-                _finished_ids.clear()  # one reader per process: the others were never seen live
+                done = set(_finished_ids)
+                _finished_ids.clear()  # one reader per process
+            # A thread that reported its end is counted by `finished` only, even if it has not
+            # quite exited yet (or its id went to a new thread, counted from the next read on).
+            now = {native: value for native, value in now.items() if native not in done}
             for native, (role, seconds) in self._live.items():
-                if native not in now and native not in counted:
+                if native not in now and native not in done:
                     self._ended[role] = self._ended.get(role, 0.0) + seconds
             self._live = now
             totals = dict(self._ended)

@@ -125,3 +125,33 @@ def test_a_thread_that_ends_between_two_reads_is_counted_whole_when_it_says_so()
     counted = dict(cpu.read())[(("thread", "bbdo-peer"),)] - before
     assert 0.2 <= counted < 0.5, counted
     assert dict(cpu.read())[(("thread", "bbdo-peer"),)] - before == counted, "counted once"
+
+
+def test_a_thread_read_after_reporting_its_end_but_before_exiting_is_counted_once():
+    import threading
+
+    from centreon_canopsis.core.process_metrics import ThreadCPU, thread_finished
+
+    reported, leave = threading.Event(), threading.Event()
+    used = []
+
+    def spin_report_then_wait():
+        while time.thread_time() < 0.2:
+            pass
+        thread_finished()
+        used.append(time.thread_time())
+        reported.set()
+        leave.wait(10)  # still alive while the next read runs
+
+    cpu = ThreadCPU()
+    role = (("thread", "bbdo-peer"),)
+    before = dict(cpu.read()).get(role, 0.0)
+    worker = threading.Thread(target=spin_report_then_wait, name="bbdo-peer-192.0.2.7:5669")
+    worker.start()
+    reported.wait(10)
+    while_alive = dict(cpu.read())[role] - before
+    leave.set()
+    worker.join()
+    after_exit = dict(cpu.read())[role] - before
+    assert abs(while_alive - used[0]) < 0.05, (while_alive, used)  # not its /proc count on top
+    assert after_exit == while_alive, "not counted twice once it exits"
