@@ -19,8 +19,11 @@ answers) has its kind's check called instead: one call per filter and event, not
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Container, Mapping
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 #: ``(function, positions)``: positions is None when the implementation takes the spec's arguments
 #: in the spec's order, an int when it takes that one argument alone, else the index in the spec's
@@ -87,8 +90,23 @@ class FirstResult:
     def _for_kind(self, impl: Any, kind: str) -> Call | None:
         checks: Mapping[str, Callable[[Any], Any]] | None = getattr(impl.plugin, "accept_checks", None)
         if checks is not None:
-            check = checks.get(kind)
-            return None if check is None else (check, 0)  # the event alone, the spec's first argument
+            if isinstance(checks, Mapping):
+                check = checks.get(kind)
+                if check is None:
+                    return None
+                if callable(check):
+                    return check, 0  # the event alone: the spec's first argument
+                wrong = f"its value for {kind!r} is a {type(check).__name__}"
+            else:
+                wrong = f"it is a {type(checks).__name__}"
+            # A plugin's mistake: said once per kind, and its connector_accept is called instead.
+            log.warning(
+                "plugin %s: accept_checks must map element kinds to functions, %s; calling its "
+                "connector_accept instead",
+                impl.plugin_name,
+                wrong,
+            )
+            return self._call(impl)
         kinds: Container[str] | None = getattr(impl.plugin, "accept_kinds", None)
         return self._call(impl) if kinds is None or kind in kinds else None
 

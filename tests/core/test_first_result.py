@@ -186,3 +186,26 @@ def test_a_subclass_that_overrides_connector_accept_is_not_bypassed():
     fast = FirstResult(manager.hook.connector_accept, manager)
     assert fast.for_kind("downtime", {}, element, None) == "the override"
     assert fast.for_kind("host_status", {}, element, None) is None, "accept_kinds still narrows"
+
+
+class Misdeclared:
+    """accept_checks that is not a mapping of kinds to functions: a plugin author's mistake."""
+
+    def __init__(self, checks):
+        self.accept_checks = checks
+
+    @hookimpl
+    def connector_accept(self, event, element, context):
+        return "from connector_accept"
+
+
+def test_misdeclared_accept_checks_fall_back_to_connector_accept_with_a_warning(caplog):
+    for checks in (["not", "a", "mapping"], {"downtime": "not a function"}):
+        manager = make(Misdeclared(checks))
+        fast = FirstResult(manager.hook.connector_accept, manager)
+        caplog.clear()
+        assert fast.for_kind("downtime", {}, None, None) == "from connector_accept"
+        assert fast.for_kind("downtime", {}, None, None) == "from connector_accept"
+        warnings = [r.getMessage() for r in caplog.records if "accept_checks" in r.getMessage()]
+        assert len(warnings) == 1, warnings  # once per kind, not per event
+        assert "p0" in warnings[0] and "calling its connector_accept instead" in warnings[0]
