@@ -76,9 +76,7 @@ class FirstResult:
 
     def for_kind(self, kind: str, *args: Any) -> Any:
         """The same call, without the implementations whose plugin says it never objects to ``kind``."""
-        # Once per event: the staleness test written out (one call less).
-        manager = self.manager
-        if manager is not None and (manager.generation != self._generation or manager.monitored):
+        if self._stale():
             self._resolve()
         if self.calls is None:
             return self.caller(**dict(zip(self.names, args, strict=True)))

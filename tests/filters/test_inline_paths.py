@@ -14,8 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from centreon_canopsis.core.events import as_int
 from centreon_canopsis.plugins.builtin.filters import state_flags
-from centreon_canopsis.plugins.builtin.filters.base import host_name
+from centreon_canopsis.plugins.builtin.filters.base import chain, host_name
 from centreon_canopsis.plugins.builtin.mapping import BAM_HOST_PREFIX
 from tests.filters.harness import BAM_HOST, DB, DISK, PING, SRV, WEB2
 
@@ -56,6 +57,29 @@ def status_events(draw):
 FLAG_SETTINGS = list(itertools.product([False, True], repeat=4))
 
 
+def chained(hard_only, acknowledged, in_downtime, flapping):
+    """The rule, written plainly: hard_only, then (unless a recovery) the flags, as a chain of the
+    module's single checks."""
+
+    def unless_recovery(check):
+        return lambda event: None if as_int(event.get("state"), -1) == 0 else check(event)
+
+    flags = [
+        check
+        for check, on in (
+            (state_flags._acknowledged, acknowledged),
+            (state_flags._in_downtime, in_downtime),
+            (state_flags._flapping, flapping),
+        )
+        if on
+    ]
+    flag_check = chain(*flags)
+    return chain(
+        state_flags._hard_only if hard_only else None,
+        unless_recovery(flag_check) if flag_check is not None else None,
+    )
+
+
 def _flag_id(flags):
     return "".join("HADF"[i] if on else "-" for i, on in enumerate(flags))
 
@@ -64,7 +88,7 @@ def _flag_id(flags):
 @settings(max_examples=150, deadline=None)
 @given(event=status_events())
 def test_the_combined_state_flags_answer_as_the_chain(flags, event):
-    fast, plain = state_flags.combined(*flags), state_flags.chained(*flags)
+    fast, plain = state_flags.combined(*flags), chained(*flags)
     if not any(flags):
         assert fast is None and plain is None
         return

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from centreon_canopsis.core.events import as_int
 from centreon_canopsis.core.hookspecs import hookimpl
-from centreon_canopsis.plugins.builtin.filters.base import Check, Event, KindChecks, chain, table
+from centreon_canopsis.plugins.builtin.filters.base import Check, Event, KindChecks, table
 
 
 def _hard_only(event: Event) -> str | None:
@@ -51,33 +51,11 @@ def _ba_in_downtime(event: Event) -> str | None:
     return "in_downtime" if event.get("in_downtime") else None
 
 
-def _unless_recovery(check: Check) -> Check:
-    def unless_recovery(event: Event) -> str | None:
-        if as_int(event.get("state"), -1) == 0:
-            return None
-        return check(event)
-
-    return unless_recovery
-
-
-def chained(hard_only: bool, acknowledged: bool, in_downtime: bool, flapping: bool) -> Check | None:
-    """The status check as the chain of the single checks above: the rule, written plainly."""
-    flags = [
-        check
-        for check, on in ((_acknowledged, acknowledged), (_in_downtime, in_downtime), (_flapping, flapping))
-        if on
-    ]
-    flag_check = chain(*flags)
-    return chain(
-        _hard_only if hard_only else None,
-        _unless_recovery(flag_check) if flag_check is not None else None,
-    )
-
-
 def combined(hard_only: bool, acknowledged: bool, in_downtime: bool, flapping: bool) -> Check | None:
-    """:func:`chained` as one function (it runs for most status events: one call, not up to six).
-    Ints, as decoded BBDO carries them, are compared inline; anything else goes through the single
-    checks. tests/filters/test_state_flags.py holds both to the same answers."""
+    """The status check: ``hard_only``, then, unless the event is a recovery, the flags in the
+    module's order; one function (it runs for most status events: one call, not up to six). Ints,
+    as decoded BBDO carries them, are compared inline; anything else goes through the single
+    checks above. tests/filters/test_inline_paths.py holds it to the chain of those checks."""
     if not (hard_only or acknowledged or in_downtime or flapping):
         return None
     flags = acknowledged or in_downtime or flapping
