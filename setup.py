@@ -1,4 +1,5 @@
-"""Only the optional C accelerators of the BBDO path: everything else is in pyproject.toml.
+"""Only the optional C accelerators (the BBDO path, the name cache's status copy): everything
+else is in pyproject.toml.
 
 ``optional=True``: where they cannot be compiled (no compiler, no Python headers) the install goes
 on without them and the pure-Python code they mirror runs (core/bbdo/accel.py).
@@ -10,5 +11,6 @@ setup(
     ext_modules=[
         Extension("centreon_canopsis.core.bbdo._pbflat", ["core/bbdo/_pbflat.c"], optional=True),
         Extension("centreon_canopsis.core.bbdo._framing", ["core/bbdo/_framing.c"], optional=True),
+        Extension("centreon_canopsis.core._speedups", ["core/_speedups.c"], optional=True),
     ]
 )

@@ -31,10 +31,14 @@ from typing import Any
 
 import orjson
 
+from centreon_canopsis.core.bbdo import accel
 from centreon_canopsis.core.elements import Element
 from centreon_canopsis.core.logsafe import log_limited, shown
 
 log = logging.getLogger(__name__)
+
+#: core/_speedups.c, when it was compiled and is not switched off (core/bbdo/accel.py).
+_SPEEDUPS = accel.load(accel.SPEEDUPS)
 
 HOST_FIELDS = (
     "host_id",
@@ -416,14 +420,22 @@ class Cache:
         if host_id in self.hosts.rows:
             self.hosts.copy_status(host_id, event)
 
-    def _status_handler(self, objects: Objects, services: bool) -> Callable[[dict[str, Any]], None]:
+    def _status_handler(
+        self, objects: Objects, services: bool, accelerated: bool = True
+    ) -> Callable[[dict[str, Any]], None]:
         """:meth:`_host_status` or :meth:`_service_status`, for status events (most of the stream):
         the key of int ids and the usual case of :meth:`Objects.copy_status` written out, without
         its two calls per event; anything else goes through them. tests/core/test_cache_compact.py
-        holds every path to the field-by-field rule."""
+        holds every path to the field-by-field rule. The same handler in C (core/_speedups.c)
+        when it was compiled, unless ``accelerated`` is false (tests/core/test_speedups.py
+        holds the two alike)."""
         rows, status, views = objects.rows, objects.status, objects.views
         head_of, rest, no_rest, size = objects._head, objects._rest, objects._no_rest, len(objects._usual)
         general = self._service_status if services else self._host_status
+        if accelerated and _SPEEDUPS is not None:
+            usual = objects._usual
+            return _SPEEDUPS.StatusCopy(rows, status, views, usual, rest, no_rest, services, general,
+                                       objects.copy_status)  # fmt: skip
 
         def handle(event: dict[str, Any]) -> None:
             host_id = event.get("host_id")

@@ -1,5 +1,6 @@
-"""The optional C accelerators of the BBDO path: ``_pbflat.c`` (BBDO 3 payloads into event dicts)
-and ``_framing.c`` (the usual packets of a stream into events). setup.py compiles them where a C
+"""The optional C accelerators: ``_pbflat.c`` (BBDO 3 payloads into event dicts), ``_framing.c``
+(the usual packets of a stream into events) and ``core/_speedups.c`` (status events into the
+name cache, on every source's path). setup.py compiles them where a C
 compiler and Python's headers are found; without them, the pure-Python code they mirror runs,
 with the same results (docs/bbdo-source.md, section 8). This module imports neither protobuf nor
 the accelerators: ``build_info`` reads it on the JSON-lines path too."""
@@ -14,7 +15,8 @@ from types import ModuleType
 #: Set (to anything) to run the pure-Python code only, for a comparison or a diagnosis.
 PURE_PYTHON_ENV = "CENTREON_CANOPSIS_PURE_PYTHON"
 PBFLAT, FRAMING = "centreon_canopsis.core.bbdo._pbflat", "centreon_canopsis.core.bbdo._framing"
-MODULES = (PBFLAT, FRAMING)
+SPEEDUPS = "centreon_canopsis.core._speedups"
+MODULES = (PBFLAT, FRAMING, SPEEDUPS)
 
 
 def switched_off() -> bool:
@@ -33,7 +35,7 @@ def load(module: str) -> ModuleType | None:
 
 
 def name() -> str:
-    """``c`` when both accelerators were compiled and are not switched off, else ``python``."""
+    """``c`` when every accelerator was compiled and are not switched off, else ``python``."""
     if switched_off():
         return "python"
     try:

@@ -7,17 +7,21 @@ import platform
 import time
 from importlib.metadata import version
 
+from centreon_canopsis.core import cache
 from centreon_canopsis.core.bbdo import framing, pb
 from centreon_canopsis.core.cli.status import parse_metrics
 from centreon_canopsis.core.metrics import Metrics
 from centreon_canopsis.core.process_metrics import register_process_metrics
 from tests.delivery.helpers import cli
 
+# "c" only when every accelerator runs: the BBDO path's two and the pipeline thread's.
+ALL_C = pb.accelerated() and framing._USUAL_PACKETS is not None and cache._SPEEDUPS is not None
+
 PREFIX = "centreon_canopsis_"
 
 
 def test_version_option_and_command_print_the_same_line():
-    decoder = "c" if pb.accelerated() and framing._USUAL_PACKETS is not None else "python"
+    decoder = "c" if ALL_C else "python"
     expected = (
         f"centreon-canopsis {version('centreon-canopsis-connector')} (Python {platform.python_version()}, "
         f"pluggy {version('pluggy')}, protobuf {version('protobuf')}, accelerator {decoder})"
@@ -39,7 +43,7 @@ def test_build_info_and_process_metrics_describe_this_process():
         "python": platform.python_version(),
         "pluggy": version("pluggy"),
         "protobuf": version("protobuf"),
-        "accelerator": "c" if pb.accelerated() and framing._USUAL_PACKETS is not None else "python",
+        "accelerator": "c" if ALL_C else "python",
     }
     cpu = samples[PREFIX + "process_cpu_seconds_total"][0][1]
     times = os.times()

@@ -1,0 +1,395 @@
+/* Optional accelerators of the pipeline thread's per-event work, on every source's path.
+ *
+ * StatusCopy(rows, status, views, usual, rest, no_rest, services, general, copy_status)(event)
+ *
+ * A status event's fields into the name cache (core/cache.py). The C twin of the handler Cache._status_handler writes in Python, which stays the reference:
+ * for an event dict with int ids in range whose object is known and which carries the usual
+ * status fields and none of the others, it builds `usual values + the rest of the old status`,
+ * stores it when it changed and drops the object's cached view. Anything else is handed to the
+ * Python it mirrors, unchanged: `general(event)` for ids that are not plain ints in range (or an
+ * event that is not a plain dict), `copy_status(key, event)` for an adaptive event, extra fields
+ * or an old status that is not a tuple. tests/core/test_speedups.py holds both to the
+ * same cache.
+ *
+ * Why: status events are most of the stream, and this copy was the pipeline thread's largest
+ * single cost (docs/delivery.md, "Eighth round").
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *rows, *status, *views;  /* dicts */
+    PyObject *usual, *rest, *no_rest; /* tuples */
+    PyObject *general, *copy_status;  /* callables */
+    int services;
+    vectorcallfunc vectorcall;
+} StatusCopy;
+
+static PyObject *host_id_name, *service_id_name;
+
+#define ID_LIMIT ((long long)1 << 32)
+
+/* An id as the Python handler takes it: a plain int (not a bool) in [0, 2**32). */
+static int
+plain_id(PyObject *value, long long *out)
+{
+    if (value == NULL || !PyLong_CheckExact(value))
+        return 0;
+    int overflow = 0;
+    long long id = PyLong_AsLongLongAndOverflow(value, &overflow);
+    if (overflow || id < 0 || id >= ID_LIMIT)
+        return 0;
+    *out = id;
+    return 1;
+}
+
+static PyObject *
+call_general(StatusCopy *self, PyObject *event)
+{
+    PyObject *result = PyObject_CallOneArg(self->general, event);
+    if (result == NULL)
+        return NULL;
+    Py_DECREF(result);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+call_copy(StatusCopy *self, PyObject *key, PyObject *event)
+{
+    PyObject *args[2] = {key, event};
+    PyObject *result = PyObject_Vectorcall(self->copy_status, args, 2, NULL);
+    if (result == NULL)
+        return NULL;
+    Py_DECREF(result);
+    Py_RETURN_NONE;
+}
+
+/* -- StatusCopy ---------------------------------------------------------------------------- */
+
+/* The event's status; the key is known, the event a dict. New reference to None, or NULL. */
+static PyObject *
+copy_known(StatusCopy *self, PyObject *key, PyObject *event)
+{
+    Py_ssize_t size = PyTuple_GET_SIZE(self->usual);
+    Py_ssize_t rest = PyTuple_GET_SIZE(self->rest);
+    for (Py_ssize_t i = 0; i < rest; i++) {
+        int found = PyDict_Contains(event, PyTuple_GET_ITEM(self->rest, i));
+        if (found < 0)
+            return NULL;
+        if (found)
+            return call_copy(self, key, event); /* extra status fields */
+    }
+    PyObject *old = PyDict_GetItemWithError(self->status, key); /* borrowed */
+    if (old == NULL && PyErr_Occurred())
+        return NULL;
+    PyObject *tail = self->no_rest;
+    Py_ssize_t tail_start = 0;
+    if (old != NULL) {
+        if (!PyTuple_CheckExact(old))
+            return call_copy(self, key, event);
+        tail = old;
+        tail_start = size;
+    }
+    Py_XINCREF(old); /* held: comparing values may run code that changes the status table */
+    Py_ssize_t tail_size = PyTuple_GET_SIZE(tail) > tail_start ? PyTuple_GET_SIZE(tail) - tail_start : 0;
+    PyObject *new = PyTuple_New(size + tail_size);
+    if (new == NULL) {
+        Py_XDECREF(old);
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < size; i++) {
+        PyObject *value = PyDict_GetItemWithError(event, PyTuple_GET_ITEM(self->usual, i));
+        if (value == NULL) {
+            Py_DECREF(new);
+            Py_XDECREF(old);
+            if (PyErr_Occurred())
+                return NULL;
+            return call_copy(self, key, event); /* an adaptive event: some fields only */
+        }
+        Py_INCREF(value);
+        PyTuple_SET_ITEM(new, i, value);
+    }
+    for (Py_ssize_t i = 0; i < tail_size; i++) {
+        PyObject *value = PyTuple_GET_ITEM(tail, tail_start + i);
+        Py_INCREF(value);
+        PyTuple_SET_ITEM(new, size + i, value);
+    }
+    int changed = old == NULL ? 1 : PyObject_RichCompareBool(new, old, Py_NE);
+    Py_XDECREF(old);
+    if (changed < 0 || (changed && PyDict_SetItem(self->status, key, new) < 0)) {
+        Py_DECREF(new);
+        return NULL;
+    }
+    Py_DECREF(new);
+    if (changed) {
+        PyObject *dropped = PyObject_CallMethod(self->views, "pop", "OO", key, Py_None);
+        if (dropped == NULL)
+            return NULL;
+        Py_DECREF(dropped);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+handler_call(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    StatusCopy *self = (StatusCopy *)callable;
+    if (PyVectorcall_NARGS(nargsf) != 1 || kwnames != NULL) {
+        PyErr_SetString(PyExc_TypeError, "a status handler takes the event alone");
+        return NULL;
+    }
+    PyObject *event = args[0];
+    if (!PyDict_CheckExact(event))
+        return call_general(self, event);
+    long long host_id, service_id;
+    PyObject *host = PyDict_GetItemWithError(event, host_id_name);
+    if (host == NULL && PyErr_Occurred())
+        return NULL;
+    PyObject *key;
+    if (self->services) {
+        PyObject *service = PyDict_GetItemWithError(event, service_id_name);
+        if (service == NULL && PyErr_Occurred())
+            return NULL;
+        if (!plain_id(host, &host_id) || !plain_id(service, &service_id))
+            return call_general(self, event);
+        key = PyLong_FromLongLong(host_id << 32 | service_id);
+        if (key == NULL)
+            return NULL;
+    } else {
+        if (host == NULL || !PyLong_CheckExact(host))
+            return call_general(self, event);
+        key = Py_NewRef(host); /* any int: the Python handler has no range check for hosts */
+    }
+    PyObject *result;
+    int known = PyDict_Contains(self->rows, key);
+    if (known < 0)
+        result = NULL;
+    else if (!known)
+        result = Py_NewRef(Py_None);
+    else
+        result = copy_known(self, key, event);
+    Py_DECREF(key);
+    return result;
+}
+
+static int
+handler_init(StatusCopy *self, PyObject *args, PyObject *kwargs)
+{
+    PyObject *rows, *status, *views, *usual, *rest, *no_rest, *general, *copy_status;
+    int services;
+    if (kwargs != NULL && PyDict_GET_SIZE(kwargs)) {
+        PyErr_SetString(PyExc_TypeError, "StatusCopy takes positional arguments only");
+        return -1;
+    }
+    if (!PyArg_ParseTuple(args, "O!O!O!O!O!O!pOO:StatusCopy", &PyDict_Type, &rows, &PyDict_Type, &status,
+                          &PyDict_Type, &views, &PyTuple_Type, &usual, &PyTuple_Type, &rest, &PyTuple_Type,
+                          &no_rest, &services, &general, &copy_status))
+        return -1;
+    if (!PyCallable_Check(general) || !PyCallable_Check(copy_status)) {
+        PyErr_SetString(PyExc_TypeError, "StatusCopy: general and copy_status must be callable");
+        return -1;
+    }
+    PyObject *fields[2] = {usual, rest};
+    for (int f = 0; f < 2; f++)
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(fields[f]); i++)
+            if (!PyUnicode_CheckExact(PyTuple_GET_ITEM(fields[f], i))) {
+                PyErr_SetString(PyExc_TypeError, "StatusCopy: field names must be str");
+                return -1;
+            }
+    Py_XSETREF(self->rows, Py_NewRef(rows));
+    Py_XSETREF(self->status, Py_NewRef(status));
+    Py_XSETREF(self->views, Py_NewRef(views));
+    Py_XSETREF(self->usual, Py_NewRef(usual));
+    Py_XSETREF(self->rest, Py_NewRef(rest));
+    Py_XSETREF(self->no_rest, Py_NewRef(no_rest));
+    Py_XSETREF(self->general, Py_NewRef(general));
+    Py_XSETREF(self->copy_status, Py_NewRef(copy_status));
+    self->services = services;
+    self->vectorcall = handler_call;
+    return 0;
+}
+
+static int
+handler_traverse(StatusCopy *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->rows);
+    Py_VISIT(self->status);
+    Py_VISIT(self->views);
+    Py_VISIT(self->usual);
+    Py_VISIT(self->rest);
+    Py_VISIT(self->no_rest);
+    Py_VISIT(self->general);
+    Py_VISIT(self->copy_status);
+    return 0;
+}
+
+static int
+handler_clear(StatusCopy *self)
+{
+    Py_CLEAR(self->rows);
+    Py_CLEAR(self->status);
+    Py_CLEAR(self->views);
+    Py_CLEAR(self->usual);
+    Py_CLEAR(self->rest);
+    Py_CLEAR(self->no_rest);
+    Py_CLEAR(self->general);
+    Py_CLEAR(self->copy_status);
+    return 0;
+}
+
+static void
+handler_dealloc(StatusCopy *self)
+{
+    PyObject_GC_UnTrack(self);
+    handler_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *
+handler_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    (void)args;
+    (void)kwargs;
+    StatusCopy *self = (StatusCopy *)type->tp_alloc(type, 0);
+    if (self != NULL)
+        self->vectorcall = NULL; /* set by __init__: calling an uninitialised handler fails */
+    return (PyObject *)self;
+}
+
+static PyObject *
+handler_tp_call(PyObject *callable, PyObject *args, PyObject *kwargs)
+{
+    StatusCopy *self = (StatusCopy *)callable;
+    if (self->rows == NULL) {
+        PyErr_SetString(PyExc_TypeError, "StatusCopy was not initialised");
+        return NULL;
+    }
+    return PyVectorcall_Call(callable, args, kwargs);
+}
+
+static PyTypeObject StatusCopyType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "centreon_canopsis.core._speedups.StatusCopy",
+    .tp_basicsize = sizeof(StatusCopy),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc = "A status event into the name cache (the C twin of Cache._status_handler's handler).",
+    .tp_new = handler_new,
+    .tp_init = (initproc)handler_init,
+    .tp_dealloc = (destructor)handler_dealloc,
+    .tp_traverse = (traverseproc)handler_traverse,
+    .tp_clear = (inquiry)handler_clear,
+    .tp_call = handler_tp_call,
+    .tp_vectorcall_offset = offsetof(StatusCopy, vectorcall),
+};
+
+/* -- first ---------------------------------------------------------------------------------- */
+
+/* first(calls, args): core/hookcalls.py's _first, which stays the reference. `calls` is a list
+ * of (function, positions): positions None calls function(*args), an int function(args[i]), a
+ * tuple function(*[args[i] for i in positions]). Returns the first answer that is not None
+ * (None if none is). An exception raised by a function goes up unchanged, through its frames. */
+static PyObject *
+speedups_first(PyObject *module, PyObject *const *argv, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 2 || !PyList_CheckExact(argv[0]) || !PyTuple_CheckExact(argv[1])) {
+        PyErr_SetString(PyExc_TypeError, "first(calls: list, args: tuple)");
+        return NULL;
+    }
+    PyObject *calls = argv[0], *args = argv[1];
+    Py_ssize_t nargs_given = PyTuple_GET_SIZE(args);
+    PyObject **given = &PyTuple_GET_ITEM(args, 0);
+    for (Py_ssize_t c = 0; c < PyList_GET_SIZE(calls); c++) {
+        PyObject *call = PyList_GET_ITEM(calls, c);
+        if (!PyTuple_CheckExact(call) || PyTuple_GET_SIZE(call) != 2) {
+            PyErr_SetString(PyExc_TypeError, "first: each call is a (function, positions) tuple");
+            return NULL;
+        }
+        Py_INCREF(call); /* held: a function may change the list */
+        PyObject *function = PyTuple_GET_ITEM(call, 0), *positions = PyTuple_GET_ITEM(call, 1);
+        PyObject *result;
+        if (positions == Py_None) {
+            result = PyObject_Vectorcall(function, given, nargs_given, NULL);
+        } else if (PyLong_CheckExact(positions)) {
+            Py_ssize_t i = PyLong_AsSsize_t(positions);
+            if (i < 0 && !PyErr_Occurred())
+                i += nargs_given; /* args[-1], as Python reads it */
+            if (i < 0 || i >= nargs_given) {
+                if (!PyErr_Occurred())
+                    PyErr_SetString(PyExc_IndexError, "tuple index out of range");
+                Py_DECREF(call);
+                return NULL;
+            }
+            result = PyObject_Vectorcall(function, &given[i], 1, NULL);
+        } else if (PyTuple_CheckExact(positions)) {
+            PyObject *few[8];
+            Py_ssize_t n = PyTuple_GET_SIZE(positions);
+            PyObject **picked = n <= 8 ? few : PyMem_New(PyObject *, n);
+            if (picked == NULL) {
+                Py_DECREF(call);
+                return PyErr_NoMemory();
+            }
+            for (Py_ssize_t k = 0; k < n; k++) {
+                PyObject *index = PyTuple_GET_ITEM(positions, k);
+                Py_ssize_t i = PyLong_CheckExact(index) ? PyLong_AsSsize_t(index) : -1;
+                if (i < 0 && PyLong_CheckExact(index) && !PyErr_Occurred())
+                    i += nargs_given;
+                if (i < 0 || i >= nargs_given) {
+                    if (!PyErr_Occurred())
+                        PyErr_SetString(PyLong_CheckExact(index) ? PyExc_IndexError : PyExc_TypeError,
+                                        "first: a position is not an index of args");
+                    if (picked != few)
+                        PyMem_Free(picked);
+                    Py_DECREF(call);
+                    return NULL;
+                }
+                picked[k] = given[i];
+            }
+            result = PyObject_Vectorcall(function, picked, n, NULL);
+            if (picked != few)
+                PyMem_Free(picked);
+        } else {
+            PyErr_SetString(PyExc_TypeError, "first: positions must be None, an int or a tuple of ints");
+            Py_DECREF(call);
+            return NULL;
+        }
+        Py_DECREF(call);
+        if (result == NULL)
+            return NULL;
+        if (result != Py_None)
+            return result;
+        Py_DECREF(result);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef speedups_methods[] = {
+    {"first", (PyCFunction)(void (*)(void))speedups_first, METH_FASTCALL,
+     "first(calls, args): the first answer that is not None (core/hookcalls.py _first)"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef statuscopy_module = {
+    PyModuleDef_HEAD_INIT, "_speedups", "The pipeline thread's per-event work in C (optional accelerators).", 0,
+    speedups_methods, NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC
+PyInit__speedups(void)
+{
+    host_id_name = PyUnicode_InternFromString("host_id");
+    service_id_name = PyUnicode_InternFromString("service_id");
+    if (host_id_name == NULL || service_id_name == NULL || PyType_Ready(&StatusCopyType) < 0)
+        return NULL;
+    PyObject *module = PyModule_Create(&statuscopy_module);
+    if (module == NULL)
+        return NULL;
+    if (PyModule_AddObjectRef(module, "StatusCopy", (PyObject *)&StatusCopyType) < 0) {
+        Py_DECREF(module);
+        return NULL;
+    }
+    return module;
+}
