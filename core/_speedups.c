@@ -1,6 +1,7 @@
 /* Optional accelerators of the pipeline thread's per-event work, on every source's path.
  *
  * StatusCopy(rows, status, views, usual, rest, no_rest, services, general, copy_status)(event)
+ * Check(kind, fallback, ...)(event)   first(calls, args)
  *
  * A status event's fields into the name cache (core/cache.py). The C twin of the handler Cache._status_handler writes in Python, which stays the reference:
  * for an event dict with int ids in range whose object is known and which carries the usual
@@ -285,6 +286,276 @@ static PyTypeObject StatusCopyType = {
     .tp_vectorcall_offset = offsetof(StatusCopy, vectorcall),
 };
 
+/* -- Check ---------------------------------------------------------------------------------- */
+
+/* Check(kind, fallback, a, b, c, d)(event): the usual case of one builtin filter's check
+ * (plugins/builtin/filters) in C. Whatever is not the usual case -- an event that is not a plain
+ * dict, an id or a time that is not a plain int in range, a row or a name of another shape, a
+ * state not in the set -- is answered by `fallback(event)`, the filter's own Python check, which
+ * stays the reference (it gives the same answer on the usual case too: the tests hold the two
+ * alike). Kinds and parameters:
+ *   DEDUP_SERVICE (a: reason): enable_service_status_dedup's test;
+ *   STATE_IN (a: frozenset of accepted states): a state list; not in it -> fallback;
+ *   ANON_HOST (a: host rows, b: anon flag, c: reason): skip_anon_events for a host status;
+ *   ANON_SERVICE (a: host rows, b: service rows, c: anon flag, d: reason): for a service status;
+ *   BAM_HOST (a: host rows, b: index of the name in a row, c: prefix, d: reason). */
+enum { DEDUP_SERVICE, STATE_IN, ANON_HOST, ANON_SERVICE, BAM_HOST, CHECK_KINDS };
+
+typedef struct {
+    PyObject_HEAD
+    int kind;
+    PyObject *fallback;
+    PyObject *params[4];
+    vectorcallfunc vectorcall;
+} Check;
+
+static PyObject *last_hard_state_change_name, *last_check_name, *last_update_name, *state_name;
+
+static PyObject *
+check_fallback(Check *self, PyObject *event)
+{
+    return PyObject_CallOneArg(self->fallback, event);
+}
+
+/* A plain int that fits a long long (1: yes). */
+static int
+plain_int(PyObject *value, long long *out)
+{
+    if (value == NULL || !PyLong_CheckExact(value))
+        return 0;
+    int overflow = 0;
+    *out = PyLong_AsLongLongAndOverflow(value, &overflow);
+    return !overflow && !(*out == -1 && PyErr_Occurred());
+}
+
+static PyObject *
+item(PyObject *event, PyObject *name, int *failed)
+{
+    PyObject *value = PyDict_GetItemWithError(event, name);
+    *failed = value == NULL && PyErr_Occurred();
+    return value;
+}
+
+static PyObject *
+check_dedup_service(Check *self, PyObject *event)
+{
+    int failed;
+    long long changed, checked, updated = 0;
+    PyObject *update = item(event, last_update_name, &failed);
+    if (failed)
+        return NULL;
+    if (!plain_int(item(event, last_hard_state_change_name, &failed), &changed)
+        || !plain_int(item(event, last_check_name, &failed), &checked)
+        || (update != NULL && update != Py_None && !plain_int(update, &updated)))
+        return failed ? NULL : check_fallback(self, event);
+    if (changed <= 0 || (checked <= 0 && updated <= 0) || changed == checked || changed == updated)
+        Py_RETURN_NONE;
+    return Py_NewRef(self->params[0]);
+}
+
+static PyObject *
+check_state_in(Check *self, PyObject *event)
+{
+    int failed;
+    PyObject *state = item(event, state_name, &failed);
+    if (failed)
+        return NULL;
+    if (state != NULL && (PyLong_CheckExact(state) || state == Py_None)) {
+        int found = PySet_Contains(self->params[0], state);
+        if (found < 0)
+            return NULL;
+        if (found)
+            Py_RETURN_NONE;
+    }
+    return check_fallback(self, event); /* not accepted, or written another way: Python says */
+}
+
+/* An id as the anonymous filter's inline path takes it: a plain int in (0, 2**32). */
+static int
+set_id(PyObject *value, long long *out)
+{
+    return plain_int(value, out) && *out > 0 && *out < ID_LIMIT;
+}
+
+static PyObject *
+check_anon(Check *self, PyObject *event, int services)
+{
+    int failed;
+    long long host_id, service_id;
+    PyObject *host = item(event, host_id_name, &failed);
+    if (failed)
+        return NULL;
+    PyObject *service = NULL;
+    if (services) {
+        service = item(event, service_id_name, &failed);
+        if (failed)
+            return NULL;
+    }
+    if (!set_id(host, &host_id) || (services && !set_id(service, &service_id)))
+        return check_fallback(self, event);
+    PyObject *anon = self->params[services ? 2 : 1];
+    int skip = PyObject_IsTrue(anon);
+    if (skip <= 0)
+        return skip < 0 ? NULL : Py_NewRef(Py_None);
+    int known = PyDict_Contains(self->params[0], host);
+    if (known > 0 && services) {
+        PyObject *key = PyLong_FromLongLong(host_id << 32 | service_id);
+        if (key == NULL)
+            return NULL;
+        known = PyDict_Contains(self->params[1], key);
+        Py_DECREF(key);
+    }
+    if (known < 0)
+        return NULL;
+    return known ? Py_NewRef(Py_None) : Py_NewRef(self->params[services ? 3 : 2]);
+}
+
+static PyObject *
+check_bam_host(Check *self, PyObject *event)
+{
+    int failed;
+    PyObject *host = item(event, host_id_name, &failed);
+    if (failed)
+        return NULL;
+    if (host == NULL || !PyLong_CheckExact(host))
+        return check_fallback(self, event);
+    PyObject *row = PyDict_GetItemWithError(self->params[0], host);
+    if (row == NULL && PyErr_Occurred())
+        return NULL;
+    Py_ssize_t at = PyLong_AsSsize_t(self->params[1]);
+    if (row == NULL || !PyTuple_CheckExact(row) || at < 0 || at >= PyTuple_GET_SIZE(row))
+        return check_fallback(self, event);
+    PyObject *name = PyTuple_GET_ITEM(row, at);
+    if (!PyUnicode_CheckExact(name) || PyUnicode_GET_LENGTH(name) == 0)
+        return check_fallback(self, event);
+    Py_ssize_t starts = PyUnicode_Tailmatch(name, self->params[2], 0, PY_SSIZE_T_MAX, -1);
+    if (starts < 0)
+        return NULL;
+    return starts ? Py_NewRef(self->params[3]) : Py_NewRef(Py_None);
+}
+
+static PyObject *
+check_call(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    Check *self = (Check *)callable;
+    if (PyVectorcall_NARGS(nargsf) != 1 || kwnames != NULL) {
+        PyErr_SetString(PyExc_TypeError, "a check takes the event alone");
+        return NULL;
+    }
+    PyObject *event = args[0];
+    if (!PyDict_CheckExact(event))
+        return check_fallback(self, event);
+    switch (self->kind) {
+    case DEDUP_SERVICE:
+        return check_dedup_service(self, event);
+    case STATE_IN:
+        return check_state_in(self, event);
+    case ANON_HOST:
+        return check_anon(self, event, 0);
+    case ANON_SERVICE:
+        return check_anon(self, event, 1);
+    default:
+        return check_bam_host(self, event);
+    }
+}
+
+static int
+check_init(Check *self, PyObject *args, PyObject *kwargs)
+{
+    int kind;
+    PyObject *fallback, *params[4] = {Py_None, Py_None, Py_None, Py_None};
+    if (kwargs != NULL && PyDict_GET_SIZE(kwargs)) {
+        PyErr_SetString(PyExc_TypeError, "Check takes positional arguments only");
+        return -1;
+    }
+    if (!PyArg_ParseTuple(args, "iO|OOOO:Check", &kind, &fallback, &params[0], &params[1], &params[2],
+                          &params[3]))
+        return -1;
+    if (kind < 0 || kind >= CHECK_KINDS || !PyCallable_Check(fallback)) {
+        PyErr_SetString(PyExc_ValueError, "Check: an unknown kind, or a fallback that is not callable");
+        return -1;
+    }
+    int bad = 0;
+    switch (kind) {
+    case DEDUP_SERVICE:
+        bad = !PyUnicode_CheckExact(params[0]);
+        break;
+    case STATE_IN:
+        bad = !PyFrozenSet_CheckExact(params[0]);
+        break;
+    case ANON_HOST:
+        bad = !PyDict_CheckExact(params[0]) || !PyUnicode_CheckExact(params[2]);
+        break;
+    case ANON_SERVICE:
+        bad = !PyDict_CheckExact(params[0]) || !PyDict_CheckExact(params[1]) || !PyUnicode_CheckExact(params[3]);
+        break;
+    default:
+        bad = !PyDict_CheckExact(params[0]) || !PyLong_CheckExact(params[1]) || !PyUnicode_CheckExact(params[2])
+              || !PyUnicode_CheckExact(params[3]);
+    }
+    if (bad) {
+        PyErr_SetString(PyExc_TypeError, "Check: parameters of the wrong types for this kind");
+        return -1;
+    }
+    self->kind = kind;
+    Py_XSETREF(self->fallback, Py_NewRef(fallback));
+    for (int i = 0; i < 4; i++)
+        Py_XSETREF(self->params[i], Py_NewRef(params[i]));
+    self->vectorcall = check_call;
+    return 0;
+}
+
+static int
+check_traverse(Check *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->fallback);
+    for (int i = 0; i < 4; i++)
+        Py_VISIT(self->params[i]);
+    return 0;
+}
+
+static int
+check_clear(Check *self)
+{
+    Py_CLEAR(self->fallback);
+    for (int i = 0; i < 4; i++)
+        Py_CLEAR(self->params[i]);
+    return 0;
+}
+
+static void
+check_dealloc(Check *self)
+{
+    PyObject_GC_UnTrack(self);
+    check_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *
+check_tp_call(PyObject *callable, PyObject *args, PyObject *kwargs)
+{
+    if (((Check *)callable)->fallback == NULL) {
+        PyErr_SetString(PyExc_TypeError, "Check was not initialised");
+        return NULL;
+    }
+    return PyVectorcall_Call(callable, args, kwargs);
+}
+
+static PyTypeObject CheckType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "centreon_canopsis.core._speedups.Check",
+    .tp_basicsize = sizeof(Check),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc = "The usual case of a builtin filter's check; anything else goes to its Python check.",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)check_init,
+    .tp_dealloc = (destructor)check_dealloc,
+    .tp_traverse = (traverseproc)check_traverse,
+    .tp_clear = (inquiry)check_clear,
+    .tp_call = check_tp_call,
+    .tp_vectorcall_offset = offsetof(Check, vectorcall),
+};
+
 /* -- first ---------------------------------------------------------------------------------- */
 
 /* first(calls, args): core/hookcalls.py's _first, which stays the reference. `calls` is a list
@@ -382,12 +653,24 @@ PyInit__speedups(void)
 {
     host_id_name = PyUnicode_InternFromString("host_id");
     service_id_name = PyUnicode_InternFromString("service_id");
-    if (host_id_name == NULL || service_id_name == NULL || PyType_Ready(&StatusCopyType) < 0)
+    last_hard_state_change_name = PyUnicode_InternFromString("last_hard_state_change");
+    last_check_name = PyUnicode_InternFromString("last_check");
+    last_update_name = PyUnicode_InternFromString("last_update");
+    state_name = PyUnicode_InternFromString("state");
+    if (host_id_name == NULL || service_id_name == NULL || last_hard_state_change_name == NULL
+        || last_check_name == NULL || last_update_name == NULL || state_name == NULL
+        || PyType_Ready(&StatusCopyType) < 0 || PyType_Ready(&CheckType) < 0)
         return NULL;
     PyObject *module = PyModule_Create(&statuscopy_module);
     if (module == NULL)
         return NULL;
-    if (PyModule_AddObjectRef(module, "StatusCopy", (PyObject *)&StatusCopyType) < 0) {
+    if (PyModule_AddObjectRef(module, "StatusCopy", (PyObject *)&StatusCopyType) < 0
+        || PyModule_AddObjectRef(module, "Check", (PyObject *)&CheckType) < 0
+        || PyModule_AddIntConstant(module, "DEDUP_SERVICE", DEDUP_SERVICE) < 0
+        || PyModule_AddIntConstant(module, "STATE_IN", STATE_IN) < 0
+        || PyModule_AddIntConstant(module, "ANON_HOST", ANON_HOST) < 0
+        || PyModule_AddIntConstant(module, "ANON_SERVICE", ANON_SERVICE) < 0
+        || PyModule_AddIntConstant(module, "BAM_HOST", BAM_HOST) < 0) {
         Py_DECREF(module);
         return NULL;
     }

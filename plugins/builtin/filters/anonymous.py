@@ -14,7 +14,7 @@ from __future__ import annotations
 from centreon_canopsis.core.cache import ID_LIMIT
 from centreon_canopsis.core.events import UNSET, is_service_event, is_set
 from centreon_canopsis.core.hookspecs import hookimpl
-from centreon_canopsis.plugins.builtin.filters.base import Check, Event, KindChecks
+from centreon_canopsis.plugins.builtin.filters.base import Check, Event, KindChecks, in_c
 
 NIL = "skip_nil_id"
 ANON = "skip_anon_events"
@@ -101,8 +101,8 @@ class AnonymousEventsFilter(KindChecks):
             return ANON if anon and cache.ba(ba_id) is None else None
 
         self._checks = {
-            "host_status": host_status,
-            "service_status": service_status,
+            "host_status": in_c("ANON_HOST", host_status, hosts, anon, ANON),
+            "service_status": in_c("ANON_SERVICE", service_status, hosts, services, anon, ANON),
             "acknowledgement": acknowledgement,
             "downtime": downtime,
             "ba_status": ba_status,

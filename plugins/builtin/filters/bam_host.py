@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from centreon_canopsis.core.cache import HOST_NAME_AT
 from centreon_canopsis.core.hookspecs import hookimpl
-from centreon_canopsis.plugins.builtin.filters.base import HOST_KINDS, Check, Event, KindChecks, host_name
+from centreon_canopsis.plugins.builtin.filters.base import (
+    HOST_KINDS,
+    Check,
+    Event,
+    KindChecks,
+    host_name,
+    in_c,
+)
 from centreon_canopsis.plugins.builtin.mapping import BAM_HOST_PREFIX
 
 REASON = "enable_bam_host"
@@ -37,4 +44,6 @@ class BamHostFilter(KindChecks):
                 name = host_name(cache, event)
             return REASON if name.startswith(BAM_HOST_PREFIX) else None
 
-        self._checks = dict.fromkeys(HOST_KINDS, check)
+        self._checks = dict.fromkeys(
+            HOST_KINDS, in_c("BAM_HOST", check, hosts, HOST_NAME_AT, BAM_HOST_PREFIX, REASON)
+        )

@@ -2,7 +2,8 @@
 
 Filters precompute everything in ``connector_configure`` into a table ``{element kind: check}``
 holding only the checks a parameter makes active; ``connector_accept`` is then one dict look-up
-for the elements a filter does not concern.
+for the elements a filter does not concern. The checks that run on nearly every status event have
+their usual case in C (:func:`in_c`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from centreon_canopsis.core.bbdo import accel
 from centreon_canopsis.core.cache import Cache
 from centreon_canopsis.core.config import Config, ConfigError, split_list
 from centreon_canopsis.core.events import is_service_event
@@ -27,6 +29,19 @@ DOWNTIME = "downtime"
 BA_STATUS = "ba_status"
 #: Elements about a host (and maybe one of its services): the Lua connector's is_valid_host.
 HOST_KINDS = (HOST_STATUS, SERVICE_STATUS, ACKNOWLEDGEMENT, DOWNTIME)
+
+
+#: core/_speedups.c, when it was compiled and is not switched off (core/bbdo/accel.py).
+_SPEEDUPS = accel.load(accel.SPEEDUPS)
+
+
+def in_c(kind: str, check: Check, *params: Any) -> Check:
+    """``check``, or its usual case in C (core/_speedups.c ``Check``; ``kind`` and ``params`` as
+    described there) answering alike and calling ``check`` for anything else. Without the
+    accelerator, ``check`` itself. tests/filters/test_checks_in_c.py holds the two alike."""
+    if _SPEEDUPS is None:
+        return check
+    return _SPEEDUPS.Check(getattr(_SPEEDUPS, kind), check, *params)  # type: ignore[no-any-return]
 
 
 def config_error(config: Config, errors: list[str]) -> ConfigError:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from centreon_canopsis.core.events import as_int
 from centreon_canopsis.core.hookspecs import hookimpl
-from centreon_canopsis.plugins.builtin.filters.base import Check, Event, KindChecks, table
+from centreon_canopsis.plugins.builtin.filters.base import Check, Event, KindChecks, in_c, table
 
 HOST_REASON = "enable_host_status_dedup"
 SERVICE_REASON = "enable_service_status_dedup"
@@ -72,5 +72,7 @@ class DedupFilter(KindChecks):
             host_status=host_check(float(config.delta_host_status_change_allow))
             if config.enable_host_status_dedup
             else None,
-            service_status=service_check if config.enable_service_status_dedup else None,
+            service_status=in_c("DEDUP_SERVICE", service_check, SERVICE_REASON)
+            if config.enable_service_status_dedup
+            else None,
         )

@@ -31,6 +31,7 @@ from centreon_canopsis.plugins.builtin.filters.base import (
     KindChecks,
     by_service,
     config_error,
+    in_c,
     table,
 )
 from centreon_canopsis.plugins.builtin.mapping import BA_STATE_NAMES, HOST_STATE_NAMES, SERVICE_STATE_NAMES
@@ -124,8 +125,8 @@ class StatesFilter(KindChecks):
             raise config_error(config, errors)
         cache = context.cache
         self._checks = table(
-            host_status=host.check_event,
-            service_status=service.check_event,
+            host_status=in_c("STATE_IN", host.check_event, host.states),
+            service_status=in_c("STATE_IN", service.check_event, service.states),
             ba_status=ba.check_event,
             acknowledgement=by_service(ack_host.check_event, ack_service.check_event),
             downtime=by_service(
