@@ -298,8 +298,10 @@ static PyTypeObject StatusCopyType = {
  *   STATE_IN (a: frozenset of accepted states): a state list; not in it -> fallback;
  *   ANON_HOST (a: host rows, b: anon flag, c: reason): skip_anon_events for a host status;
  *   ANON_SERVICE (a: host rows, b: service rows, c: anon flag, d: reason): for a service status;
- *   BAM_HOST (a: host rows, b: index of the name in a row, c: prefix, d: reason). */
-enum { DEDUP_SERVICE, STATE_IN, ANON_HOST, ANON_SERVICE, BAM_HOST, CHECK_KINDS };
+ *   BAM_HOST (a: host rows, b: index of the name in a row, c: prefix, d: reason);
+ *   STATE_FLAGS (a, b, c, d: hard_only, acknowledged, in_downtime, flapping on): state_flags's
+ *     combined check, on int fields (bools for `flapping` and `acknowledged`). */
+enum { DEDUP_SERVICE, STATE_IN, ANON_HOST, ANON_SERVICE, BAM_HOST, STATE_FLAGS, CHECK_KINDS };
 
 typedef struct {
     PyObject_HEAD
@@ -310,6 +312,9 @@ typedef struct {
 } Check;
 
 static PyObject *last_hard_state_change_name, *last_check_name, *last_update_name, *state_name;
+static PyObject *state_type_name, *acknowledged_name, *acknowledgement_type_name, *depth_name,
+    *downtime_depth_name, *flapping_name;
+static PyObject *hard_only_reason, *acknowledged_reason, *in_downtime_reason, *flapping_reason;
 
 static PyObject *
 check_fallback(Check *self, PyObject *event)
@@ -434,6 +439,66 @@ check_bam_host(Check *self, PyObject *event)
     return starts ? Py_NewRef(self->params[3]) : Py_NewRef(Py_None);
 }
 
+/* A flag field as decoded BBDO carries it: absent, None or a bool (0: off, 1: on, -1: other). */
+static int
+plain_flag(PyObject *value)
+{
+    if (value == NULL || value == Py_None || value == Py_False)
+        return 0;
+    return value == Py_True ? 1 : -1;
+}
+
+static PyObject *
+check_state_flags(Check *self, PyObject *event)
+{
+    int failed;
+    long long number;
+    if (self->params[0] == Py_True) { /* hard_only: a soft state (0), or any int below 1 */
+        if (!plain_int(item(event, state_type_name, &failed), &number))
+            return failed ? NULL : check_fallback(self, event);
+        if (number < 1)
+            return Py_NewRef(hard_only_reason);
+    }
+    int acknowledged = self->params[1] == Py_True, downtime = self->params[2] == Py_True;
+    int flapping = self->params[3] == Py_True;
+    if (!(acknowledged || downtime || flapping))
+        Py_RETURN_NONE;
+    if (!plain_int(item(event, state_name, &failed), &number))
+        return failed ? NULL : check_fallback(self, event);
+    if (number == 0)
+        Py_RETURN_NONE; /* a recovery */
+    if (acknowledged) {
+        int on = plain_flag(item(event, acknowledged_name, &failed));
+        if (failed)
+            return NULL;
+        if (on < 0 || (on == 0 && !plain_int(item(event, acknowledgement_type_name, &failed), &number)))
+            return failed ? NULL : check_fallback(self, event);
+        if (on || number >= 1)
+            return Py_NewRef(acknowledged_reason);
+    }
+    if (downtime) {
+        PyObject *depth = item(event, depth_name, &failed);
+        if (failed)
+            return NULL;
+        if (depth == NULL) /* scheduled_downtime_depth absent: downtime_depth, as Python reads it */
+            depth = item(event, downtime_depth_name, &failed);
+        if (!plain_int(depth, &number))
+            return failed ? NULL : check_fallback(self, event);
+        if (number > 0)
+            return Py_NewRef(in_downtime_reason);
+    }
+    if (flapping) {
+        int on = plain_flag(item(event, flapping_name, &failed));
+        if (failed)
+            return NULL;
+        if (on < 0)
+            return check_fallback(self, event);
+        if (on)
+            return Py_NewRef(flapping_reason);
+    }
+    Py_RETURN_NONE;
+}
+
 static PyObject *
 check_call(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
@@ -454,6 +519,8 @@ check_call(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *k
         return check_anon(self, event, 0);
     case ANON_SERVICE:
         return check_anon(self, event, 1);
+    case STATE_FLAGS:
+        return check_state_flags(self, event);
     default:
         return check_bam_host(self, event);
     }
@@ -488,6 +555,10 @@ check_init(Check *self, PyObject *args, PyObject *kwargs)
         break;
     case ANON_SERVICE:
         bad = !PyDict_CheckExact(params[0]) || !PyDict_CheckExact(params[1]) || !PyUnicode_CheckExact(params[3]);
+        break;
+    case STATE_FLAGS:
+        for (int i = 0; i < 4; i++)
+            bad |= !PyBool_Check(params[i]);
         break;
     default:
         bad = !PyDict_CheckExact(params[0]) || !PyLong_CheckExact(params[1]) || !PyUnicode_CheckExact(params[2])
@@ -657,6 +728,21 @@ PyInit__speedups(void)
     last_check_name = PyUnicode_InternFromString("last_check");
     last_update_name = PyUnicode_InternFromString("last_update");
     state_name = PyUnicode_InternFromString("state");
+    state_type_name = PyUnicode_InternFromString("state_type");
+    acknowledged_name = PyUnicode_InternFromString("acknowledged");
+    acknowledgement_type_name = PyUnicode_InternFromString("acknowledgement_type");
+    depth_name = PyUnicode_InternFromString("scheduled_downtime_depth");
+    downtime_depth_name = PyUnicode_InternFromString("downtime_depth");
+    flapping_name = PyUnicode_InternFromString("flapping");
+    hard_only_reason = PyUnicode_InternFromString("hard_only");
+    acknowledged_reason = PyUnicode_InternFromString("acknowledged");
+    in_downtime_reason = PyUnicode_InternFromString("in_downtime");
+    flapping_reason = PyUnicode_InternFromString("flapping");
+    if (state_type_name == NULL || acknowledged_name == NULL || acknowledgement_type_name == NULL
+        || depth_name == NULL || downtime_depth_name == NULL || flapping_name == NULL
+        || hard_only_reason == NULL || acknowledged_reason == NULL || in_downtime_reason == NULL
+        || flapping_reason == NULL)
+        return NULL;
     if (host_id_name == NULL || service_id_name == NULL || last_hard_state_change_name == NULL
         || last_check_name == NULL || last_update_name == NULL || state_name == NULL
         || PyType_Ready(&StatusCopyType) < 0 || PyType_Ready(&CheckType) < 0)
@@ -670,7 +756,8 @@ PyInit__speedups(void)
         || PyModule_AddIntConstant(module, "STATE_IN", STATE_IN) < 0
         || PyModule_AddIntConstant(module, "ANON_HOST", ANON_HOST) < 0
         || PyModule_AddIntConstant(module, "ANON_SERVICE", ANON_SERVICE) < 0
-        || PyModule_AddIntConstant(module, "BAM_HOST", BAM_HOST) < 0) {
+        || PyModule_AddIntConstant(module, "BAM_HOST", BAM_HOST) < 0
+        || PyModule_AddIntConstant(module, "STATE_FLAGS", STATE_FLAGS) < 0) {
         Py_DECREF(module);
         return NULL;
     }

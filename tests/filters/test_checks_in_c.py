@@ -16,13 +16,14 @@ from tests.filters.test_inline_paths import IDS, outcome
 
 pytestmark = pytest.mark.skipif(base._SPEEDUPS is None, reason="the C checks are not built here")
 
-PLUGINS = ("anonymous_events", "bam_host", "dedup", "states")
+PLUGINS = ("anonymous_events", "bam_host", "dedup", "states", "state_flags")
 KINDS = ("host_status", "service_status", "acknowledgement", "downtime")
 TIMES = st.one_of(
     st.sampled_from([None, 0, -1, 100, 101, 1 << 63, -(1 << 63) - 1, 1 << 80, "100", 100.0, True, "x"]),
     st.integers(-2, 2).map(lambda d: 100 + d),
 )
 STATES = st.one_of(st.integers(-1, 5), st.sampled_from([None, True, False, "2", "x", 2.0, 1 << 70]))
+FLAGS = st.one_of(st.booleans(), st.sampled_from([None, 0, 1, 2, -1, "", "1", "x", 1.0, 1 << 70]))
 
 
 @pytest.fixture(
@@ -32,8 +33,11 @@ STATES = st.one_of(st.integers(-1, 5), st.sampled_from([None, True, False, "2", 
         {"skip_nil_id": 0},
         {"enable_bam_host": 1},
         {"service_status": "0,2", "host_status": "1", "enable_service_status_dedup": 0},
+        {"hard_only": 0, "acknowledged": 1, "flapping": 1},
+        {"hard_only": 0, "in_downtime": 1},
+        {"acknowledged": 1, "in_downtime": 1, "flapping": 1},
     ],
-    ids=["default", "anon-off", "nil-off", "bam-on", "state-lists"],
+    ids=["default", "anon-off", "nil-off", "bam-on", "state-lists", "downtime-only", "ack-flap", "hard-only"],
 )
 def both(harness, request, monkeypatch):
     """The same configuration twice: the filters' checks in C, then in Python alone."""
@@ -58,6 +62,12 @@ def events(draw):
         ("last_hard_state_change", TIMES),
         ("last_check", TIMES),
         ("last_update", TIMES),
+        ("state_type", STATES),
+        ("acknowledged", FLAGS),
+        ("acknowledgement_type", FLAGS),
+        ("scheduled_downtime_depth", FLAGS),
+        ("downtime_depth", FLAGS),
+        ("flapping", FLAGS),
     ):
         if draw(st.integers(0, 5)):  # mostly there, sometimes missing
             event[field] = draw(values)
@@ -90,6 +100,9 @@ def test_the_status_checks_are_the_c_ones_and_see_the_cache_change(both):
         ("dedup", "service_status"): bool(config.enable_service_status_dedup),
         ("anonymous_events", "service_status"): bool(config.skip_anon_events or config.skip_nil_id),
         ("bam_host", "service_status"): not config.enable_bam_host,
+        ("state_flags", "service_status"): bool(
+            config.hard_only or not (config.acknowledged and config.in_downtime and config.flapping)
+        ),
     }
     for (name, kind), in_c in expected.items():
         assert (type(table[name].get(kind)).__name__ == "Check") is in_c, (name, kind)
@@ -115,12 +128,57 @@ def test_the_status_checks_are_the_c_ones_and_see_the_cache_change(both):
         ),
         ({"host_id": DB, "service_id": 999, "last_hard_state_change": 100, "last_check": 100}, "anon"),
         ({"host_id": SRV, "service_id": PING, "last_hard_state_change": 1 << 70, "last_check": 100}, "dedup"),
+        (
+            {
+                "host_id": SRV,
+                "service_id": PING,
+                "last_hard_state_change": 1,
+                "last_check": 1,
+                "state_type": 0,
+            },
+            "soft",
+        ),
+        (
+            {
+                "host_id": SRV,
+                "service_id": PING,
+                "last_hard_state_change": 1,
+                "last_check": 1,
+                "flapping": True,
+            },
+            "flap",
+        ),
+        (
+            {
+                "host_id": SRV,
+                "service_id": PING,
+                "last_hard_state_change": 1,
+                "last_check": 1,
+                "state": 0,
+                "flapping": 1,
+            },
+            None,  # a recovery: never dropped by a flag
+        ),
+        (
+            {
+                "host_id": SRV,
+                "service_id": PING,
+                "last_hard_state_change": 1,
+                "last_check": 1,
+                "downtime_depth": 2,
+            },
+            "dt",
+        ),
     ],
 )
 def test_what_the_default_chain_drops(harness, event, reason):
     """Known answers, so that C and Python cannot drift together unnoticed."""
     pipeline = harness(enable_bam_host=0)
     names = {"dedup": "enable_service_status_dedup", "bam": "enable_bam_host", "anon": "skip_anon_events"}
-    answers = {name: checks(pipeline, name)["service_status"](dict(event, state=2)) for name in PLUGINS}
+    names |= {"soft": "hard_only", "flap": "flapping", "dt": "in_downtime"}
+    answers = {
+        name: checks(pipeline, name)["service_status"]({"state": 2, "state_type": 1, **event})
+        for name in PLUGINS
+    }
     dropped = {answer for answer in answers.values() if answer is not None}
     assert dropped == ({names[reason]} if reason else set()), answers

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from centreon_canopsis.core.events import as_int
 from centreon_canopsis.core.hookspecs import hookimpl
-from centreon_canopsis.plugins.builtin.filters.base import Check, Event, KindChecks, table
+from centreon_canopsis.plugins.builtin.filters.base import Check, Event, KindChecks, in_c, table
 
 
 def _hard_only(event: Event) -> str | None:
@@ -91,9 +91,10 @@ class StateFlagsFilter(KindChecks):
 
     @hookimpl
     def connector_configure(self, config, context) -> None:
-        both = combined(
-            bool(config.hard_only), not config.acknowledged, not config.in_downtime, not config.flapping
-        )
+        flags = (bool(config.hard_only), not config.acknowledged, not config.in_downtime, not config.flapping)
+        both = combined(*flags)
+        if both is not None:
+            both = in_c("STATE_FLAGS", both, *flags)
         self._checks = table(
             host_status=both,
             service_status=both,
