@@ -68,8 +68,10 @@ class FirstResult:
         return impl.function, positions
 
     def _stale(self) -> bool:
+        # Monitoring needs no look of its own: starting or ending it counts in the generation, and
+        # while it runs _resolve keeps no generation (None), so every call resolves again.
         manager = self.manager
-        return manager is not None and (manager.generation != self._generation or manager.monitored)
+        return manager is not None and manager.generation != self._generation
 
     def __call__(self, *args: Any) -> Any:
         if self._stale():

@@ -97,6 +97,21 @@ def test_direct_calls_without_monitoring_and_back_after_it():
     assert fast.calls is not None and calls == ["connector_accept"]
 
 
+def test_monitoring_sees_every_call_by_kind_until_it_ends():
+    """for_kind too: monitoring started after the lists were built sees each call while it runs
+    (held only by the generation: _resolve keeps none while monitored)."""
+    manager = make(answer("y"))
+    fast = FirstResult(manager.hook.connector_accept, manager)
+    assert fast.for_kind("host_status", {}, None, None) == "y"
+    calls = []
+    undo = manager.add_hookcall_monitoring(lambda name, impls, kwargs: calls.append(name), lambda *a: None)
+    for _ in range(3):
+        assert fast.for_kind("host_status", {}, None, None) == "y"
+    undo()
+    assert fast.for_kind("host_status", {}, None, None) == "y"
+    assert calls == ["connector_accept"] * 3
+
+
 def test_a_plain_pluggy_manager_is_always_called_through_pluggy():
     import pluggy
 
