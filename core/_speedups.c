@@ -1,6 +1,7 @@
 /* Optional accelerators of the pipeline thread's per-event work, on every source's path.
  *
  * StatusCopy(rows, status, views, usual, rest, no_rest, services, general, copy_status)(event)
+ * View(rows, status, views, stored, usual, rest, ids, views_max)(key)
  * Check(kind, fallback, ...)(event)   first(calls, args)
  *
  * A status event's fields into the name cache (core/cache.py). The C twin of the handler Cache._status_handler writes in Python, which stays the reference:
@@ -284,6 +285,250 @@ static PyTypeObject StatusCopyType = {
     .tp_clear = (inquiry)handler_clear,
     .tp_call = handler_tp_call,
     .tp_vectorcall_offset = offsetof(StatusCopy, vectorcall),
+};
+
+/* -- View ----------------------------------------------------------------------------------- */
+
+/* View(rows, status, views, stored, usual, rest, ids, views_max, fallback)(key): Objects.view in C;
+ * its Python (`fallback`, Objects._view) stays the reference and answers whatever is not the usual
+ * case (a row or a status that is not a tuple, a service key that is not an int in 0..2**64).
+ * The object's dict from the views table, else built from its
+ * row (absent fields, None, left out), its ids (host_id = key; or host_id, service_id = key >> 32,
+ * key & 0xFFFFFFFF) and its status (the usual fields at once when none is None, then each other
+ * field: None removes it), kept in the views table (cleared when it holds views_max). */
+typedef struct {
+    PyObject_HEAD
+    PyObject *rows, *status, *views;   /* dicts */
+    PyObject *stored, *usual, *rest;   /* tuples of str */
+    PyObject *fallback;
+    int ids;
+    Py_ssize_t views_max;
+    vectorcallfunc vectorcall;
+} View;
+
+/* Sets (value not None) or removes (None) each field; fields and values are read in step, up to
+ * the shorter (zip). */
+static int
+show_fields(PyObject *view, PyObject *fields, Py_ssize_t first_field, PyObject *values, Py_ssize_t first_value)
+{
+    Py_ssize_t count = PyTuple_GET_SIZE(fields) - first_field;
+    if (PyTuple_GET_SIZE(values) - first_value < count)
+        count = PyTuple_GET_SIZE(values) - first_value;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *field = PyTuple_GET_ITEM(fields, first_field + i);
+        PyObject *value = PyTuple_GET_ITEM(values, first_value + i);
+        if (value != Py_None) {
+            if (PyDict_SetItem(view, field, value) < 0)
+                return -1;
+        } else if (PyDict_DelItem(view, field) < 0) {
+            if (!PyErr_ExceptionMatches(PyExc_KeyError))
+                return -1;
+            PyErr_Clear();
+        }
+    }
+    return 0;
+}
+
+static PyObject *
+build_view(View *self, PyObject *key, PyObject *row)
+{
+    PyObject *view = PyDict_New();
+    if (view == NULL)
+        return NULL;
+    Py_ssize_t count = PyTuple_GET_SIZE(self->stored);
+    if (PyTuple_GET_SIZE(row) < count)
+        count = PyTuple_GET_SIZE(row);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *value = PyTuple_GET_ITEM(row, i);
+        if (value != Py_None && PyDict_SetItem(view, PyTuple_GET_ITEM(self->stored, i), value) < 0)
+            goto error;
+    }
+    if (self->ids == 1) {
+        if (PyDict_SetItem(view, host_id_name, key) < 0)
+            goto error;
+    } else {
+        unsigned long long both = PyLong_AsUnsignedLongLong(key); /* checked by view_call */
+        PyObject *host = PyLong_FromUnsignedLongLong(both >> 32);
+        PyObject *service = PyLong_FromUnsignedLongLong(both & 0xFFFFFFFFULL);
+        int failed = host == NULL || service == NULL || PyDict_SetItem(view, host_id_name, host) < 0
+                     || PyDict_SetItem(view, service_id_name, service) < 0;
+        Py_XDECREF(host);
+        Py_XDECREF(service);
+        if (failed)
+            goto error;
+    }
+    PyObject *status = PyDict_GetItemWithError(self->status, key); /* borrowed */
+    if (status == NULL && PyErr_Occurred())
+        goto error;
+    if (status != NULL) { /* a tuple: checked by view_call */
+        Py_INCREF(status);
+        int failed;
+        Py_ssize_t size = PyTuple_GET_SIZE(self->usual);
+        Py_ssize_t head = PyTuple_GET_SIZE(status) < size ? PyTuple_GET_SIZE(status) : size;
+        int none_in_head = 0;
+        for (Py_ssize_t i = 0; i < head; i++)
+            none_in_head |= PyTuple_GET_ITEM(status, i) == Py_None;
+        if (!none_in_head) {
+            failed = 0;
+            for (Py_ssize_t i = 0; i < head && !failed; i++)
+                failed = PyDict_SetItem(view, PyTuple_GET_ITEM(self->usual, i), PyTuple_GET_ITEM(status, i)) < 0;
+            if (!failed)
+                failed = show_fields(view, self->rest, 0, status, head) < 0;
+        } else { /* the usual fields one by one, then the rest: the status fields in order */
+            failed = show_fields(view, self->usual, 0, status, 0) < 0;
+            if (!failed && PyTuple_GET_SIZE(status) > size)
+                failed = show_fields(view, self->rest, 0, status, size) < 0;
+        }
+        Py_DECREF(status);
+        if (failed)
+            goto error;
+    }
+    return view;
+
+error:
+    Py_DECREF(view);
+    return NULL;
+}
+
+static PyObject *
+view_call(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    View *self = (View *)callable;
+    if (PyVectorcall_NARGS(nargsf) != 1 || kwnames != NULL) {
+        PyErr_SetString(PyExc_TypeError, "a view takes the key alone");
+        return NULL;
+    }
+    PyObject *key = args[0];
+    PyObject *view = PyDict_GetItemWithError(self->views, key);
+    if (view != NULL)
+        return Py_NewRef(view);
+    if (PyErr_Occurred())
+        return NULL;
+    PyObject *row = PyDict_GetItemWithError(self->rows, key);
+    if (row == NULL)
+        return PyErr_Occurred() ? NULL : Py_NewRef(Py_None);
+    PyObject *status = PyDict_GetItemWithError(self->status, key);
+    if (status == NULL && PyErr_Occurred())
+        return NULL;
+    int usual = PyTuple_CheckExact(row) && (status == NULL || PyTuple_CheckExact(status));
+    if (usual && self->ids != 1) {
+        usual = PyLong_CheckExact(key);
+        if (usual && (PyLong_AsUnsignedLongLong(key) == (unsigned long long)-1 && PyErr_Occurred())) {
+            PyErr_Clear();
+            usual = 0;
+        }
+    }
+    if (!usual)
+        return PyObject_CallOneArg(self->fallback, key);
+    Py_INCREF(row);
+    view = build_view(self, key, row);
+    Py_DECREF(row);
+    if (view == NULL)
+        return NULL;
+    if (PyDict_GET_SIZE(self->views) >= self->views_max)
+        PyDict_Clear(self->views);
+    if (PyDict_SetItem(self->views, key, view) < 0) {
+        Py_DECREF(view);
+        return NULL;
+    }
+    return view;
+}
+
+static int
+view_init(View *self, PyObject *args, PyObject *kwargs)
+{
+    PyObject *rows, *status, *views, *stored, *usual, *rest, *fallback;
+    int ids;
+    Py_ssize_t views_max;
+    if (kwargs != NULL && PyDict_GET_SIZE(kwargs)) {
+        PyErr_SetString(PyExc_TypeError, "View takes positional arguments only");
+        return -1;
+    }
+    if (!PyArg_ParseTuple(args, "O!O!O!O!O!O!inO:View", &PyDict_Type, &rows, &PyDict_Type, &status,
+                          &PyDict_Type, &views, &PyTuple_Type, &stored, &PyTuple_Type, &usual, &PyTuple_Type,
+                          &rest, &ids, &views_max, &fallback))
+        return -1;
+    if ((ids != 1 && ids != 2) || views_max < 1 || !PyCallable_Check(fallback)) {
+        PyErr_SetString(PyExc_ValueError, "View: ids is 1 or 2, views_max at least 1, fallback callable");
+        return -1;
+    }
+    PyObject *fields[3] = {stored, usual, rest};
+    for (int f = 0; f < 3; f++)
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(fields[f]); i++)
+            if (!PyUnicode_CheckExact(PyTuple_GET_ITEM(fields[f], i))) {
+                PyErr_SetString(PyExc_TypeError, "View: field names must be str");
+                return -1;
+            }
+    Py_XSETREF(self->rows, Py_NewRef(rows));
+    Py_XSETREF(self->status, Py_NewRef(status));
+    Py_XSETREF(self->views, Py_NewRef(views));
+    Py_XSETREF(self->stored, Py_NewRef(stored));
+    Py_XSETREF(self->usual, Py_NewRef(usual));
+    Py_XSETREF(self->rest, Py_NewRef(rest));
+    Py_XSETREF(self->fallback, Py_NewRef(fallback));
+    self->ids = ids;
+    self->views_max = views_max;
+    self->vectorcall = view_call;
+    return 0;
+}
+
+static int
+view_traverse(View *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->rows);
+    Py_VISIT(self->status);
+    Py_VISIT(self->views);
+    Py_VISIT(self->stored);
+    Py_VISIT(self->usual);
+    Py_VISIT(self->rest);
+    Py_VISIT(self->fallback);
+    return 0;
+}
+
+static int
+view_clear(View *self)
+{
+    Py_CLEAR(self->rows);
+    Py_CLEAR(self->status);
+    Py_CLEAR(self->views);
+    Py_CLEAR(self->stored);
+    Py_CLEAR(self->usual);
+    Py_CLEAR(self->rest);
+    Py_CLEAR(self->fallback);
+    return 0;
+}
+
+static void
+view_dealloc(View *self)
+{
+    PyObject_GC_UnTrack(self);
+    view_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *
+view_tp_call(PyObject *callable, PyObject *args, PyObject *kwargs)
+{
+    if (((View *)callable)->rows == NULL) {
+        PyErr_SetString(PyExc_TypeError, "View was not initialised");
+        return NULL;
+    }
+    return PyVectorcall_Call(callable, args, kwargs);
+}
+
+static PyTypeObject ViewType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "centreon_canopsis.core._speedups.View",
+    .tp_basicsize = sizeof(View),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc = "A cached object's dict (the C twin of Objects.view).",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)view_init,
+    .tp_dealloc = (destructor)view_dealloc,
+    .tp_traverse = (traverseproc)view_traverse,
+    .tp_clear = (inquiry)view_clear,
+    .tp_call = view_tp_call,
+    .tp_vectorcall_offset = offsetof(View, vectorcall),
 };
 
 /* -- Check ---------------------------------------------------------------------------------- */
@@ -745,13 +990,14 @@ PyInit__speedups(void)
         return NULL;
     if (host_id_name == NULL || service_id_name == NULL || last_hard_state_change_name == NULL
         || last_check_name == NULL || last_update_name == NULL || state_name == NULL
-        || PyType_Ready(&StatusCopyType) < 0 || PyType_Ready(&CheckType) < 0)
+        || PyType_Ready(&StatusCopyType) < 0 || PyType_Ready(&CheckType) < 0 || PyType_Ready(&ViewType) < 0)
         return NULL;
     PyObject *module = PyModule_Create(&statuscopy_module);
     if (module == NULL)
         return NULL;
     if (PyModule_AddObjectRef(module, "StatusCopy", (PyObject *)&StatusCopyType) < 0
         || PyModule_AddObjectRef(module, "Check", (PyObject *)&CheckType) < 0
+        || PyModule_AddObjectRef(module, "View", (PyObject *)&ViewType) < 0
         || PyModule_AddIntConstant(module, "DEDUP_SERVICE", DEDUP_SERVICE) < 0
         || PyModule_AddIntConstant(module, "STATE_IN", STATE_IN) < 0
         || PyModule_AddIntConstant(module, "ANON_HOST", ANON_HOST) < 0

@@ -182,6 +182,7 @@ class Objects:
         "status",
         "status_fields",
         "stored",
+        "view",
         "views",
     )
 
@@ -205,6 +206,12 @@ class Objects:
         self.status: dict[int, tuple[Any, ...]] = {}
         self.views: dict[int, dict[str, Any]] = {}
         self._shared: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        #: The object's dict (:meth:`_view`), in C when compiled (core/_speedups.c View).
+        self.view: Callable[[int], dict[str, Any] | None] = self._view
+        if _SPEEDUPS is not None:
+            self.view = _SPEEDUPS.View(
+                self.rows, self.status, self.views, self.stored, usual, self._rest, ids, VIEWS_MAX, self._view
+            )
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -212,7 +219,10 @@ class Objects:
     def __contains__(self, key: int) -> bool:
         return key in self.rows
 
-    def view(self, key: int) -> dict[str, Any] | None:
+    def _view(self, key: int) -> dict[str, Any] | None:
+        """The object's fields, its ids and its status as one dict, kept in :attr:`views` (most
+        recent look-ups); None for an unknown object. tests/core/test_speedups.py holds the C
+        twin (:attr:`view`) to it."""
         view = self.views.get(key)
         if view is None:
             row = self.rows.get(key)

@@ -3,6 +3,7 @@
 - the status copy leaves the name cache exactly as its Python reference (Cache._status_handler's
   handler) does: on any event, ids of any type, fields of any kind, known and unknown objects,
   with views to drop; errors alike too;
+- ``View`` builds each cached object's dict as Objects._view does (fields, order, ids, status);
 - ``first`` calls the same implementations, with the same arguments, in the same order, and
   answers or raises as hookcalls._first does.
 """
@@ -24,7 +25,7 @@ from hypothesis import strategies as st
 from centreon_canopsis.core import cache as cache_module
 from centreon_canopsis.core import hookcalls
 from centreon_canopsis.core.bbdo import accel
-from centreon_canopsis.core.cache import STATUS_FIELDS, Cache
+from centreon_canopsis.core.cache import HOST_FIELDS, SERVICE_FIELDS, STATUS_FIELDS, Cache
 from tests.core.test_cache_compact import feed
 from tests.support import events as ev
 
@@ -231,14 +232,108 @@ def test_neither_leaks_references_nor_memory():
                 with contextlib.suppress(ValueError):
                     service(event)
             host(ev.v3_host_status(host_id=KNOWN_HOSTS[0], last_check=i))
+            cache.service(host_id, service_id)  # a view built again after each change
+            cache.host(KNOWN_HOSTS[0])
             hookcalls.first(calls, (marker, marker, marker))
             log.clear()
 
+    big = 70_000 << 32 | 80_000  # ids past the small-int cache: each view makes new ints
+    row = cache.services.rows[big] = tuple(f"field {n}" for n in range(len(cache.services.stored)))
+    first_rounds = rounds
+
+    def rounds(count: int) -> None:  # the views of big ids too
+        for _ in range(count):
+            cache.services.views.pop(big, None)
+            cache.services.view(big)
+        first_rounds(count)
+
     rounds(200)  # warm: tables and views at their size
-    before = sys.getrefcount(marker)
+    before = sys.getrefcount(marker), sys.getrefcount(row)
     tracemalloc.start()
-    rounds(2000)
+    rounds(4000)
     grown, _ = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    assert sys.getrefcount(marker) == before
-    assert grown < 64 * 1024, grown
+    assert (sys.getrefcount(marker), sys.getrefcount(row)) == before
+    assert grown < 32 * 1024, grown
+
+
+# -- View: Objects.view in C ----------------------------------------------------------------------
+
+ROW_VALUES = st.one_of(st.none(), st.integers(-3, 3), st.text(max_size=3), st.booleans(), st.just(((0, 3),)))
+
+
+@st.composite
+def objects_states(draw: st.DrawFn) -> tuple[bool, list[tuple[Any, Any, Any]]]:
+    """A kind (services or hosts) and objects: (key, row, status or None), some of odd shapes."""
+    services = draw(st.booleans())
+    fields = SERVICE_FIELDS[2:] if services else HOST_FIELDS[1:]
+    width = len(STATUS_FIELDS)
+    objects = []
+    for _ in range(draw(st.integers(1, 6))):
+        key = draw(
+            st.one_of(
+                st.integers(0, (1 << 64) - 1) if services else st.integers(0, 1 << 33),
+                st.sampled_from([-1, 1 << 64, 15 << 32 | 47] if services else [-1, 1 << 70, 15]),
+            )
+        )
+        row = tuple(draw(ROW_VALUES) for _ in range(draw(st.sampled_from([len(fields), len(fields) - 2, 0]))))
+        if draw(st.integers(0, 9)) == 0:
+            row = list(row)  # another shape: the Python answers
+        status = None
+        if draw(st.booleans()):
+            status = tuple(draw(st.one_of(st.none(), st.integers(0, 3))) for _ in range(width))
+            if draw(st.integers(0, 5)) == 0:
+                status = status[: draw(st.integers(0, width))]
+            if draw(st.integers(0, 9)) == 0:
+                status = list(status)
+        objects.append((key, row, status))
+    return services, objects
+
+
+def twin_objects(services: bool, objects: list[tuple[Any, Any, Any]]) -> Any:
+    cache = Cache()
+    table = cache.services if services else cache.hosts
+    for key, row, status in objects:
+        table.rows[key] = row
+        if status is not None:
+            table.status[key] = status
+    return table
+
+
+@settings(max_examples=400, deadline=None)
+@given(state=objects_states(), missing=st.integers(0, 1 << 40))
+def test_the_c_view_builds_what_the_python_one_builds(state, missing):
+    services, objects = state
+    c, python = twin_objects(services, objects), twin_objects(services, objects)
+    assert type(c.view).__name__ == "View"
+    for key in [key for key, _, _ in objects] + [missing]:
+        got = outcome_of(c.view, key)
+        assert got == outcome_of(python._view, key), key
+        if got[0] == "answer" and got[1] is not None:
+            assert list(got[1]) == list(python._view(key)), "the same order of fields"
+            assert c.view(key) is c.views[key], "kept in the views table"
+    assert c.views == python.views
+
+
+def outcome_of(function: Any, key: Any) -> tuple[str, Any]:
+    try:
+        return "answer", function(key)
+    except Exception as error:
+        return "error", type(error).__name__
+
+
+def test_the_c_view_follows_status_changes_and_clears_a_full_table(monkeypatch):
+    cache = viewed(feed(Cache(), *ev.v3_configuration()))
+    host_id, service_id = KNOWN_SERVICES[0]
+    before = cache.service(host_id, service_id)
+    feed(cache, ev.v3_service_status(host_id=host_id, service_id=service_id, state=3, last_check=77))
+    after = cache.service(host_id, service_id)
+    assert after is not before and (after["state"], after["last_check"]) == (3, 77)
+    small = cache_module.Objects(cache_module.HOST_FIELDS, 1, cache_module._HOST_STATUS)
+    small.view = cache_module._SPEEDUPS.View(
+        small.rows, small.status, small.views, small.stored, small._usual, small._rest, 1, 2, small._view
+    )
+    for host in range(1, 6):
+        small.rows[host] = ("h",) + (None,) * (len(small.stored) - 1)
+        assert small.view(host) == {"name": "h", "host_id": host}
+        assert len(small.views) <= 2
