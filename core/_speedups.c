@@ -959,7 +959,7 @@ static PyMethodDef speedups_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-static struct PyModuleDef statuscopy_module = {
+static struct PyModuleDef speedups_module = {
     PyModuleDef_HEAD_INIT, "_speedups", "The pipeline thread's per-event work in C (optional accelerators).", 0,
     speedups_methods, NULL, NULL, NULL, NULL,
 };
@@ -992,7 +992,7 @@ PyInit__speedups(void)
         || last_check_name == NULL || last_update_name == NULL || state_name == NULL
         || PyType_Ready(&StatusCopyType) < 0 || PyType_Ready(&CheckType) < 0 || PyType_Ready(&ViewType) < 0)
         return NULL;
-    PyObject *module = PyModule_Create(&statuscopy_module);
+    PyObject *module = PyModule_Create(&speedups_module);
     if (module == NULL)
         return NULL;
     if (PyModule_AddObjectRef(module, "StatusCopy", (PyObject *)&StatusCopyType) < 0
