@@ -1,7 +1,8 @@
 """The optional C accelerators: ``_pbflat.c`` (BBDO 3 payloads into event dicts), ``_framing.c``
-(the usual packets of a stream into events) and ``core/_speedups.c`` (status events into the
-name cache, on every source's path). setup.py compiles them where a C
-compiler and Python's headers are found; without them, the pure-Python code they mirror runs,
+(the usual packets of a stream into events) and ``core/_speedups.c`` (the pipeline thread's
+per-event work on every source's path: the name cache's status copy and views, the hook loop,
+the builtin filters' usual checks). setup.py compiles them where a C compiler and Python's
+headers are found; without them, the pure-Python code they mirror runs,
 with the same results (docs/bbdo-source.md, section 8). This module imports neither protobuf nor
 the accelerators: ``build_info`` reads it on the JSON-lines path too."""
 
@@ -35,7 +36,7 @@ def load(module: str) -> ModuleType | None:
 
 
 def name() -> str:
-    """``c`` when every accelerator was compiled and are not switched off, else ``python``."""
+    """``c`` when every accelerator was compiled and none is switched off, else ``python``."""
     if switched_off():
         return "python"
     try:

@@ -5,6 +5,8 @@ silently drop alarms, or let through what the configuration filters out."""
 
 from __future__ import annotations
 
+from types import MappingProxyType as MappingView
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -182,3 +184,12 @@ def test_what_the_default_chain_drops(harness, event, reason):
     }
     dropped = {answer for answer in answers.values() if answer is not None}
     assert dropped == ({names[reason]} if reason else set()), answers
+
+
+def test_parameters_the_c_check_cannot_take_leave_the_python_check():
+    def check(event):
+        return "python"
+
+    assert base.in_c("ANON_HOST", check, {}, True, "skip_anon_events") is not check
+    assert base.in_c("ANON_HOST", check, MappingView({}), True, "skip_anon_events") is check
+    assert base.in_c("STATE_IN", check, {0, 1}) is check  # a set, not a frozenset

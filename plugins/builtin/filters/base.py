@@ -41,7 +41,10 @@ def in_c(kind: str, check: Check, *params: Any) -> Check:
     accelerator, ``check`` itself. tests/filters/test_checks_in_c.py holds the two alike."""
     if _SPEEDUPS is None:
         return check
-    return _SPEEDUPS.Check(getattr(_SPEEDUPS, kind), check, *params)  # type: ignore[no-any-return]
+    try:
+        return _SPEEDUPS.Check(getattr(_SPEEDUPS, kind), check, *params)  # type: ignore[no-any-return]
+    except (TypeError, ValueError):  # parameters of another shape (a cache of another kind): Python
+        return check
 
 
 def config_error(config: Config, errors: list[str]) -> ConfigError:
