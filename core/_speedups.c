@@ -126,11 +126,10 @@ copy_known(StatusCopy *self, PyObject *key, PyObject *event)
         return NULL;
     }
     Py_DECREF(new);
-    if (changed) {
-        PyObject *dropped = PyObject_CallMethod(self->views, "pop", "OO", key, Py_None);
-        if (dropped == NULL)
+    if (changed && PyDict_DelItem(self->views, key) < 0) { /* views.pop(key, None) */
+        if (!PyErr_ExceptionMatches(PyExc_KeyError))
             return NULL;
-        Py_DECREF(dropped);
+        PyErr_Clear();
     }
     Py_RETURN_NONE;
 }
@@ -190,8 +189,9 @@ handler_init(StatusCopy *self, PyObject *args, PyObject *kwargs)
                           &PyDict_Type, &views, &PyTuple_Type, &usual, &PyTuple_Type, &rest, &PyTuple_Type,
                           &no_rest, &services, &general, &copy_status))
         return -1;
-    if (!PyCallable_Check(general) || !PyCallable_Check(copy_status)) {
-        PyErr_SetString(PyExc_TypeError, "StatusCopy: general and copy_status must be callable");
+    if (!PyCallable_Check(general) || !PyCallable_Check(copy_status) || !PyDict_CheckExact(rows)
+        || !PyDict_CheckExact(status) || !PyDict_CheckExact(views)) {
+        PyErr_SetString(PyExc_TypeError, "StatusCopy: plain dicts, and callable general and copy_status");
         return -1;
     }
     PyObject *fields[2] = {usual, rest};
@@ -448,8 +448,9 @@ view_init(View *self, PyObject *args, PyObject *kwargs)
                           &PyDict_Type, &views, &PyTuple_Type, &stored, &PyTuple_Type, &usual, &PyTuple_Type,
                           &rest, &ids, &views_max, &fallback))
         return -1;
-    if ((ids != 1 && ids != 2) || views_max < 1 || !PyCallable_Check(fallback)) {
-        PyErr_SetString(PyExc_ValueError, "View: ids is 1 or 2, views_max at least 1, fallback callable");
+    if ((ids != 1 && ids != 2) || views_max < 1 || !PyCallable_Check(fallback) || !PyDict_CheckExact(rows)
+        || !PyDict_CheckExact(status) || !PyDict_CheckExact(views)) {
+        PyErr_SetString(PyExc_ValueError, "View: plain dicts, ids 1 or 2, views_max at least 1, a callable fallback");
         return -1;
     }
     PyObject *fields[3] = {stored, usual, rest};
