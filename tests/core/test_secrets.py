@@ -72,18 +72,20 @@ def test_debug_logs_and_curl_commands_mask_the_authkey(tmp_path):
 
 
 def test_proxy_errors_mask_the_proxy_password(tmp_path):
+    # Held bound but not listening for the whole test: connections are refused, and no other
+    # test's stand-in can take the port in between (one answered 407 here once).
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
         proxy_port = closed.getsockname()[1]
-    config = write_config(
-        tmp_path,
-        9,
-        proxy_address="127.0.0.1",
-        proxy_port=proxy_port,
-        proxy_username="admin",
-        proxy_password=PROXY_PASSWORD,
-    )
-    assert main(["replay", "-c", config, events_file(tmp_path), "--timeout", "1"]) == 1
+        config = write_config(
+            tmp_path,
+            9,
+            proxy_address="127.0.0.1",
+            proxy_port=proxy_port,
+            proxy_username="admin",
+            proxy_password=PROXY_PASSWORD,
+        )
+        assert main(["replay", "-c", config, events_file(tmp_path), "--timeout", "1"]) == 1
     log = (tmp_path / "connector.log").read_text()
     assert "ProxyError" in log or "ConnectionError" in log, "the proxy failure is logged"
     for secret in (AUTHKEY, PROXY_PASSWORD):
