@@ -34,18 +34,22 @@ static PyObject *host_id_name, *service_id_name;
 
 #define ID_LIMIT ((long long)1 << 32)
 
-/* An id as the Python handler takes it: a plain int (not a bool) in [0, 2**32). */
+/* A plain int that fits a long long (1: yes). */
 static int
-plain_id(PyObject *value, long long *out)
+plain_int(PyObject *value, long long *out)
 {
     if (value == NULL || !PyLong_CheckExact(value))
         return 0;
     int overflow = 0;
-    long long id = PyLong_AsLongLongAndOverflow(value, &overflow);
-    if (overflow || id < 0 || id >= ID_LIMIT)
-        return 0;
-    *out = id;
-    return 1;
+    *out = PyLong_AsLongLongAndOverflow(value, &overflow);
+    return !overflow && !(*out == -1 && PyErr_Occurred());
+}
+
+/* An id as the Python handler takes it: a plain int (not a bool) in [0, 2**32). */
+static int
+plain_id(PyObject *value, long long *out)
+{
+    return plain_int(value, out) && *out >= 0 && *out < ID_LIMIT;
 }
 
 static PyObject *
@@ -566,17 +570,6 @@ static PyObject *
 check_fallback(Check *self, PyObject *event)
 {
     return PyObject_CallOneArg(self->fallback, event);
-}
-
-/* A plain int that fits a long long (1: yes). */
-static int
-plain_int(PyObject *value, long long *out)
-{
-    if (value == NULL || !PyLong_CheckExact(value))
-        return 0;
-    int overflow = 0;
-    *out = PyLong_AsLongLongAndOverflow(value, &overflow);
-    return !overflow && !(*out == -1 && PyErr_Occurred());
 }
 
 static PyObject *
