@@ -19,7 +19,6 @@ instance configured with the customer's settings; plugins registered in code are
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -132,9 +131,11 @@ class Customers:
         self.scopes = {scope.name: scope for scope in scopes}
         self.drop_unmatched = context.config.get("unmatched") == "drop"
         #: Events per (customer, outcome): read by the ``customer_events_total`` metric.
-        self.counts: Counter[tuple[str, str]] = Counter(
-            {(name, outcome): 0 for name in [TOP_LEVEL, *self.scopes] for outcome in OUTCOMES}
-        )
+        #: A plain dict (every key is there from the start): a Counter's ``+= 1`` goes through a
+        #: Python-level ``__setitem__`` (core/dispatcher.py).
+        self.counts: dict[tuple[str, str], int] = {
+            (name, outcome): 0 for name in [TOP_LEVEL, *self.scopes] for outcome in OUTCOMES
+        }
         self._routes: dict[tuple[str, Route], Route] = {}
         context.metrics.gauge_function(
             "customer_events_total",
@@ -223,23 +224,17 @@ class Customers:
         return scope.context.plugins.hook.connector_send(route=inner, items=items, context=scope.context)
 
 
-class _NoCacheHandlers(dict):
-    """The top-level dispatcher already gave the event to the name cache."""
-
-    def get(self, key: Any, default: Any = None) -> None:
-        return None
-
-
 class ScopeDispatcher(Dispatcher):
     """A scope's stages (or the top level's, when ``scope`` is None), counted with the top
     level's counts; a scope's routes folded into its own."""
 
     def __init__(self, customers: Customers, scope: Scope | None, parent: Dispatcher) -> None:
-        super().__init__(scope.context if scope else customers.context, parent.outbox, customers=False)
+        # The top-level dispatcher already gave the event to the name cache.
+        context = scope.context if scope else customers.context
+        super().__init__(context, parent.outbox, customers=False, feeds_cache=False)
         self.scope = scope
         self.counts = parent.counts
         self.dropped = parent.dropped
-        self._cache_handlers = _NoCacheHandlers()
         if scope is not None:
             inner = self._route
             folded = customers.folded

@@ -83,6 +83,12 @@ class FirstResult:
 
     def for_kind(self, kind: str, *args: Any) -> Any:
         """The same call, without the implementations whose plugin says it never objects to ``kind``."""
+        # The usual case first, with _stale written out (a call less per event).
+        manager = self.manager
+        if manager is not None and manager.generation == self._generation:
+            calls = self._kinds.get(kind)
+            if calls is not None:
+                return first(calls, args)
         if self._stale():
             self._resolve()
         if self.calls is None:

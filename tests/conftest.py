@@ -7,6 +7,7 @@ import logging
 import pytest
 
 from centreon_canopsis.core.logsafe import reset_limits
+from centreon_canopsis.core.secrets import REDACTOR
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -19,6 +20,15 @@ def pytest_configure(config: pytest.Config) -> None:
 def _fresh_log_limits():
     """Rate-limited log lines are counted per process: each test starts with none held back."""
     reset_limits()
+
+
+@pytest.fixture(autouse=True)
+def _own_secrets():
+    """Secrets are registered per process: one a test loaded (an authkey "top") must not mask
+    words in a later test's messages ("stop it first")."""
+    needles = list(REDACTOR._needles)
+    yield
+    REDACTOR._needles = needles
 
 
 @pytest.fixture(autouse=True)

@@ -93,7 +93,7 @@ class Harness:
         if outcome == QUEUED:
             return None
         assert outcome == DROPPED
-        (reason,) = (self.dispatcher.dropped - before).keys()
+        (reason,) = (Counter(self.dispatcher.dropped) - before).keys()
         return None if reason in PASSED_REASONS else reason
 
     # -- events ----------------------------------------------------------------------------
