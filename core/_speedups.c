@@ -6,7 +6,8 @@
  *
  * A status event's fields into the name cache (core/cache.py). The C twin of the handler Cache._status_handler writes in Python, which stays the reference:
  * for an event dict with int ids in range whose object is known and which carries the usual
- * status fields and none of the others, it builds `usual values + the rest of the old status`,
+ * status fields and none of the others (or only the first of the others, as an object's event
+ * does), it builds `usual values + the rest of the old status`,
  * stores it when it changed and drops the object's cached view. Anything else is handed to the
  * Python it mirrors, unchanged: `general(event)` for ids that are not plain ints in range (or an
  * event that is not a plain dict), `copy_status(key, event)` for an adaptive event, extra fields
@@ -93,33 +94,40 @@ copy_known(StatusCopy *self, PyObject *key, PyObject *event)
 {
     Py_ssize_t size = PyTuple_GET_SIZE(self->usual);
     Py_ssize_t rest = PyTuple_GET_SIZE(self->rest);
+    /* An object's event (pb_service, pb_host) carries the first of the rest (`acknowledged`)
+     * too: it is copied after the usual fields (copy_status's second case). */
+    int first_rest = 0;
     for (Py_ssize_t i = 0; i < rest; i++) {
         int found = PyDict_Contains(event, PyTuple_GET_ITEM(self->rest, i));
         if (found < 0)
             return NULL;
-        if (found)
+        if (found && i == 0)
+            first_rest = 1;
+        else if (found)
             return call_copy(self, key, event); /* extra status fields */
     }
     PyObject *old = PyDict_GetItemWithError(self->status, key); /* borrowed */
     if (old == NULL && PyErr_Occurred())
         return NULL;
     PyObject *tail = self->no_rest;
-    Py_ssize_t tail_start = 0;
+    Py_ssize_t tail_start = first_rest; /* no_rest[1:] is copy_status's no_later */
     if (old != NULL) {
         if (!PyTuple_CheckExact(old))
             return call_copy(self, key, event);
         tail = old;
-        tail_start = size;
+        tail_start = size + first_rest;
     }
     Py_XINCREF(old); /* held: comparing values may run code that changes the status table */
     Py_ssize_t tail_size = PyTuple_GET_SIZE(tail) > tail_start ? PyTuple_GET_SIZE(tail) - tail_start : 0;
-    PyObject *new = PyTuple_New(size + tail_size);
+    Py_ssize_t head_size = size + first_rest;
+    PyObject *new = PyTuple_New(head_size + tail_size);
     if (new == NULL) {
         Py_XDECREF(old);
         return NULL;
     }
-    for (Py_ssize_t i = 0; i < size; i++) {
-        PyObject *value = PyDict_GetItemWithError(event, PyTuple_GET_ITEM(self->usual, i));
+    for (Py_ssize_t i = 0; i < head_size; i++) {
+        PyObject *field = i < size ? PyTuple_GET_ITEM(self->usual, i) : PyTuple_GET_ITEM(self->rest, 0);
+        PyObject *value = PyDict_GetItemWithError(event, field);
         if (value == NULL) {
             Py_DECREF(new);
             Py_XDECREF(old);
@@ -133,7 +141,7 @@ copy_known(StatusCopy *self, PyObject *key, PyObject *event)
     for (Py_ssize_t i = 0; i < tail_size; i++) {
         PyObject *value = PyTuple_GET_ITEM(tail, tail_start + i);
         Py_INCREF(value);
-        PyTuple_SET_ITEM(new, size + i, value);
+        PyTuple_SET_ITEM(new, head_size + i, value);
     }
     int changed = old == NULL ? 1 : PyObject_RichCompareBool(new, old, Py_NE);
     Py_XDECREF(old);

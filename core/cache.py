@@ -353,6 +353,8 @@ class Cache:
         self._snapshot_current: bool | None = None
         host_status = self._status_handler(self.hosts, services=False)
         service_status = self._status_handler(self.services, services=True)
+        # An object's event carries its status too: copied by the same handler (in C when built).
+        self._copy_host_status, self._copy_service_status = host_status, service_status
         self._handlers: dict[str, Callable[[dict[str, Any]], None]] = {
             "instance": self._instance,
             "pb_instance": self._instance,
@@ -423,7 +425,7 @@ class Cache:
         values = tuple(row)
         if hosts.put(host_id, values):
             self._dirty.add(("host", host_id))
-        hosts.copy_status(host_id, event)
+        self._copy_host_status(event)  # hosts.copy_status(host_id, event), known to be there
 
     def _host_status(self, event: dict[str, Any]) -> None:
         host_id = _int(event.get("host_id"))
@@ -500,7 +502,7 @@ class Cache:
             values[_DISPLAY] = values[_DESCRIPTION]  # usually the same text: one object
         if services.put(key, tuple(values)):
             self._dirty.add(("service", key))
-        services.copy_status(key, event)
+        self._copy_service_status(event)  # services.copy_status(key, event), as for hosts
 
     def _service_status(self, event: dict[str, Any]) -> None:
         key = key_of(event.get("host_id"), event.get("service_id"))

@@ -80,8 +80,10 @@ class Dispatcher:
             handler(event)
         if self.customers is not None:
             return self.customers(event, element, type_id)
-        if kind is None:
-            return self._drop(event, element, NOT_ACCEPTED)
+        if kind is None:  # configuration events, most of a burst: _drop written out
+            self.counts[DROPPED] += 1
+            self.dropped[NOT_ACCEPTED] += 1
+            return DROPPED
         stage = "connector_accept"
         context = self.context
         try:

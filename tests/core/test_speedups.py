@@ -120,6 +120,40 @@ def test_the_cache_uses_it_and_a_changed_status_is_seen():
     assert (seen["state"], seen["last_check"]) == (3, 42)
 
 
+def test_an_objects_event_is_copied_in_c_with_its_acknowledged_field():
+    """pb_service and pb_host carry the usual status fields and ``acknowledged`` (the first of the
+    rest): the C copy takes them without the Python copy_status, into the same tuple."""
+    python, c = feed(Cache(), *ev.v3_configuration()), feed(Cache(), *ev.v3_configuration())
+    host_id, service_id = KNOWN_SERVICES[0]
+    key = host_id << 32 | service_id
+    for cache in (python, c):  # an older status with a later field set
+        cache.services.status[key] = (*cache.services.status[key][:-1], "kept")
+    copied: list[Any] = []
+    services = c.services
+    handler = cache_module._SPEEDUPS.StatusCopy(
+        services.rows, services.status, services.views, services._usual, services._rest,
+        services._no_rest, True, lambda event: copied.append(event),
+        lambda key, event: copied.append((key, event)),
+    )  # fmt: skip
+    event = ev.v3_service_status(host_id=host_id, service_id=service_id, state=2, last_check=77)
+    event["acknowledged"] = True
+    handler(event)
+    _, reference = handlers(python, False)
+    reference(event)
+    assert copied == [], "handled in C"
+    assert services.status[key] == python.services.status[key]
+    status = dict(zip(services.status_fields, services.status[key], strict=True))
+    assert (status["state"], status["last_check"], status["acknowledged"]) == (2, 77, True)
+    assert services.status[key][-1] == "kept"
+    fresh = 7 << 32 | 9  # no status yet: the later fields are None
+    services.rows[fresh] = python.services.rows[fresh] = services.rows[key]
+    event.update(host_id=7, service_id=9)
+    handler(event)
+    reference(event)
+    assert copied == [] and services.status[fresh] == python.services.status[fresh]
+    assert services.status[fresh][len(services._usual) + 1 :] == services._no_rest[1:]
+
+
 def test_it_holds_no_argument_but_the_event():
     cache = Cache()
     host, _ = handlers(cache, True)
@@ -222,7 +256,8 @@ def test_neither_leaks_references_nor_memory():
         ev.v3_service_status(host_id=host_id, service_id=service_id, state=i % 3, last_check=i)
         for i in range(4)
     ]
-    events.append(dict(events[0], acknowledged=marker))  # the Python path, from C
+    events.append(dict(events[0], acknowledged=marker))  # an object's event: C too
+    events.append(dict(events[0], last_time_up=marker))  # the Python path, from C
     events.append(dict(events[0], host_id="x"))  # the general path (raises: not an id)
     calls = [(answering("a", None), 0), (answering("b", None), (0, 1)), (answering("c", marker), None)]
 
