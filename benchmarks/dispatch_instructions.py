@@ -12,8 +12,13 @@ run counts the same, give or take a few hundred instructions per million events.
 
 With ``--baseline``, the same stream goes through that commit's connector (``git archive``, its C
 accelerators built, as bbdo_pipeline.py does) in a second worker at the same time, and the ratio
-is printed. Needs valgrind (Debian: ``apt install valgrind``); a run of 240k events takes about
-three minutes. Decoding, the Broker session, commits and delivery are bbdo_pipeline.py's.
+is printed. The dispatch of both runs is counted on the events the current decoder made.
+
+Then the decode alone: each payload of the stream into its event dict (``BBDOCodec.decode``,
+the bbdo-peer thread's main work), counted the same way for both.
+
+Needs valgrind (Debian: ``apt install valgrind``); a run of 240k events takes about four
+minutes. The Broker session, commits and delivery are bbdo_pipeline.py's.
 """
 
 from __future__ import annotations
@@ -57,13 +62,25 @@ def worker(events_file: str) -> int:
     return 0
 
 
-def count(events_file: Path, code: Path | None) -> subprocess.Popen[str]:
+def decode_worker(payloads_file: str) -> int:
+    """Runs under valgrind: the BBDO 3 decode of each payload into its event dict (the bbdo-peer
+    thread's main work), counted as the dispatch is."""
+    from centreon_canopsis.core.bbdo.codec import BBDOCodec
+
+    payloads = marshal.loads(Path(payloads_file).read_bytes())
+    codec = BBDOCodec()
+    collections.deque(itertools.starmap(codec.decode, payloads), maxlen=0)
+    print(f"outcomes {{'decoded': {len(payloads)}}}", flush=True)
+    return 0
+
+
+def count(events_file: Path, code: Path | None, mode: str = "--worker") -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     if code is not None:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(code), env.get("PYTHONPATH")]))
     command = [
         "valgrind", "--tool=callgrind", "--collect-atstart=no", f"--toggle-collect={LOOP_ITERATOR}",
-        "--callgrind-out-file=/dev/null", sys.executable, __file__, "--worker", str(events_file),
+        "--callgrind-out-file=/dev/null", sys.executable, __file__, mode, str(events_file),
     ]  # fmt: skip
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
@@ -84,10 +101,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--services-per-host", type=int, default=10)
     parser.add_argument("--baseline", metavar="GIT_REF")
     parser.add_argument("--worker", metavar="EVENTS_FILE", help=argparse.SUPPRESS)
+    parser.add_argument("--decode-worker", metavar="PAYLOADS_FILE", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     if args.worker:
         return worker(args.worker)
+    if args.decode_worker:
+        return decode_worker(args.decode_worker)
     if shutil.which("valgrind") is None:
         print("dispatch_instructions: valgrind is needed (Debian: apt install valgrind)", file=sys.stderr)
         return 2
@@ -97,15 +117,20 @@ def main(argv: list[str] | None = None) -> int:
 
     stream = make_stream(argparse.Namespace(**vars(args), mix="realistic", bbdo=3))
     codec = BBDOCodec()
-    events = [codec.decode(*codec.encode_payload(event)[:2]) for event in stream.events]
+    payloads = [codec.encode_payload(event)[:2] for event in stream.events]
+    events = [codec.decode(*payload) for payload in payloads]
     work = Path(tempfile.mkdtemp(prefix="ccc-instructions-bench-"))
     try:
-        events_file = work / "events.marshal"
+        events_file, payloads_file = work / "events.marshal", work / "payloads.marshal"
         events_file.write_bytes(marshal.dumps(events))
-        runs = {"current": count(events_file, None)}
+        payloads_file.write_bytes(marshal.dumps(payloads))
+        codes = {"current": None}
         if args.baseline:
-            runs[args.baseline] = count(events_file, export_checkout(args.baseline, work))
+            codes[args.baseline] = export_checkout(args.baseline, work)
+        runs = {label: count(events_file, code) for label, code in codes.items()}
         results = {label: collected(process, label) for label, process in runs.items()}
+        runs = {label: count(payloads_file, code, "--decode-worker") for label, code in codes.items()}
+        decodes = {label: collected(process, label)[0] for label, process in runs.items()}
     finally:
         shutil.rmtree(work, ignore_errors=True)
     version = subprocess.run(["valgrind", "--version"], capture_output=True, text=True).stdout.strip()
@@ -117,6 +142,12 @@ def main(argv: list[str] | None = None) -> int:
         then, outcomes_then = results[args.baseline]
         print(f"{args.baseline}: {then / len(events):,.0f} instructions per input event; {outcomes_then}")
         print(f"ratio:    {then / now:.2f}x fewer instructions now")
+    # The events above are the current decoder's: the baseline's dispatch is counted on them too.
+    print(f"decode:   {decodes['current'] / len(events):,.0f} instructions per event, BBDO 3 payload into "
+          f"its event dict (the bbdo-peer thread's main work)")  # fmt: skip
+    if args.baseline:
+        then = decodes[args.baseline]
+        print(f"{args.baseline}: {then / len(events):,.0f}; ratio {then / decodes['current']:.2f}x fewer now")
     return 0
 
 
