@@ -277,7 +277,10 @@ class Delivery:
                     sender.start()
 
     def senders_alive(self) -> dict[str, bool]:
-        return {lane: sender.is_alive() for lane, sender in self._senders.items()}
+        # Under the lock: asked from the metrics endpoint's thread while ensure_senders adds lanes
+        # (a dict changing size during the loop raised there, and the request got no answer).
+        with self._lock:
+            return {lane: sender.is_alive() for lane, sender in self._senders.items()}
 
     def _watch(self) -> None:
         """Notices changes other processes made (``deadletters retry``), tracks the oldest items

@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from .endpoint_auth import EndpointAuth
+from .logsafe import log_limited, shown
 
 if TYPE_CHECKING:
     from centreon_canopsis.core.pipeline import Pipeline
@@ -124,7 +125,12 @@ def readiness(pipeline: Pipeline, stall: float, now: float | None = None) -> Rea
     )
     # Plugins add checks of their own (the AMQP sender: connection, blocked by RabbitMQ).
     for name, probe in dict(pipeline.context.state.get("readiness") or {}).items():
-        ok, detail = probe(now, stall)
+        try:
+            ok, detail = probe(now, stall)
+        except Exception as error:  # a plugin's bug: its check fails, the others still answer
+            log_limited(log, logging.ERROR, f"readiness-probe:{name}", "readiness check %s raised: %s: %s",
+                        name, type(error).__name__, shown(str(error), 300))  # fmt: skip
+            ok, detail = False, f"the check raised {type(error).__name__}: {shown(str(error), 300)}"
         checks[name] = Check(ok, detail)
     return Readiness(all(check.ok for check in checks.values()), checks)
 
@@ -150,8 +156,27 @@ class HealthServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            _answering = False  # whether a status line went out for the request in hand
 
             def do_GET(self) -> None:
+                try:
+                    self._serve()
+                except ConnectionError:  # the client went away: nobody to answer
+                    self.close_connection = True
+                except Exception as error:  # a bug must answer 500, not close the connection unanswered
+                    reason = f"{type(error).__name__}: {shown(str(error), 300)}"
+                    log_limited(
+                        log, logging.ERROR, "metrics-endpoint", "metrics endpoint: GET %s failed: %s",
+                        shown(self.path, 200), reason,
+                    )  # fmt: skip
+                    if not self._answering:  # nothing sent yet: the client gets a reason
+                        body = orjson.dumps({"error": f"internal error: {type(error).__name__}"}) + b"\n"
+                        self._answer(500, body, "application/json")
+                    else:
+                        self.close_connection = True
+
+            def _serve(self) -> None:
+                self._answering = False
                 path = self.path.split("?", 1)[0]
                 if not self.gate(path):
                     return
@@ -167,6 +192,10 @@ class HealthServer:
                     server_self.routes[path](self)
                 else:
                     self._answer(404, b'{"error": "Not found"}\n', "application/json")
+
+            def send_response(self, code: int, message: str | None = None) -> None:
+                self._answering = True  # from here on a failure can only close the connection
+                super().send_response(code, message)
 
             def gate(self, path: str) -> bool:
                 """The one check every endpoint passes first; answers 401/403 itself."""
