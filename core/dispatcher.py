@@ -74,7 +74,7 @@ class Dispatcher:
             element = self._types.get(type_id)
             if element is None:  # not kept: any number may come from outside
                 return self._drop(event, None, "unknown_element")
-            entry = self._entries[type_id] = self._entry(element)
+            entry = self._entries[type_id] = self._entry(type_id, element)
         element, handler, kind = entry
         if handler is not None:
             handler(event)
@@ -132,9 +132,9 @@ class Dispatcher:
         self.counts[QUEUED] += 1
         return QUEUED
 
-    def _entry(self, element: Element) -> tuple[Element, Any, str | None]:
+    def _entry(self, type_id: int, element: Element) -> tuple[Element, Any, str | None]:
         handler = self.context.cache.handler_for(element) if self._feeds_cache else None
-        return element, handler, element.kind if element.type_id in self.accepted else None
+        return element, handler, element.kind if type_id in self.accepted else None
 
     def _drop(self, event: Event, element: Element | None, reason: str) -> str:
         self.counts[DROPPED] += 1
