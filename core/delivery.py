@@ -235,26 +235,30 @@ class Delivery:
             "outbox_items", lambda: [((("lane", lane),), outbox.depth(lane)) for lane in outbox.lanes()]
         )
         metrics.gauge_function("outbox_oldest_age_seconds", self._oldest_ages)
+        # Read from the metrics endpoint's thread while other threads add keys: each reads a copy
+        # (dict() of a dict is one C call), never the live dict in a Python loop.
         metrics.gauge_function(
             "payloads_coalesced_total",
-            lambda: [((("route", route),), n) for route, n in sorted(outbox.coalesced.items())],
+            lambda: [((("route", route),), n) for route, n in sorted(dict(outbox.coalesced).items())],
         )
         metrics.gauge_function(
-            "dead_letters", lambda: [((("stage", stage),), n) for stage, n in self.dead_letters.items()]
+            "dead_letters", lambda: [((("stage", stage),), n) for stage, n in dict(self.dead_letters).items()]
         )
         metrics.gauge_function("dead_letters_bytes", lambda: [((), self.dead_letter_totals[1])])
         metrics.gauge_function(
             "sender_up",
-            lambda: [((("lane", lane),), int(sender.is_alive())) for lane, sender in self._senders.items()],
+            lambda: [((("lane", lane),), int(alive)) for lane, alive in self.senders_alive().items()],
         )
         metrics.gauge_function(
             "last_delivery_timestamp_seconds",
-            lambda: [((("lane", lane),), state.last_delivery_at) for lane, state in self.lane_states.items()],
+            lambda: [
+                ((("lane", lane),), state.last_delivery_at) for lane, state in dict(self.lane_states).items()
+            ],
         )
 
     def _oldest_ages(self):
         now = time.time()
-        oldest = self.oldest
+        oldest = dict(self.oldest)
         return [
             ((("lane", lane),), now - oldest[lane] if lane in oldest and self.outbox.depth(lane) else 0.0)
             for lane in self.outbox.lanes()

@@ -7,9 +7,14 @@ and add them here once per batch.
 from __future__ import annotations
 
 import bisect
+import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+
+from .logsafe import log_limited, shown
+
+log = logging.getLogger(__name__)
 
 Labels = tuple[tuple[str, str], ...]
 
@@ -283,7 +288,8 @@ class Metrics:
 
     def gauge_function(self, name: str, function: Callable[[], Iterable[tuple[Labels, float]]]) -> None:
         """A gauge computed when read (outbox depth, age of its oldest item)."""
-        self._gauge_functions[name] = function
+        with self._lock:
+            self._gauge_functions[name] = function
 
     def value(self, name: str, **labels: str) -> float:
         """One series' current value (0 when never set): for tests and ``status``."""
@@ -309,8 +315,15 @@ class Metrics:
         with self._lock:
             values = {name: dict(series) for name, series in self._values.items()}
             histograms = {name: dict(series) for name, series in self._histograms.items()}
-        for name, function in self._gauge_functions.items():
-            values[name] = dict(function())
+            functions = list(self._gauge_functions.items())
+        for name, function in functions:
+            # They read other threads' state: one that fails (a bug, a race) leaves its series
+            # out of this scrape, never the whole answer.
+            try:
+                values[name] = dict(function())
+            except Exception as error:
+                log_limited(log, logging.ERROR, f"gauge:{name}", "metric %s left out of this scrape: %s: %s",
+                            name, type(error).__name__, shown(str(error), 300))  # fmt: skip
         for name in sorted(set(values) | set(histograms) | set(self._info)):
             info = self._info.get(name)
             full = f"{self.namespace}_{name}"

@@ -41,7 +41,8 @@ def register_metrics(source: BBDOSource, metrics: Any) -> None:
     metrics.gauge_function("bbdo_buffered_bytes", lambda: [((), source.budget.held)])
 
     def closed() -> list[tuple[tuple[tuple[str, str], ...], float]]:
-        return [((("reason", reason),), count) for reason, count in sorted(source.closed_by_reason.items())]
+        reasons = dict(source.closed_by_reason)  # a copy: peers' threads add reasons meanwhile
+        return [((("reason", reason),), count) for reason, count in sorted(reasons.items())]
 
     def decode_errors() -> list[tuple[tuple[tuple[str, str], ...], float]]:
         counters = source.counters

@@ -76,3 +76,26 @@ def test_an_endpoint_that_fails_answers_500_and_the_next_request_is_served(tmp_p
         finally:
             server.close()
             pipeline.close(5)
+
+
+def test_a_gauge_that_fails_leaves_only_its_own_series_out(caplog):
+    """Gauges read other threads' state when scraped; one that raises (a bug, or a dict another
+    thread grows meanwhile) is left out of that scrape, the rest is rendered."""
+    from centreon_canopsis.core.metrics import Metrics
+
+    metrics = Metrics()
+    metrics.set("backpressure", 1)
+    metrics.gauge_function("outbox_items", lambda: [((("lane", "event"),), 7)])
+
+    def broken() -> list:
+        raise RuntimeError("dictionary changed size during iteration")
+
+    metrics.gauge_function("sender_up", broken)
+    with caplog.at_level(logging.ERROR, "centreon_canopsis.core.metrics"):
+        text = metrics.render()
+    assert "centreon_canopsis_backpressure 1\n" in text
+    assert 'centreon_canopsis_outbox_items{lane="event"} 7\n' in text
+    assert "centreon_canopsis_sender_up{" not in text
+    assert [r.getMessage() for r in caplog.records] == [
+        "metric sender_up left out of this scrape: RuntimeError: dictionary changed size during iteration"
+    ]
