@@ -45,6 +45,14 @@ def _to_bytes(value: Any) -> bytes:
     return value.encode("utf-8", "surrogateescape") if isinstance(value, str) else bytes(value)
 
 
+def _key(fd: FieldDescriptor) -> str:
+    """A field's key in event dicts, interned (as the literals of the connector's code are): every
+    ``event["state"]`` then finds its key by identity instead of comparing the text, and the C walk
+    of _pbflat.c sets values the same way (a tenth of a decode's instructions,
+    benchmarks/dispatch_instructions.py)."""
+    return sys.intern(fd.name)
+
+
 class MessageCodec:
     """Converts one protobuf message type to and from a plain dict."""
 
@@ -74,7 +82,7 @@ class MessageCodec:
         return codec
 
     def _add_field(self, fd: FieldDescriptor) -> None:
-        name = fd.name
+        name = _key(fd)
         optional = fd.has_presence and fd.type != FieldDescriptor.TYPE_MESSAGE and not fd.is_repeated
         conv: Callable[[Any], Any] | None
         default: Any
@@ -237,7 +245,7 @@ def _compile(
     fields: list[tuple[str, str]] = []  # (key, expression) of the fields always present
     optional: list[str] = []
     for fd in desc.fields:
-        name = fd.name
+        name = _key(fd)
         value = _value_code(codec, fd, ns)
         if name in codec.defaults:
             fields.append((name, value))
@@ -259,9 +267,7 @@ def _compile(
         ]
     if len(prefix) + len(fields) >= _TEMPLATE_FROM:
         # the prefix values stay as they are in the template; placeholders are all replaced
-        # Interned keys, as literals are: the connector's lookups (``event["state"]``) then find
-        # them by identity instead of comparing the text.
-        ns["_template"] = {**prefix, **dict.fromkeys(sys.intern(name) for name, _ in fields)}
+        ns["_template"] = {**prefix, **dict.fromkeys(name for name, _ in fields)}
         lines.append("    d = _template.copy()")
         lines += [f"    d[{name!r}] = {value}" for name, value in fields]
         lines += [*optional, "    return d"]
@@ -334,9 +340,7 @@ def _flat_spec(codec: MessageCodec, template: dict[str, Any], top: bool) -> tupl
     subs: list[tuple[Any, ...] | None] = [None] * size
     fresh: list[int] = []
     for fd in fields:
-        # Interned, as the template's keys are (literals of generated code): setting a value is
-        # then found by identity, not by comparing the text (a tenth of a decode's instructions).
-        keys[fd.number] = sys.intern(fd.name)
+        keys[fd.number] = _key(fd)  # the template's own key objects: set by identity
         if fd.name not in codec.defaults:  # a proto3 optional field: its key comes and goes
             return None
         if fd.type == FieldDescriptor.TYPE_MESSAGE:
@@ -351,7 +355,6 @@ def _flat_spec(codec: MessageCodec, template: dict[str, Any], top: bool) -> tupl
             return None
         else:
             kinds[fd.number] = _FLAT_KINDS[fd.type]
-    template = {sys.intern(key): value for key, value in template.items()}  # see _compile
     return template, tuple(keys), bytes(kinds), tuple(subs), tuple(fresh)
 
 
