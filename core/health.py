@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from .endpoint_auth import EndpointAuth
-from .logsafe import log_limited, shown
+from .logsafe import log_limited, shown, shown_error
 
 if TYPE_CHECKING:
     from centreon_canopsis.core.pipeline import Pipeline
@@ -128,9 +128,10 @@ def readiness(pipeline: Pipeline, stall: float, now: float | None = None) -> Rea
         try:
             ok, detail = probe(now, stall)
         except Exception as error:  # a plugin's bug: its check fails, the others still answer
-            log_limited(log, logging.ERROR, f"readiness-probe:{name}", "readiness check %s raised: %s: %s",
-                        name, type(error).__name__, shown(str(error), 300))  # fmt: skip
-            ok, detail = False, f"the check raised {type(error).__name__}: {shown(str(error), 300)}"
+            reason = shown_error(error, 300)
+            log_limited(log, logging.ERROR, f"readiness-probe:{name}", "readiness check %s raised: %s", name,
+                        reason)  # fmt: skip
+            ok, detail = False, f"the check raised {reason}"
         checks[name] = Check(ok, detail)
     return Readiness(all(check.ok for check in checks.values()), checks)
 
@@ -164,7 +165,7 @@ class HealthServer:
                 except ConnectionError:  # the client went away: nobody to answer
                     self.close_connection = True
                 except Exception as error:  # a bug must answer 500, not close the connection unanswered
-                    reason = f"{type(error).__name__}: {shown(str(error), 300)}"
+                    reason = shown_error(error, 300)
                     log_limited(
                         log, logging.ERROR, "metrics-endpoint", "metrics endpoint: GET %s failed: %s",
                         shown(self.path, 200), reason,

@@ -44,6 +44,11 @@ def shown(value: object, limit: int = 200) -> str:
     return text
 
 
+def shown_error(error: BaseException, limit: int = 200) -> str:
+    """``Type: message`` of an exception, its message :func:`shown` (escaped, cut)."""
+    return f"{type(error).__name__}: {shown(str(error), limit)}"
+
+
 class EscapingFormatter(logging.Formatter):
     """Escapes control characters in the message (not in a traceback, which is ours)."""
 

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from .logsafe import log_limited, shown
+from .logsafe import log_limited, shown_error
 
 log = logging.getLogger(__name__)
 
@@ -322,8 +322,8 @@ class Metrics:
             try:
                 values[name] = dict(function())
             except Exception as error:
-                log_limited(log, logging.ERROR, f"gauge:{name}", "metric %s left out of this scrape: %s: %s",
-                            name, type(error).__name__, shown(str(error), 300))  # fmt: skip
+                log_limited(log, logging.ERROR, f"gauge:{name}", "metric %s left out of this scrape: %s",
+                            name, shown_error(error, 300))  # fmt: skip
         for name in sorted(set(values) | set(histograms) | set(self._info)):
             info = self._info.get(name)
             full = f"{self.namespace}_{name}"

@@ -19,7 +19,7 @@ import jsonschema
 
 from centreon_canopsis.core import config as config_module
 from centreon_canopsis.core.config import Config, ConfigError
-from centreon_canopsis.core.logsafe import shown
+from centreon_canopsis.core.logsafe import shown_error
 from centreon_canopsis.core.plugin_manager import PluginManager
 
 PluginStage = Callable[[Config, PluginManager], list[str]]
@@ -104,9 +104,7 @@ def configure_problems(config: Config, context: Any) -> list[str]:
         except ConfigError as error:
             problems += error.errors
         except Exception as error:  # a value no earlier stage refused: a problem, not a traceback
-            problems.append(
-                f"plugin {impl.plugin_name} cannot be configured: {type(error).__name__}: {shown(str(error))}"
-            )
+            problems.append(f"plugin {impl.plugin_name} cannot be configured: {shown_error(error)}")
     return problems
 
 
