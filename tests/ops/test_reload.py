@@ -117,7 +117,14 @@ def test_sighup_reopens_the_log_file(tmp_path: Path, process: str):
             daemon.bbdo_port()
             log.rename(tmp_path / "connector.log.1")
             daemon.signal(signal.SIGHUP)
-            wait_until(lambda: log.exists() and "reloaded" in log.read_text(), 30, "a new log file")
+            # The child processes reopen on their own signal, maybe after the daemon's line:
+            # waited for, not raced by the stop below (a CI run stopped first once).
+            lines = ["reloaded"]
+            if process == "child":
+                lines += ["BBDO reader process", "log file reopened"]
+            wait_until(
+                lambda: log.exists() and all(line in log.read_text() for line in lines), 30, "a new log file"
+            )
             assert daemon.process.poll() is None
             assert daemon.stop() == 0
             if process == "child":  # written by the delivery and reader processes: the new file
