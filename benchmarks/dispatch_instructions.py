@@ -27,6 +27,7 @@ import argparse
 import collections
 import itertools
 import marshal
+import operator
 import os
 import re
 import shutil
@@ -69,7 +70,12 @@ def decode_worker(payloads_file: str) -> int:
 
     payloads = marshal.loads(Path(payloads_file).read_bytes())
     codec = BBDOCodec()
-    collections.deque(itertools.starmap(codec.decode, payloads), maxlen=0)
+    decoders = getattr(codec, "decoders", None)
+    if decoders is None:  # a baseline whose session called BBDOCodec.decode
+        collections.deque(itertools.starmap(codec.decode, payloads), maxlen=0)
+    else:  # what PeerSession._handle calls: the type's decoder
+        pairs = [(decoders[event_id], payload) for event_id, payload in payloads]
+        collections.deque(itertools.starmap(operator.call, pairs), maxlen=0)
     print(f"outcomes {{'decoded': {len(payloads)}}}", flush=True)
     return 0
 

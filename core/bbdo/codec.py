@@ -8,7 +8,7 @@ which selects the ``pb_ba_status`` numbering (23.04/23.10 vs 24.04+; "auto" gues
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from .errors import EncodeError, UnknownEventError
@@ -54,6 +54,12 @@ class BBDOCodec:
         self._decoders = {event_id: t.decode for event_id, t in self.types.items()}
         if self.numbering == "auto":
             self._decoders[_PB_BA_STATUS] = self._decode_ba_status_auto
+
+    @property
+    def decoders(self) -> Mapping[int, Callable[[bytes], dict[str, Any]]]:
+        """Type id -> its decoder (what :meth:`decode` calls), for a loop that decodes many
+        events; not to be changed."""
+        return self._decoders
 
     def knows(self, event_id: int) -> bool:
         return event_id in self._decoders

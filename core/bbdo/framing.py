@@ -177,7 +177,7 @@ class Reassembler:
         # each header on one bit-reversed copy of the read (crc.x25_matches) and slices the
         # payloads from one bytes copy of it.
         whole = bytes(buf)
-        reversed_bytes = b""  # made when a packet needs the Python loop (most reads: never)
+        reversed_bytes = b""  # made when several packets need the Python loop (most reads: never)
         partials = self._partials
         stats = self.stats
         packets = 0
@@ -190,10 +190,16 @@ class Reassembler:
                 packets += len(events)
                 if end - pos < HEADER_SIZE:
                     break
-            if not reversed_bytes:
-                reversed_bytes = whole.translate(REVERSED_BYTES)
             checksum, size, event_id, source_id, destination_id = unpack(whole, pos)
-            if not x25_matches(reversed_bytes[pos + 2 : pos + HEADER_SIZE], checksum):
+            if usual is not None and not partials and self._corrupt_since < 0:
+                # Where the C loop stopped, usually a packet the read has not finished: its
+                # header alone is reversed, not the whole read (about 64 KiB each time).
+                header = whole[pos + 2 : pos + HEADER_SIZE].translate(REVERSED_BYTES)
+            else:
+                if not reversed_bytes:
+                    reversed_bytes = whole.translate(REVERSED_BYTES)
+                header = reversed_bytes[pos + 2 : pos + HEADER_SIZE]
+            if not x25_matches(header, checksum):
                 if self._corrupt_since < 0:
                     self._corrupt_since = self._base + pos
                     self._warn.warning(

@@ -425,8 +425,9 @@ class PeerSession:
             pass
 
     def _handle(self, raw_events: list[RawEvent]) -> None:
-        # The hot loop: per event one decode and two appends; counts are added per read.
-        decode = self.codec.decode
+        # The hot loop: per event one decode and two appends; counts are added per read. The
+        # type's decoder is called directly (BBDOCodec.decode's frame was ~500 instructions).
+        decoders = self.codec.decoders
         limit = self.settings.max_batch_events
         events, offsets = self._events, self._labels
         received = decoded = 0
@@ -443,7 +444,10 @@ class PeerSession:
             try:
                 if payload is None:
                     raise _Oversized
-                event = decode(event_id, payload)
+                decoder = decoders.get(event_id)
+                if decoder is None:
+                    raise UnknownEventError(event_id)
+                event = decoder(payload)
             except Exception as exc:
                 self._undecodable(raw, exc)
                 continue

@@ -104,14 +104,22 @@ def test_a_corrupt_event_between_good_ones_is_kept_whole_and_stays_when_retried(
 def test_an_event_a_decoder_bug_refused_is_processed_once_the_decoder_is_fixed(tmp_path, monkeypatch):
     """A decoder that raises (a bug) on one event; after the fix, ``retry`` decodes the kept
     payload and the event goes through the stages into the outbox."""
-    real = BBDOCodec.decode
+    real = BBDOCodec.decoders.fget
 
-    def buggy(self: BBDOCodec, event_id: int, payload: bytes) -> dict[str, Any]:
-        if b"decoder-bug" in payload:
-            raise IndexError("a bug")
-        return real(self, event_id, payload)
+    def buggy(decoder: Any) -> Any:
+        def decode(payload: bytes) -> dict[str, Any]:
+            if b"decoder-bug" in payload:
+                raise IndexError("a bug")
+            return decoder(payload)
 
-    monkeypatch.setattr(BBDOCodec, "decode", buggy)
+        return decode
+
+    # The session calls each type's decoder from this mapping (BBDOCodec.decode is not on its path).
+    monkeypatch.setattr(
+        BBDOCodec,
+        "decoders",
+        property(lambda codec: {event_id: buggy(decoder) for event_id, decoder in real(codec).items()}),
+    )
     with Recorder() as recorder:
         config = make_config(tmp_path / "state", recorder.port, hard_only=0)
         pipeline = Pipeline(config)
