@@ -3,6 +3,7 @@
  * StatusCopy(rows, status, views, usual, rest, no_rest, services, general, copy_status)(event)
  * View(rows, status, views, stored, usual, rest, ids, views_max)(key)
  * Check(kind, fallback, ...)(event)   first(calls, args)
+ * Dispatch(dispatcher, reference, entries, accept, manager, context, ...)(event, type_id)
  *
  * A status event's fields into the name cache (core/cache.py). The C twin of the handler Cache._status_handler writes in Python, which stays the reference:
  * for an event dict with int ids in range whose object is known and which carries the usual
@@ -962,6 +963,269 @@ speedups_first(PyObject *module, PyObject *const *argv, Py_ssize_t nargs)
     Py_RETURN_NONE;
 }
 
+/* -- Dispatch --------------------------------------------------------------------------------- */
+
+/* Dispatch(dispatcher, reference, entries, accept, manager, context, dropped, not_accepted, rejected)
+ *
+ * The usual cases of core/dispatcher.py's Dispatcher.process, which stays the reference: an event
+ * whose type has its entry `(element, handler, kind)` goes through its cache handler, then
+ *   - a type that is not accepted: counted as dropped (`not_accepted`);
+ *   - else the accept filters of its kind, when `accept` (a FirstResult) holds their call list
+ *     for the plugins' current generation: `first(calls, (event, element, context))`; an answer
+ *     other than None and True is a drop, counted under that answer when it is a non-empty str,
+ *     else under `rejected`.
+ * Everything else is handed to the dispatcher's Python: `reference(dispatcher, event, type_id)`
+ * for a type without an entry yet, `_after_cache(event, element, kind, type_id)` when the call
+ * list is not current, `_accepted(event, element)` for an accepted event (transform, route,
+ * outbox), `_failed(event, element, "connector_accept", error)` for a filter that raised an
+ * Exception (other exceptions go up, as in Python). Counts go through `dispatcher.counts` and
+ * `dispatcher.dropped`, read at each drop (a ScopeDispatcher shares its parent's).
+ *
+ * Why: the Python around the C status copy and filters was about 5 500 instructions per dropped
+ * status event, most of the stream (docs/delivery.md, "Tenth round"). */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *dispatcher, *reference, *entries, *accept, *manager, *context;
+    PyObject *dropped, *not_accepted, *rejected; /* str */
+    vectorcallfunc vectorcall;
+} Dispatch;
+
+static PyObject *generation_name, *by_kind_name, *counts_name, *dropped_name, *after_cache_name,
+    *accepted_name, *failed_name, *accept_stage_name, *one;
+
+/* mapping[key] += 1: 0, or -1 with an exception. */
+static int
+count(PyObject *mapping, PyObject *key)
+{
+    PyObject *value = PyObject_GetItem(mapping, key); /* a defaultdict makes it 0 */
+    if (value == NULL)
+        return -1;
+    PyObject *more = PyNumber_Add(value, one);
+    Py_DECREF(value);
+    if (more == NULL)
+        return -1;
+    int failed = PyObject_SetItem(mapping, key, more);
+    Py_DECREF(more);
+    return failed;
+}
+
+/* dispatcher.counts[dropped] += 1; dispatcher.dropped[reason] += 1. */
+static PyObject *
+count_drop(Dispatch *self, PyObject *reason)
+{
+    PyObject *counts = PyObject_GetAttr(self->dispatcher, counts_name);
+    if (counts == NULL)
+        return NULL;
+    int failed = count(counts, self->dropped);
+    Py_DECREF(counts);
+    if (failed < 0)
+        return NULL;
+    PyObject *dropped = PyObject_GetAttr(self->dispatcher, dropped_name);
+    if (dropped == NULL)
+        return NULL;
+    failed = count(dropped, reason);
+    Py_DECREF(dropped);
+    if (failed < 0)
+        return NULL;
+    return Py_NewRef(self->dropped);
+}
+
+/* The accept call list of `kind` when it is current: a borrowed list, NULL without an exception
+ * when it is not (the Python resolves it), NULL with one on an error. */
+static PyObject *
+current_calls(Dispatch *self, PyObject *kind)
+{
+    if (self->manager == Py_None)
+        return NULL;
+    PyObject *now = PyObject_GetAttr(self->manager, generation_name);
+    if (now == NULL)
+        return NULL;
+    PyObject *theirs = PyObject_GetAttr(self->accept, generation_name);
+    if (theirs == NULL) {
+        Py_DECREF(now);
+        return NULL;
+    }
+    int current = theirs != Py_None && PyObject_RichCompareBool(now, theirs, Py_EQ);
+    Py_DECREF(now);
+    Py_DECREF(theirs);
+    if (current <= 0)
+        return NULL;
+    PyObject *by_kind = PyObject_GetAttr(self->accept, by_kind_name);
+    if (by_kind == NULL)
+        return NULL;
+    PyObject *calls = PyDict_CheckExact(by_kind) ? PyDict_GetItemWithError(by_kind, kind) : NULL;
+    Py_DECREF(by_kind); /* the FirstResult holds the dict, and the dict the list */
+    return calls != NULL && PyList_CheckExact(calls) ? calls : NULL;
+}
+
+/* After the cache handler: the kind's filters, or the Python. New reference, or NULL. */
+static PyObject *
+accept_stage(Dispatch *self, PyObject *event, PyObject *element, PyObject *kind, PyObject *type_id)
+{
+    if (kind == Py_None)
+        return count_drop(self, self->not_accepted);
+    PyObject *calls = current_calls(self, kind);
+    if (calls == NULL) {
+        if (PyErr_Occurred())
+            return NULL;
+        PyObject *args[] = {self->dispatcher, event, element, kind, type_id};
+        return PyObject_VectorcallMethod(after_cache_name, args, 5 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+    }
+    Py_INCREF(calls); /* held: a filter may change the plugins */
+    PyObject *given = PyTuple_Pack(3, event, element, self->context);
+    if (given == NULL) {
+        Py_DECREF(calls);
+        return NULL;
+    }
+    PyObject *first_args[] = {calls, given};
+    PyObject *verdict = speedups_first(NULL, first_args, 2);
+    Py_DECREF(given);
+    Py_DECREF(calls);
+    if (verdict == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_Exception))
+            return NULL; /* KeyboardInterrupt, SystemExit: up, as in Python */
+        PyObject *type, *value, *traceback;
+        PyErr_Fetch(&type, &value, &traceback);
+        PyErr_NormalizeException(&type, &value, &traceback);
+        if (traceback != NULL)
+            PyException_SetTraceback(value, traceback); /* owner_of reads the plugin from it */
+        Py_XDECREF(type);
+        Py_XDECREF(traceback);
+        PyObject *args[] = {self->dispatcher, event, element, accept_stage_name, value};
+        PyObject *result =
+            PyObject_VectorcallMethod(failed_name, args, 5 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+        Py_DECREF(value);
+        return result;
+    }
+    if (verdict == Py_None || verdict == Py_True) {
+        Py_DECREF(verdict);
+        PyObject *args[] = {self->dispatcher, event, element};
+        return PyObject_VectorcallMethod(accepted_name, args, 3 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+    }
+    int named = PyUnicode_Check(verdict) && PyUnicode_GET_LENGTH(verdict) > 0;
+    PyObject *result = count_drop(self, named ? verdict : self->rejected);
+    Py_DECREF(verdict);
+    return result;
+}
+
+static PyObject *
+dispatch_call(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    Dispatch *self = (Dispatch *)callable;
+    if (PyVectorcall_NARGS(nargsf) != 2 || kwnames != NULL) {
+        PyErr_SetString(PyExc_TypeError, "process(event, type_id)");
+        return NULL;
+    }
+    PyObject *event = args[0], *type_id = args[1];
+    PyObject *entry = PyDict_GetItemWithError(self->entries, type_id); /* borrowed */
+    if (entry == NULL || !PyTuple_CheckExact(entry) || PyTuple_GET_SIZE(entry) != 3) {
+        if (PyErr_Occurred())
+            return NULL;
+        PyObject *call[] = {self->dispatcher, event, type_id};
+        return PyObject_Vectorcall(self->reference, call, 3, NULL);
+    }
+    Py_INCREF(entry); /* held: the handler may change the entries */
+    PyObject *element = PyTuple_GET_ITEM(entry, 0), *handler = PyTuple_GET_ITEM(entry, 1),
+             *kind = PyTuple_GET_ITEM(entry, 2);
+    PyObject *result = NULL;
+    if (handler != Py_None) {
+        PyObject *done = PyObject_Vectorcall(handler, &event, 1, NULL);
+        if (done == NULL)
+            goto end; /* up, as in Python: the handler is not a plugin's stage */
+        Py_DECREF(done);
+    }
+    result = accept_stage(self, event, element, kind, type_id);
+end:
+    Py_DECREF(entry);
+    return result;
+}
+
+static int
+dispatch_init(Dispatch *self, PyObject *args, PyObject *kwargs)
+{
+    PyObject *dispatcher, *reference, *entries, *accept, *manager, *context, *dropped, *not_accepted,
+        *rejected;
+    if (kwargs != NULL && PyDict_GET_SIZE(kwargs)) {
+        PyErr_SetString(PyExc_TypeError, "Dispatch takes positional arguments only");
+        return -1;
+    }
+    if (!PyArg_ParseTuple(args, "OOO!OOOUUU:Dispatch", &dispatcher, &reference, &PyDict_Type, &entries,
+                          &accept, &manager, &context, &dropped, &not_accepted, &rejected))
+        return -1;
+    Py_XSETREF(self->dispatcher, Py_NewRef(dispatcher));
+    Py_XSETREF(self->reference, Py_NewRef(reference));
+    Py_XSETREF(self->entries, Py_NewRef(entries));
+    Py_XSETREF(self->accept, Py_NewRef(accept));
+    Py_XSETREF(self->manager, Py_NewRef(manager));
+    Py_XSETREF(self->context, Py_NewRef(context));
+    Py_XSETREF(self->dropped, Py_NewRef(dropped));
+    Py_XSETREF(self->not_accepted, Py_NewRef(not_accepted));
+    Py_XSETREF(self->rejected, Py_NewRef(rejected));
+    self->vectorcall = dispatch_call;
+    return 0;
+}
+
+static int
+dispatch_traverse(Dispatch *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->dispatcher);
+    Py_VISIT(self->reference);
+    Py_VISIT(self->entries);
+    Py_VISIT(self->accept);
+    Py_VISIT(self->manager);
+    Py_VISIT(self->context);
+    return 0;
+}
+
+static int
+dispatch_clear(Dispatch *self)
+{
+    Py_CLEAR(self->dispatcher);
+    Py_CLEAR(self->reference);
+    Py_CLEAR(self->entries);
+    Py_CLEAR(self->accept);
+    Py_CLEAR(self->manager);
+    Py_CLEAR(self->context);
+    Py_CLEAR(self->dropped);
+    Py_CLEAR(self->not_accepted);
+    Py_CLEAR(self->rejected);
+    return 0;
+}
+
+static void
+dispatch_dealloc(Dispatch *self)
+{
+    PyObject_GC_UnTrack(self);
+    dispatch_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *
+dispatch_tp_call(PyObject *callable, PyObject *args, PyObject *kwargs)
+{
+    if (((Dispatch *)callable)->dispatcher == NULL) {
+        PyErr_SetString(PyExc_TypeError, "Dispatch was not initialised");
+        return NULL;
+    }
+    return PyVectorcall_Call(callable, args, kwargs);
+}
+
+static PyTypeObject DispatchType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "centreon_canopsis.core._speedups.Dispatch",
+    .tp_basicsize = sizeof(Dispatch),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc = "The usual cases of Dispatcher.process; anything else goes to the dispatcher's Python.",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)dispatch_init,
+    .tp_dealloc = (destructor)dispatch_dealloc,
+    .tp_traverse = (traverseproc)dispatch_traverse,
+    .tp_clear = (inquiry)dispatch_clear,
+    .tp_call = dispatch_tp_call,
+    .tp_vectorcall_offset = offsetof(Dispatch, vectorcall),
+};
+
 static PyMethodDef speedups_methods[] = {
     {"first", (PyCFunction)(void (*)(void))speedups_first, METH_FASTCALL,
      "first(calls, args): the first answer that is not None (core/hookcalls.py _first)"},
@@ -997,6 +1261,19 @@ PyInit__speedups(void)
         || hard_only_reason == NULL || acknowledged_reason == NULL || in_downtime_reason == NULL
         || flapping_reason == NULL)
         return NULL;
+    generation_name = PyUnicode_InternFromString("generation");
+    by_kind_name = PyUnicode_InternFromString("by_kind");
+    counts_name = PyUnicode_InternFromString("counts");
+    dropped_name = PyUnicode_InternFromString("dropped");
+    after_cache_name = PyUnicode_InternFromString("_after_cache");
+    accepted_name = PyUnicode_InternFromString("_accepted");
+    failed_name = PyUnicode_InternFromString("_failed");
+    accept_stage_name = PyUnicode_InternFromString("connector_accept");
+    one = PyLong_FromLong(1);
+    if (generation_name == NULL || by_kind_name == NULL || counts_name == NULL || dropped_name == NULL
+        || after_cache_name == NULL || accepted_name == NULL || failed_name == NULL
+        || accept_stage_name == NULL || one == NULL || PyType_Ready(&DispatchType) < 0)
+        return NULL;
     if (host_id_name == NULL || service_id_name == NULL || last_hard_state_change_name == NULL
         || last_check_name == NULL || last_update_name == NULL || state_name == NULL
         || PyType_Ready(&StatusCopyType) < 0 || PyType_Ready(&CheckType) < 0 || PyType_Ready(&ViewType) < 0)
@@ -1007,6 +1284,7 @@ PyInit__speedups(void)
     if (PyModule_AddObjectRef(module, "StatusCopy", (PyObject *)&StatusCopyType) < 0
         || PyModule_AddObjectRef(module, "Check", (PyObject *)&CheckType) < 0
         || PyModule_AddObjectRef(module, "View", (PyObject *)&ViewType) < 0
+        || PyModule_AddObjectRef(module, "Dispatch", (PyObject *)&DispatchType) < 0
         || PyModule_AddIntConstant(module, "DEDUP_SERVICE", DEDUP_SERVICE) < 0
         || PyModule_AddIntConstant(module, "STATE_IN", STATE_IN) < 0
         || PyModule_AddIntConstant(module, "ANON_HOST", ANON_HOST) < 0

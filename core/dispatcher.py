@@ -13,6 +13,7 @@ import logging
 from collections import defaultdict
 from typing import Any
 
+from centreon_canopsis.core.bbdo import accel
 from centreon_canopsis.core.context import Context
 from centreon_canopsis.core.elements import Element, parse_category_list
 from centreon_canopsis.core.events import identity
@@ -28,6 +29,9 @@ QUEUED = "queued"
 DROPPED = "dropped"
 ERROR = "error"
 NOT_ACCEPTED = "not_accepted"  # a drop reason: the element is not in accepted_elements
+REJECTED = "rejected"  # a drop reason: a filter said no without saying why
+
+_SPEEDUPS = accel.load(accel.SPEEDUPS)
 
 
 class Dispatcher:
@@ -66,9 +70,20 @@ class Dispatcher:
         self._debug = log.isEnabledFor(logging.DEBUG)
         #: With ``[[customers]]``: hands each event to its customer's stages (core.customer_scopes).
         self.customers = context.customers.router(self) if customers and context.customers else None
+        if _SPEEDUPS is not None and self.customers is None and not self._debug:
+            # Shadows the method: the usual cases in C, the rest through the methods below (a
+            # reference cycle, which the C type lets the garbage collector break).
+            self.process = _SPEEDUPS.Dispatch(  # type: ignore[method-assign]
+                self, type(self).process, self._entries, self._accept, self._accept.manager, context,
+                DROPPED, NOT_ACCEPTED, REJECTED,
+            )  # fmt: skip
 
     def process(self, event: Event, type_id: int) -> str:
-        """Runs one event (already checked by the source) through the stages; returns its outcome."""
+        """Runs one event (already checked by the source) through the stages; returns its outcome.
+
+        The reference: with the accelerator built, each dispatcher's ``process`` is
+        ``_speedups.Dispatch`` (see :meth:`__init__`), which takes the usual cases in C and calls
+        the methods below for the others."""
         entry = self._entries.get(type_id)
         if entry is None:
             element = self._types.get(type_id)
@@ -78,25 +93,35 @@ class Dispatcher:
         element, handler, kind = entry
         if handler is not None:
             handler(event)
+        return self._after_cache(event, element, kind, type_id)
+
+    def _after_cache(self, event: Event, element: Element, kind: str | None, type_id: int) -> str:
+        """The stages after the name cache: the accept filters, then :meth:`_accepted`."""
         if self.customers is not None:
             return self.customers(event, element, type_id)
         if kind is None:  # configuration events, most of a burst: _drop written out
             self.counts[DROPPED] += 1
             self.dropped[NOT_ACCEPTED] += 1
             return DROPPED
-        stage = "connector_accept"
+        try:
+            verdict = self._accept.for_kind(kind, event, element, self.context)
+        except Exception as error:  # a plugin's bug must not stop the stream
+            return self._failed(event, element, "connector_accept", error)
+        if verdict is not None and verdict is not True:
+            # Most events end here (a filter said no): _drop written out, one call less.
+            reason = verdict if isinstance(verdict, str) and verdict else REJECTED
+            self.counts[DROPPED] += 1
+            self.dropped[reason] += 1
+            if self._debug and reason != NOT_ACCEPTED:
+                log.debug("dropped (%s): %s", reason, identity(event, element))
+            return DROPPED
+        return self._accepted(event, element)
+
+    def _accepted(self, event: Event, element: Element) -> str:
+        """An accepted event: transform, route, into the outbox's buffer."""
+        stage = "connector_transform"
         context = self.context
         try:
-            verdict = self._accept.for_kind(kind, event, element, context)
-            if verdict is not None and verdict is not True:
-                # Most events end here (a filter said no): _drop written out, one call less.
-                reason = verdict if isinstance(verdict, str) and verdict else "rejected"
-                self.counts[DROPPED] += 1
-                self.dropped[reason] += 1
-                if self._debug and reason != NOT_ACCEPTED:
-                    log.debug("dropped (%s): %s", reason, identity(event, element))
-                return DROPPED
-            stage = "connector_transform"
             payloads = self._transform(event, element, context)
             if payloads is None:
                 return self._drop(event, element, "no_transform")
@@ -115,22 +140,26 @@ class Dispatcher:
             stage = "the outbox"
             self.outbox.add_many(routed)  # all or nothing: never half of an event's payloads
         except Exception as error:  # a plugin's bug must not stop the stream
-            if stage == "the outbox":  # a body that is not JSON: the transform's fault, whoever it was
-                reason = f"a payload cannot be encoded as JSON: {type(error).__name__}: {error}"
-            else:
-                plugin = self.context.plugins.owner_of(error) or "unknown plugin"
-                reason = f"plugin {plugin} raised in {stage}: {type(error).__name__}: {error}"
-            # Per input: rate-limited, and the event's values escaped (they come from outside).
-            log_limited(
-                log, logging.ERROR, f"plugin_error:{stage}", "%s, event %s", shown(reason, 500),
-                shown(identity(event, element)),
-            )  # fmt: skip
-            if self._debug:
-                log.debug("the plugin's traceback", exc_info=True)
-            self._dead_letter(event, element, reason)
-            return ERROR
+            return self._failed(event, element, stage, error)
         self.counts[QUEUED] += 1
         return QUEUED
+
+    def _failed(self, event: Event, element: Element, stage: str, error: Exception) -> str:
+        """A stage raised: logged (rate-limited) and kept as a dead letter; the stream goes on."""
+        if stage == "the outbox":  # a body that is not JSON: the transform's fault, whoever it was
+            reason = f"a payload cannot be encoded as JSON: {type(error).__name__}: {error}"
+        else:
+            plugin = self.context.plugins.owner_of(error) or "unknown plugin"
+            reason = f"plugin {plugin} raised in {stage}: {type(error).__name__}: {error}"
+        # Per input: rate-limited, and the event's values escaped (they come from outside).
+        log_limited(
+            log, logging.ERROR, f"plugin_error:{stage}", "%s, event %s", shown(reason, 500),
+            shown(identity(event, element)),
+        )  # fmt: skip
+        if self._debug:
+            log.debug("the plugin's traceback", exc_info=error)
+        self._dead_letter(event, element, reason)
+        return ERROR
 
     def _entry(self, type_id: int, element: Element) -> tuple[Element, Any, str | None]:
         handler = self.context.cache.handler_for(element) if self._feeds_cache else None

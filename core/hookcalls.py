@@ -44,8 +44,11 @@ class FirstResult:
         self.names = tuple(caller.spec.argnames)
         #: Only a manager that counts its changes allows direct calls.
         self.manager = manager if hasattr(manager, "generation") and hasattr(manager, "monitored") else None
-        self._generation: int | None = None
-        self._kinds: dict[str, list[Call]] = {}
+        #: The manager's generation the call lists are for (None: no direct calls, the hook
+        #: caller is used), and the list of each element kind so far (read by core/_speedups.c's
+        #: Dispatch, which calls a kind's list itself while the generation is the manager's).
+        self.generation: int | None = None
+        self.by_kind: dict[str, list[Call]] = {}
         self._resolve()
 
     def _current(self) -> int | None:
@@ -57,10 +60,10 @@ class FirstResult:
     def _resolve(self) -> None:
         impls = list(reversed(self.caller.get_hookimpls()))
         self._impls = impls
-        self._generation = self._current()
-        direct = self._generation is not None and not any(impl.hookwrapper or impl.wrapper for impl in impls)
+        self.generation = self._current()
+        direct = self.generation is not None and not any(impl.hookwrapper or impl.wrapper for impl in impls)
         self.calls: list[Call] | None = [self._call(impl) for impl in impls] if direct else None
-        self._kinds = {}
+        self.by_kind = {}
 
     def _call(self, impl: Any) -> Call:
         argnames = tuple(impl.argnames)
@@ -71,7 +74,7 @@ class FirstResult:
         # Monitoring needs no look of its own: starting or ending it counts in the generation, and
         # while it runs _resolve keeps no generation (None), so every call resolves again.
         manager = self.manager
-        return manager is not None and manager.generation != self._generation
+        return manager is not None and manager.generation != self.generation
 
     def __call__(self, *args: Any) -> Any:
         if self._stale():
@@ -85,17 +88,18 @@ class FirstResult:
         """The same call, without the implementations whose plugin says it never objects to ``kind``."""
         # The usual case first, with _stale written out (a call less per event).
         manager = self.manager
-        if manager is not None and manager.generation == self._generation:
-            calls = self._kinds.get(kind)
+        if manager is not None and manager.generation == self.generation:
+            calls = self.by_kind.get(kind)
             if calls is not None:
                 return first(calls, args)
         if self._stale():
             self._resolve()
         if self.calls is None:
             return self.caller(**dict(zip(self.names, args, strict=True)))
-        calls = self._kinds.get(kind)
+        calls = self.by_kind.get(kind)
         if calls is None:
-            calls = self._kinds[kind] = [call for impl in self._impls if (call := self._for_kind(impl, kind))]
+            calls = [call for impl in self._impls if (call := self._for_kind(impl, kind))]
+            self.by_kind[kind] = calls
         return first(calls, args)
 
     def _for_kind(self, impl: Any, kind: str) -> Call | None:

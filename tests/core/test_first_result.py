@@ -191,7 +191,7 @@ def test_accept_checks_are_called_directly_and_only_for_their_kinds():
     assert fast.for_kind("downtime", {"n": 2}, None, None) == "dt"
     assert fast.for_kind("service_status", {"n": 3}, None, None) is None
     assert seen == [1, 2], "called with the event alone, and not for a kind it does not check"
-    first, _ = fast._kinds["downtime"][0]
+    first, _ = fast.by_kind["downtime"][0]
     assert first is downtime_check, "the check itself, not connector_accept around it"
 
 
