@@ -21,7 +21,7 @@ from typing import Any
 from ..logsafe import log_limited, shown
 from ..logsetup import NOTICE
 from ..sources.base import Batch, Rejected
-from . import kept
+from . import accel, kept
 from .acks import AckTracker
 from .budget import BudgetExceeded, BufferBudget
 from .codec import BBDOCodec
@@ -49,6 +49,10 @@ def _readable(sock: socket.socket) -> bool:
         return bool(sel.select(0))
     finally:
         sel.close()
+
+
+#: ``_framing.decode_run`` when the C accelerator was built and is not switched off.
+_DECODE_RUN: Callable[..., int] | None = getattr(accel.load(accel.FRAMING), "decode_run", None)
 
 
 class OffsetLabels(list):  # type: ignore[type-arg]
@@ -120,6 +124,8 @@ class PeerSession:
         self.role = role
         self.settings = settings
         self.codec = codec
+        #: _handle's loop over the usual events in C (None: the Python alone, the reference)
+        self._decode_run = _DECODE_RUN
         self.counters = BBDOCounters()
         self.handshake_ok = False
         self.peer_welcome: Welcome | None = None
@@ -426,12 +432,31 @@ class PeerSession:
 
     def _handle(self, raw_events: list[RawEvent]) -> None:
         # The hot loop: per event one decode and two appends; counts are added per read. The
-        # type's decoder is called directly (BBDOCodec.decode's frame was ~500 instructions).
+        # usual events go through _framing.decode_run (C) when it is built; this loop, the
+        # reference, takes the others (control messages, unknown types, errors) and all of them
+        # without it. The type's decoder is called directly (BBDOCodec.decode's frame cost more).
         decoders = self.codec.decoders
         limit = self.settings.max_batch_events
         events, offsets = self._events, self._labels
         received = decoded = 0
-        for raw in raw_events:
+        index, end = 0, len(raw_events)
+        run = self._decode_run if raw_events.__class__ is list else None
+        while index < end:
+            if run is not None:
+                stop = run(raw_events, index, decoders, events, offsets, limit - len(events))
+                received += stop - index
+                decoded += stop - index
+                index = stop
+                if len(events) >= limit:
+                    self._count(received, decoded)
+                    received = decoded = 0
+                    self._flush()
+                    events, offsets = self._events, self._labels
+                    continue
+                if index >= end:
+                    break
+            raw = raw_events[index]
+            index += 1
             event_id = raw.event_id
             if event_id >> 16 == CATEGORY_BBDO:
                 self._count(received, decoded)
