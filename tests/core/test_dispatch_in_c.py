@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import gc
 import logging
+import sys
+import tracemalloc
 import weakref
 from pathlib import Path
 from typing import Any
@@ -208,5 +210,45 @@ def test_a_dropped_dispatcher_is_collected(tmp_path):
         made.dispatcher = None
         gc.collect()
         assert gone() is None
+    finally:
+        made.close(1)
+
+
+class Marks:
+    """Drops every status with a reason that is not a str: the same object each time."""
+
+    def __init__(self) -> None:
+        self.verdict = object()
+
+    @hookimpl(tryfirst=True)
+    def connector_accept(self, event, element, context):
+        return self.verdict
+
+
+def test_no_reference_or_memory_leaks(tmp_path, stream):
+    made = pipeline(tmp_path, accelerated=True)
+    try:
+        codec = BBDOCodec()
+        dispatcher = made.dispatcher
+        for type_id, payload in stream[:400]:
+            dispatcher.process(codec.decode(type_id, payload), type_id)
+        marks = Marks()
+        made.context.plugins.register(marks, name="marks")
+        events = [(codec.decode(t, p), t) for t, p in stream[400:700]]
+        for event, type_id in events:  # call lists resolved, views built, counts keyed
+            dispatcher.process(event, type_id)
+        before = [sys.getrefcount(marks.verdict)] + [sys.getrefcount(event) for event, _ in events]
+        rejected = dispatcher.dropped["rejected"]
+        tracemalloc.start()
+        for _ in range(200):
+            for event, type_id in events:
+                dispatcher.process(event, type_id)
+        grown, _ = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        after = [sys.getrefcount(marks.verdict)] + [sys.getrefcount(event) for event, _ in events]
+        assert after == before
+        assert grown < 64 * 1024, grown
+        per_round = (dispatcher.dropped["rejected"] - rejected) / 200
+        assert per_round == int(per_round) >= 100, "the statuses went through the C drop"
     finally:
         made.close(1)
