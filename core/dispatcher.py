@@ -5,6 +5,10 @@ for the element kinds they concern), the accepted type ids and the cache handler
 are resolved once; counts are kept locally and added to the metrics once per batch.
 A plugin that raises does not stop the stream: the error names the plugin, the hook and the
 event, and the event is kept as a dead letter (``deadletters retry`` replays it once fixed).
+
+With the C accelerator, each dispatcher's ``process`` is ``_speedups.Dispatch`` (core/_speedups.c):
+the usual cases (cache handler, a type not accepted, a filter's drop) in C, the others through the
+methods here, which stay the reference (tests/core/test_dispatch_in_c.py holds the two alike).
 """
 
 from __future__ import annotations
