@@ -3,7 +3,7 @@
  * StatusCopy(rows, status, views, usual, rest, no_rest, services, general, copy_status)(event)
  * View(rows, status, views, stored, usual, rest, ids, views_max)(key)
  * Check(kind, fallback, ...)(event)   first(calls, args)
- * Dispatch(dispatcher, reference, entries, accept, manager, context, ...)(event, type_id)
+ * Dispatch(dispatcher, reference, entries, accept, manager, context, counts, drops, ...)(event, type_id)
  *
  * A status event's fields into the name cache (core/cache.py). The C twin of the handler Cache._status_handler writes in Python, which stays the reference:
  * for an event dict with int ids in range whose object is known and which carries the usual
@@ -965,7 +965,8 @@ speedups_first(PyObject *module, PyObject *const *argv, Py_ssize_t nargs)
 
 /* -- Dispatch --------------------------------------------------------------------------------- */
 
-/* Dispatch(dispatcher, reference, entries, accept, manager, context, dropped, not_accepted, rejected)
+/* Dispatch(dispatcher, reference, entries, accept, manager, context, counts, drops, dropped,
+ *          not_accepted, rejected)
  *
  * The usual cases of core/dispatcher.py's Dispatcher.process, which stays the reference: an event
  * whose type has its entry `(element, handler, kind)` goes through its cache handler, then
@@ -978,8 +979,8 @@ speedups_first(PyObject *module, PyObject *const *argv, Py_ssize_t nargs)
  * for a type without an entry yet, `_after_cache(event, element, kind, type_id)` when the call
  * list is not current, `_accepted(event, element)` for an accepted event (transform, route,
  * outbox), `_failed(event, element, "connector_accept", error)` for a filter that raised an
- * Exception (other exceptions go up, as in Python). Counts go through `dispatcher.counts` and
- * `dispatcher.dropped`, read at each drop (a ScopeDispatcher shares its parent's).
+ * Exception (other exceptions go up, as in Python). Drops are counted in `counts` and `drops`:
+ * the dispatcher's `counts` and `dropped` (a ScopeDispatcher is given its parent's).
  *
  * Why: the Python around the C status copy and filters was about 5 500 instructions per dropped
  * status event, most of the stream (docs/delivery.md, "Tenth round"). */
@@ -987,17 +988,35 @@ speedups_first(PyObject *module, PyObject *const *argv, Py_ssize_t nargs)
 typedef struct {
     PyObject_HEAD
     PyObject *dispatcher, *reference, *entries, *accept, *manager, *context;
+    PyObject *counts, *drops;                    /* the dispatcher's counts and dropped */
     PyObject *dropped, *not_accepted, *rejected; /* str */
     vectorcallfunc vectorcall;
 } Dispatch;
 
-static PyObject *generation_name, *by_kind_name, *counts_name, *dropped_name, *after_cache_name,
-    *accepted_name, *failed_name, *accept_stage_name, *one;
+static PyObject *generation_name, *by_kind_name, *after_cache_name, *accepted_name, *failed_name,
+    *accept_stage_name, *one;
 
-/* mapping[key] += 1: 0, or -1 with an exception. */
+/* mapping[key] += 1: 0, or -1 with an exception. A dict (or a subclass such as defaultdict that
+ * keeps dict's item access) whose value is an int is counted without the generic protocol. */
 static int
 count(PyObject *mapping, PyObject *key)
 {
+    PyMappingMethods *access = Py_TYPE(mapping)->tp_as_mapping;
+    if (PyDict_Check(mapping) && access != NULL
+        && access->mp_subscript == PyDict_Type.tp_as_mapping->mp_subscript
+        && access->mp_ass_subscript == PyDict_Type.tp_as_mapping->mp_ass_subscript) {
+        PyObject *known = PyDict_GetItemWithError(mapping, key); /* borrowed */
+        if (known == NULL && PyErr_Occurred())
+            return -1;
+        if (known != NULL && PyLong_CheckExact(known)) {
+            PyObject *more = PyNumber_Add(known, one);
+            if (more == NULL)
+                return -1;
+            int failed = PyDict_SetItem(mapping, key, more);
+            Py_DECREF(more);
+            return failed;
+        }
+    }
     PyObject *value = PyObject_GetItem(mapping, key); /* a defaultdict makes it 0 */
     if (value == NULL)
         return -1;
@@ -1010,23 +1029,11 @@ count(PyObject *mapping, PyObject *key)
     return failed;
 }
 
-/* dispatcher.counts[dropped] += 1; dispatcher.dropped[reason] += 1. */
+/* counts[dropped] += 1; drops[reason] += 1 (the dispatcher's `counts` and `dropped`). */
 static PyObject *
 count_drop(Dispatch *self, PyObject *reason)
 {
-    PyObject *counts = PyObject_GetAttr(self->dispatcher, counts_name);
-    if (counts == NULL)
-        return NULL;
-    int failed = count(counts, self->dropped);
-    Py_DECREF(counts);
-    if (failed < 0)
-        return NULL;
-    PyObject *dropped = PyObject_GetAttr(self->dispatcher, dropped_name);
-    if (dropped == NULL)
-        return NULL;
-    failed = count(dropped, reason);
-    Py_DECREF(dropped);
-    if (failed < 0)
+    if (count(self->counts, self->dropped) < 0 || count(self->drops, reason) < 0)
         return NULL;
     return Py_NewRef(self->dropped);
 }
@@ -1144,15 +1151,17 @@ end:
 static int
 dispatch_init(Dispatch *self, PyObject *args, PyObject *kwargs)
 {
-    PyObject *dispatcher, *reference, *entries, *accept, *manager, *context, *dropped, *not_accepted,
-        *rejected;
+    PyObject *dispatcher, *reference, *entries, *accept, *manager, *context, *counts, *drops, *dropped,
+        *not_accepted, *rejected;
     if (kwargs != NULL && PyDict_GET_SIZE(kwargs)) {
         PyErr_SetString(PyExc_TypeError, "Dispatch takes positional arguments only");
         return -1;
     }
-    if (!PyArg_ParseTuple(args, "OOO!OOOUUU:Dispatch", &dispatcher, &reference, &PyDict_Type, &entries,
-                          &accept, &manager, &context, &dropped, &not_accepted, &rejected))
+    if (!PyArg_ParseTuple(args, "OOO!OOOOOUUU:Dispatch", &dispatcher, &reference, &PyDict_Type, &entries,
+                          &accept, &manager, &context, &counts, &drops, &dropped, &not_accepted, &rejected))
         return -1;
+    Py_XSETREF(self->counts, Py_NewRef(counts));
+    Py_XSETREF(self->drops, Py_NewRef(drops));
     Py_XSETREF(self->dispatcher, Py_NewRef(dispatcher));
     Py_XSETREF(self->reference, Py_NewRef(reference));
     Py_XSETREF(self->entries, Py_NewRef(entries));
@@ -1175,12 +1184,16 @@ dispatch_traverse(Dispatch *self, visitproc visit, void *arg)
     Py_VISIT(self->accept);
     Py_VISIT(self->manager);
     Py_VISIT(self->context);
+    Py_VISIT(self->counts);
+    Py_VISIT(self->drops);
     return 0;
 }
 
 static int
 dispatch_clear(Dispatch *self)
 {
+    Py_CLEAR(self->counts);
+    Py_CLEAR(self->drops);
     Py_CLEAR(self->dispatcher);
     Py_CLEAR(self->reference);
     Py_CLEAR(self->entries);
@@ -1263,15 +1276,12 @@ PyInit__speedups(void)
         return NULL;
     generation_name = PyUnicode_InternFromString("generation");
     by_kind_name = PyUnicode_InternFromString("by_kind");
-    counts_name = PyUnicode_InternFromString("counts");
-    dropped_name = PyUnicode_InternFromString("dropped");
     after_cache_name = PyUnicode_InternFromString("_after_cache");
     accepted_name = PyUnicode_InternFromString("_accepted");
     failed_name = PyUnicode_InternFromString("_failed");
     accept_stage_name = PyUnicode_InternFromString("connector_accept");
     one = PyLong_FromLong(1);
-    if (generation_name == NULL || by_kind_name == NULL || counts_name == NULL || dropped_name == NULL
-        || after_cache_name == NULL || accepted_name == NULL || failed_name == NULL
+    if (generation_name == NULL || by_kind_name == NULL || after_cache_name == NULL || accepted_name == NULL || failed_name == NULL
         || accept_stage_name == NULL || one == NULL || PyType_Ready(&DispatchType) < 0)
         return NULL;
     if (host_id_name == NULL || service_id_name == NULL || last_hard_state_change_name == NULL

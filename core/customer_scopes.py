@@ -231,10 +231,11 @@ class ScopeDispatcher(Dispatcher):
     def __init__(self, customers: Customers, scope: Scope | None, parent: Dispatcher) -> None:
         # The top-level dispatcher already gave the event to the name cache.
         context = scope.context if scope else customers.context
-        super().__init__(context, parent.outbox, customers=False, feeds_cache=False)
+        super().__init__(
+            context, parent.outbox, customers=False, feeds_cache=False, counts=parent.counts,
+            dropped=parent.dropped,
+        )  # fmt: skip
         self.scope = scope
-        self.counts = parent.counts
-        self.dropped = parent.dropped
         if scope is not None:
             inner = self._route
             folded = customers.folded

@@ -40,7 +40,13 @@ _SPEEDUPS = accel.load(accel.SPEEDUPS)
 
 class Dispatcher:
     def __init__(
-        self, context: Context, outbox: Outbox | None, customers: bool = True, feeds_cache: bool = True
+        self,
+        context: Context,
+        outbox: Outbox | None,
+        customers: bool = True,
+        feeds_cache: bool = True,
+        counts: defaultdict[str, int] | None = None,
+        dropped: defaultdict[str, int] | None = None,
     ) -> None:
         from centreon_canopsis.core.config import split_list
 
@@ -69,8 +75,9 @@ class Dispatcher:
         #: defaultdicts, not Counters: Counter defines ``__delitem__``, which puts every ``+= 1``
         #: through a Python-level ``__setitem__`` (about 1 000 instructions per count, two counts
         #: per dropped event: benchmarks/dispatch_instructions.py).
-        self.counts: defaultdict[str, int] = defaultdict(int)
-        self.dropped: defaultdict[str, int] = defaultdict(int)
+        #: Given: another dispatcher's (a customer's stages count with the top level's).
+        self.counts: defaultdict[str, int] = defaultdict(int) if counts is None else counts
+        self.dropped: defaultdict[str, int] = defaultdict(int) if dropped is None else dropped
         self._debug = log.isEnabledFor(logging.DEBUG)
         #: With ``[[customers]]``: hands each event to its customer's stages (core.customer_scopes).
         self.customers = context.customers.router(self) if customers and context.customers else None
@@ -79,7 +86,7 @@ class Dispatcher:
             # reference cycle, which the C type lets the garbage collector break).
             self.process = _SPEEDUPS.Dispatch(  # type: ignore[method-assign]
                 self, type(self).process, self._entries, self._accept, self._accept.manager, context,
-                DROPPED, NOT_ACCEPTED, REJECTED,
+                self.counts, self.dropped, DROPPED, NOT_ACCEPTED, REJECTED,
             )  # fmt: skip
 
     def process(self, event: Event, type_id: int) -> str:

@@ -10,6 +10,7 @@ import logging
 import sys
 import tracemalloc
 import weakref
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import pytest
 from centreon_canopsis.core import deadletters
 from centreon_canopsis.core import dispatcher as dispatcher_module
 from centreon_canopsis.core.bbdo.codec import BBDOCodec
-from centreon_canopsis.core.dispatcher import DROPPED, ERROR, QUEUED
+from centreon_canopsis.core.dispatcher import DROPPED, ERROR, QUEUED, Dispatcher
 from centreon_canopsis.core.hookspecs import hookimpl
 from centreon_canopsis.core.pipeline import Pipeline
 from centreon_canopsis.standins.broker import SimulatedBroker, SimulationOptions
@@ -250,5 +251,28 @@ def test_no_reference_or_memory_leaks(tmp_path, stream):
         assert grown < 64 * 1024, grown
         per_round = (dispatcher.dropped["rejected"] - rejected) / 200
         assert per_round == int(per_round) >= 100, "the statuses went through the C drop"
+    finally:
+        made.close(1)
+
+
+def test_a_customers_stages_count_in_the_counts_they_are_given(tmp_path, stream):
+    """A customer's dispatcher counts with the top level's (core/customer_scopes.py): the C
+    counts into the dicts given at construction."""
+    made = pipeline(tmp_path, accelerated=True)
+    try:
+        counts: defaultdict[str, int] = defaultdict(int)
+        dropped: defaultdict[str, int] = defaultdict(int)
+        scope = Dispatcher(
+            made.context, made.outbox, customers=False, feeds_cache=False, counts=counts, dropped=dropped
+        )
+        assert type(scope.process).__name__ == "Dispatch"
+        assert scope.counts is counts and scope.dropped is dropped
+        codec = BBDOCodec()
+        for type_id, payload in stream[:1500]:
+            event = codec.decode(type_id, payload)
+            made.dispatcher.process(event, type_id)  # the name cache learns
+            scope.process(event, type_id)
+        assert counts[DROPPED] == sum(dropped.values()) > 500
+        assert {"not_accepted", "enable_service_status_dedup"} <= set(dropped)
     finally:
         made.close(1)
