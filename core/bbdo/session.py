@@ -442,19 +442,18 @@ class PeerSession:
         index, end = 0, len(raw_events)
         run = self._decode_run if raw_events.__class__ is list else None
         while index < end:
+            if len(events) >= limit:  # a full batch goes before the next event
+                self._count(received, decoded)
+                received = decoded = 0
+                self._flush()
+                events, offsets = self._events, self._labels
             if run is not None:
                 stop = run(raw_events, index, decoders, events, offsets, limit - len(events))
-                received += stop - index
-                decoded += stop - index
-                index = stop
-                if len(events) >= limit:
-                    self._count(received, decoded)
-                    received = decoded = 0
-                    self._flush()
-                    events, offsets = self._events, self._labels
+                if stop > index:
+                    received += stop - index
+                    decoded += stop - index
+                    index = stop
                     continue
-                if index >= end:
-                    break
             raw = raw_events[index]
             index += 1
             event_id = raw.event_id
@@ -479,11 +478,6 @@ class PeerSession:
             decoded += 1
             events.append(event)
             offsets.append(raw.offset)
-            if len(events) >= limit:
-                self._count(received, decoded)
-                received = decoded = 0
-                self._flush()
-                events, offsets = self._events, self._labels
         self._count(received, decoded)
         self._flush()
 
