@@ -1,4 +1,4 @@
-"""Only the optional C accelerators (the BBDO path, the name cache's status copy): everything
+"""Only the optional C accelerators (the BBDO path, the name cache's handlers): everything
 else is in pyproject.toml.
 
 ``optional=True``: where they cannot be compiled (no compiler, no Python headers) the install goes
@@ -11,6 +11,11 @@ setup(
     ext_modules=[
         Extension("centreon_canopsis.core.bbdo._pbflat", ["core/bbdo/_pbflat.c"], optional=True),
         Extension("centreon_canopsis.core.bbdo._framing", ["core/bbdo/_framing.c"], optional=True),
-        Extension("centreon_canopsis.core._speedups", ["core/_speedups.c"], optional=True),
+        Extension(
+            "centreon_canopsis.core._speedups",
+            ["core/_speedups.c", "core/_cache_learn.c"],
+            depends=["core/_speedups.h"],
+            optional=True,
+        ),
     ]
 )

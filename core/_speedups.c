@@ -4,6 +4,7 @@
  * View(rows, status, views, stored, usual, rest, ids, views_max)(key)
  * Check(kind, fallback, ...)(event)   first(calls, args)
  * Dispatch(dispatcher, reference, entries, accept, manager, context, counts, drops, ...)(event, type_id)
+ * ObjectRow, Member, Variable: the name cache's configuration handlers (core/_cache_learn.c)
  *
  * A status event's fields into the name cache (core/cache.py). The C twin of the handler Cache._status_handler writes in Python, which stays the reference:
  * for an event dict with int ids in range whose object is known and which carries the usual
@@ -23,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "_speedups.h"
+
 typedef struct {
     PyObject_HEAD
     PyObject *rows, *status, *views;  /* dicts */
@@ -33,26 +36,6 @@ typedef struct {
 } StatusCopy;
 
 static PyObject *host_id_name, *service_id_name;
-
-#define ID_LIMIT ((long long)1 << 32)
-
-/* A plain int that fits a long long (1: yes). */
-static int
-plain_int(PyObject *value, long long *out)
-{
-    if (value == NULL || !PyLong_CheckExact(value))
-        return 0;
-    int overflow = 0;
-    *out = PyLong_AsLongLongAndOverflow(value, &overflow);
-    return !overflow && !(*out == -1 && PyErr_Occurred());
-}
-
-/* An id as the Python handler takes it: a plain int (not a bool) in [0, 2**32). */
-static int
-plain_id(PyObject *value, long long *out)
-{
-    return plain_int(value, out) && *out >= 0 && *out < ID_LIMIT;
-}
 
 static PyObject *
 call_general(StatusCopy *self, PyObject *event)
@@ -73,18 +56,6 @@ call_copy(StatusCopy *self, PyObject *key, PyObject *event)
         return NULL;
     Py_DECREF(result);
     Py_RETURN_NONE;
-}
-
-/* dict.pop(key, None): 0, or -1 with an exception. Looked up first: a missing key would make
- * PyDict_DelItem raise a KeyError to be cleared, about 500 instructions (most status changes have
- * no view to drop). */
-static int
-discard(PyObject *dict, PyObject *key)
-{
-    int found = PyDict_Contains(dict, key);
-    if (found <= 0)
-        return found;
-    return PyDict_DelItem(dict, key);
 }
 
 /* -- StatusCopy ---------------------------------------------------------------------------- */
@@ -1300,7 +1271,7 @@ PyInit__speedups(void)
         || PyModule_AddIntConstant(module, "ANON_HOST", ANON_HOST) < 0
         || PyModule_AddIntConstant(module, "ANON_SERVICE", ANON_SERVICE) < 0
         || PyModule_AddIntConstant(module, "BAM_HOST", BAM_HOST) < 0
-        || PyModule_AddIntConstant(module, "STATE_FLAGS", STATE_FLAGS) < 0) {
+        || PyModule_AddIntConstant(module, "STATE_FLAGS", STATE_FLAGS) < 0 || cache_learn_init(module) < 0) {
         Py_DECREF(module);
         return NULL;
     }

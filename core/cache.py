@@ -391,6 +391,34 @@ class Cache:
             "dimension_truncate_table_signal": self._truncate,
             "pb_dimension_truncate_table_signal": self._truncate,
         }
+        if _SPEEDUPS is not None:
+            self._learn_in_c()
+
+    def _learn_in_c(self) -> None:
+        """The configuration burst's handlers (objects, memberships, custom variables) in C
+        (core/_cache_learn.c): their usual cases there, anything else through the methods above,
+        which stay the reference (tests/core/test_cache_learn_in_c.py holds both alike)."""
+        c, handlers = _SPEEDUPS, self._handlers
+        hosts, services = self.hosts, self.services
+        host = c.ObjectRow(hosts.rows, hosts._shared, hosts.views, hosts.stored, _HOST_TAGS, -1, -1, False,
+                           self._dirty, "host", self._copy_host_status, hosts.share, self._host)  # fmt: skip
+        service = c.ObjectRow(services.rows, services._shared, services.views, services.stored, _SERVICE_TAGS,
+                              _DISPLAY, _DESCRIPTION, True, self._dirty, "service", self._copy_service_status,
+                              services.share, self._service)  # fmt: skip
+        names, groups, dirty = self._names_seen, self._group_sets, self._dirty
+        host_member = c.Member(self.host_members, names, groups, dirty, "host_member", "hostgroup_id", False,
+                               self._host_member)  # fmt: skip
+        service_member = c.Member(self.service_members, names, groups, dirty, "service_member",
+                                  "servicegroup_id", True, self._service_member)  # fmt: skip
+        variable = c.Variable(self, self._custom_variable)
+        for names, handler in (
+            (("host", "pb_host"), host),
+            (("service", "pb_service"), service),
+            (("host_group_member", "pb_host_group_member"), host_member),
+            (("service_group_member", "pb_service_group_member"), service_member),
+            (("custom_variable", "pb_custom_variable"), variable),
+        ):
+            handlers.update(dict.fromkeys(names, handler))
 
     # -- feeding ---------------------------------------------------------------------------
 
