@@ -7,8 +7,10 @@ criticality, custom variables, changes to save) and raise the same errors."""
 from __future__ import annotations
 
 import contextlib
+import gc
 import sys
 import tracemalloc
+import weakref
 from typing import Any
 
 import orjson
@@ -262,6 +264,14 @@ def test_it_holds_no_argument_but_the_event():
         cache_module._SPEEDUPS.ObjectRow(
             {}, {}, {}, ("a",), 1, -1, -1, True, set(), "host", print, print, print
         )
+
+
+def test_a_dropped_cache_is_collected_despite_its_handlers_cycle():
+    cache = Cache()  # its table holds C handlers that hold its methods, which hold it
+    gone = weakref.ref(cache)
+    del cache
+    gc.collect()
+    assert gone() is None
 
 
 def test_neither_leaks_references_nor_memory():
