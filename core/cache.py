@@ -411,14 +411,14 @@ class Cache:
         service_member = c.Member(self.service_members, names, groups, dirty, "service_member",
                                   "servicegroup_id", True, self._service_member)  # fmt: skip
         variable = c.Variable(self, self._custom_variable)
-        for names, handler in (
+        for elements, handler in (
             (("host", "pb_host"), host),
             (("service", "pb_service"), service),
             (("host_group_member", "pb_host_group_member"), host_member),
             (("service_group_member", "pb_service_group_member"), service_member),
             (("custom_variable", "pb_custom_variable"), variable),
         ):
-            handlers.update(dict.fromkeys(names, handler))
+            handlers.update(dict.fromkeys(elements, handler))
 
     # -- feeding ---------------------------------------------------------------------------
 
