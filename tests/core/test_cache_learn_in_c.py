@@ -6,6 +6,7 @@ criticality, custom variables, changes to save) and raise the same errors."""
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import gc
 import sys
@@ -109,6 +110,48 @@ def test_a_configuration_burst_is_learnt_as_the_python_learns_it(bbdo):
         assert (row[display] is row[description]) == (row[display] == row[description])
     for flat in c.host_members.values():
         assert all(c._names_seen[name] is name for name in flat[1::2])
+
+
+class Counting(Cache):
+    """Counts the events its C handlers hand to the Python ones."""
+
+    def __init__(self) -> None:
+        self.handed_over: collections.Counter[str] = collections.Counter()
+        super().__init__()  # binds the methods below into the C handlers
+
+    def _host(self, event: dict[str, Any]) -> None:
+        self.handed_over["host"] += 1
+        super()._host(event)
+
+    def _service(self, event: dict[str, Any]) -> None:
+        self.handed_over["service"] += 1
+        super()._service(event)
+
+    def _host_member(self, event: dict[str, Any]) -> None:
+        self.handed_over["host_member"] += 1
+        super()._host_member(event)
+
+    def _service_member(self, event: dict[str, Any]) -> None:
+        self.handed_over["service_member"] += 1
+        super()._service_member(event)
+
+    def _custom_variable(self, event: dict[str, Any]) -> None:
+        self.handed_over["custom_variable"] += 1
+        super()._custom_variable(event)
+
+
+def test_a_bbdo3_burst_is_learnt_in_c_but_criticality_levels():
+    events = burst(3)
+    cache = Counting()
+    assert feed(cache, events) == [None] * len(events)
+    levels = sum(1 for name, event in events if event.get("name") == cache_module.CRITICALITY)
+    assert levels and cache.handed_over == {"custom_variable": levels}
+    assert state(cache) == state(feed_back(in_python(Cache()), events))
+
+
+def feed_back(cache: Cache, events: list[tuple[str, dict[str, Any]]]) -> Cache:
+    feed(cache, events)
+    return cache
 
 
 def test_the_usual_cases_run_in_c():
