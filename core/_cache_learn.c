@@ -23,7 +23,16 @@
 #include <stddef.h>
 
 static PyObject *enabled_name, *name_name, *type_name, *id_name, *keep_name, *criticality_text;
-static PyObject *host_id_key, *service_id_key;
+
+/* 1 for a call with one positional argument, the event; else 0 with a TypeError. */
+static int
+event_alone(size_t nargsf, PyObject *kwnames)
+{
+    if (PyVectorcall_NARGS(nargsf) == 1 && kwnames == NULL)
+        return 1;
+    PyErr_SetString(PyExc_TypeError, "a cache handler takes the event alone");
+    return 0;
+}
 
 static PyObject *
 hand_over(PyObject *general, PyObject *event)
@@ -60,11 +69,11 @@ static int
 object_key(PyObject *event, int services, PyObject **key)
 {
     long long host_id, service_id;
-    PyObject *host = PyDict_GetItemWithError(event, host_id_key);
+    PyObject *host = PyDict_GetItemWithError(event, host_id_name);
     if (host == NULL && PyErr_Occurred())
         return -1;
     if (services) {
-        PyObject *service = PyDict_GetItemWithError(event, service_id_key);
+        PyObject *service = PyDict_GetItemWithError(event, service_id_name);
         if (service == NULL && PyErr_Occurred())
             return -1;
         if (!plain_id(host, &host_id) || !plain_id(service, &service_id) || !host_id || !service_id)
@@ -213,10 +222,8 @@ static PyObject *
 ObjectRow_call(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
     ObjectRow *self = (ObjectRow *)callable;
-    if (PyVectorcall_NARGS(nargsf) != 1 || kwnames != NULL) {
-        PyErr_SetString(PyExc_TypeError, "a cache handler takes the event alone");
+    if (!event_alone(nargsf, kwnames))
         return NULL;
-    }
     PyObject *event = args[0];
     if (!PyDict_CheckExact(event))
         return hand_over(self->general, event);
@@ -329,7 +336,7 @@ static PyObject *
 with_group(Member *self, PyObject *flat, PyObject *group, long long group_id, PyObject *name, int *usual)
 {
     Py_ssize_t size = PyTuple_GET_SIZE(flat), at = size;
-    long long previous = 0;
+    long long previous = 0, at_id = 0;
     *usual = 0;
     if (size == 0 || size % 2)
         return NULL;
@@ -338,23 +345,20 @@ with_group(Member *self, PyObject *flat, PyObject *group, long long group_id, Py
         if (!plain_int(PyTuple_GET_ITEM(flat, i), &stored) || (i && stored <= previous))
             return NULL;
         previous = stored;
-        if (stored >= group_id && at == size)
+        if (stored >= group_id && at == size) {
             at = i;
+            at_id = stored;
+        }
     }
     *usual = 1;
-    int replace = 0;
-    if (at < size) {
-        long long there = 0;
-        plain_int(PyTuple_GET_ITEM(flat, at), &there); /* an int: read above */
-        if (there == group_id) {
-            PyObject *known = Py_NewRef(PyTuple_GET_ITEM(flat, at + 1));
-            int different = PyObject_RichCompareBool(known, name, Py_NE);
-            Py_DECREF(known);
-            if (different <= 0) {
-                *usual = different == 0;
-                return NULL; /* the same name: unchanged (or an error) */
-            }
-            replace = 1;
+    int replace = at < size && at_id == group_id;
+    if (replace) {
+        PyObject *known = Py_NewRef(PyTuple_GET_ITEM(flat, at + 1));
+        int different = PyObject_RichCompareBool(known, name, Py_NE);
+        Py_DECREF(known);
+        if (different <= 0) {
+            *usual = different == 0;
+            return NULL; /* the same name: unchanged (or an error) */
         }
     }
     PyObject *seen = Py_XNewRef(PyDict_SetDefault(self->names_seen, name, name));
@@ -392,10 +396,8 @@ static PyObject *
 Member_call(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
     Member *self = (Member *)callable;
-    if (PyVectorcall_NARGS(nargsf) != 1 || kwnames != NULL) {
-        PyErr_SetString(PyExc_TypeError, "a cache handler takes the event alone");
+    if (!event_alone(nargsf, kwnames))
         return NULL;
-    }
     PyObject *event = args[0];
     if (!PyDict_CheckExact(event))
         return hand_over(self->general, event);
@@ -528,10 +530,8 @@ static PyObject *
 Variable_call(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
     Variable *self = (Variable *)callable;
-    if (PyVectorcall_NARGS(nargsf) != 1 || kwnames != NULL) {
-        PyErr_SetString(PyExc_TypeError, "a cache handler takes the event alone");
+    if (!event_alone(nargsf, kwnames))
         return NULL;
-    }
     PyObject *event = args[0];
     if (!PyDict_CheckExact(event))
         return hand_over(self->general, event);
@@ -637,10 +637,8 @@ cache_learn_init(PyObject *module)
     id_name = PyUnicode_InternFromString("id");
     keep_name = PyUnicode_InternFromString("keep_custom_variable");
     criticality_text = PyUnicode_InternFromString("CRITICALITY_LEVEL");
-    host_id_key = PyUnicode_InternFromString("host_id");
-    service_id_key = PyUnicode_InternFromString("service_id");
     if (enabled_name == NULL || name_name == NULL || type_name == NULL || id_name == NULL || keep_name == NULL
-        || criticality_text == NULL || host_id_key == NULL || service_id_key == NULL
+        || criticality_text == NULL
         || PyType_Ready(&ObjectRowType) < 0 || PyType_Ready(&MemberType) < 0 || PyType_Ready(&VariableType) < 0)
         return -1;
     if (PyModule_AddObjectRef(module, "ObjectRow", (PyObject *)&ObjectRowType) < 0

@@ -35,7 +35,7 @@ typedef struct {
     vectorcallfunc vectorcall;
 } StatusCopy;
 
-static PyObject *host_id_name, *service_id_name;
+PyObject *host_id_name, *service_id_name;
 
 static PyObject *
 call_general(StatusCopy *self, PyObject *event)

@@ -37,6 +37,9 @@ discard(PyObject *dict, PyObject *key)
     return PyDict_DelItem(dict, key);
 }
 
+/* "host_id" and "service_id", interned by the module's init (core/_speedups.c). */
+extern PyObject *host_id_name, *service_id_name;
+
 /* core/_cache_learn.c: the name cache's configuration handlers; adds its types to the module. */
 int cache_learn_init(PyObject *module);
 
