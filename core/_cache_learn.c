@@ -554,7 +554,11 @@ static int
 Variable_init(Variable *self, PyObject *args, PyObject *kwargs)
 {
     PyObject *cache, *general;
-    if ((kwargs != NULL && PyDict_GET_SIZE(kwargs)) || !PyArg_ParseTuple(args, "OO:Variable", &cache, &general))
+    if (kwargs != NULL && PyDict_GET_SIZE(kwargs)) {
+        PyErr_SetString(PyExc_TypeError, "Variable takes positional arguments only");
+        return -1;
+    }
+    if (!PyArg_ParseTuple(args, "OO:Variable", &cache, &general))
         return -1;
     if (!PyCallable_Check(general)) {
         PyErr_SetString(PyExc_TypeError, "Variable: the Python handler must be callable");

@@ -307,6 +307,9 @@ def test_it_holds_no_argument_but_the_event():
         cache_module._SPEEDUPS.ObjectRow(
             {}, {}, {}, ("a",), 1, -1, -1, True, set(), "host", print, print, print
         )
+    for name in ("ObjectRow", "Member", "Variable"):  # a TypeError, not a SystemError
+        with pytest.raises(TypeError, match="positional arguments only"):
+            getattr(cache_module._SPEEDUPS, name)(cache=None)
 
 
 def test_a_dropped_cache_is_collected_despite_its_handlers_cycle():
